@@ -1,0 +1,29 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { HilModule } from './modules/hil/hil.module';
+import { ImagesModule } from './modules/images/images.module';
+import { IscsiModule } from './modules/iscsi/iscsi.module';
+import { NodesModule } from './modules/nodes/nodes.module';
+import { ProjectsModule } from './modules/projects/projects.module';
+import { TftpModule } from './modules/tftp/tftp.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule,
+        ProjectsModule,
+        HilModule,
+        IscsiModule,
+        TftpModule,
+        ImagesModule,
+        NodesModule,
+      ],
+    };
+  }
+}

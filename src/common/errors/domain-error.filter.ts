@@ -1,0 +1,34 @@
+import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { toErrorReply } from './error-body';
+
+/**
+ * The one place where a failed request is answered and logged. Two faces share it:
+ * - the original BMI routes (marked by `res.locals.legacyFace`) answer with the plain-text message, as the
+ *   original did;
+ * - every other route answers JSON `{ message, code }`.
+ * Unexpected errors are logged with their stack and reach the client as a bare "Internal server error".
+ */
+@Catch()
+export class DomainErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Http');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const req = ctx.getRequest<Request>();
+    const res = ctx.getResponse<Response>();
+    const reply = toErrorReply(error);
+    const where = `${req.method} ${req.path}`;
+    if (reply.unexpected) {
+      this.logger.error(`${where} failed: ${error instanceof Error ? error.stack : String(error)}`);
+    } else {
+      this.logger.warn(`${where} -> ${reply.status} ${reply.code}: ${reply.message}`);
+    }
+    if (res.headersSent) return;
+    if (res.locals?.legacyFace) {
+      res.status(reply.status).type('text/plain; charset=utf-8').send(reply.message);
+    } else {
+      res.status(reply.status).json({ message: reply.message, code: reply.code });
+    }
+  }
+}

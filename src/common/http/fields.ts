@@ -1,0 +1,102 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsDefined,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+
+const REQUIRED = IsDefined({ message: 'missing field $property' });
+import { NAME_PATTERN, NAME_RULE, NIC_PATTERN, NIC_RULE, NODE_PATTERN } from '../validation/names';
+
+/** A required name field: a project, image, disk or snapshot name (see common/validation/names.ts). */
+export function NameField(description: string): PropertyDecorator {
+  return applyDecorators(
+    ApiProperty({ description, pattern: NAME_PATTERN.source, maxLength: 64 }),
+    REQUIRED,
+    IsString(),
+    IsNotEmpty(),
+    MaxLength(64),
+    Matches(NAME_PATTERN, { message: `$property must be ${NAME_RULE}` }),
+  );
+}
+
+export function OptionalNameField(description: string): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ description, pattern: NAME_PATTERN.source, maxLength: 64 }),
+    Transform(({ value }) => (value === '' ? undefined : value)),
+    IsOptional(),
+    IsString(),
+    MaxLength(64),
+    Matches(NAME_PATTERN, { message: `$property must be ${NAME_RULE}` }),
+  );
+}
+
+export function NodeField(description: string): PropertyDecorator {
+  return applyDecorators(
+    ApiProperty({ description, pattern: NODE_PATTERN.source, maxLength: 64 }),
+    REQUIRED,
+    IsString(),
+    IsNotEmpty(),
+    MaxLength(64),
+    Matches(NODE_PATTERN, { message: `$property must be ${NAME_RULE}` }),
+  );
+}
+
+export function NicField(description: string, optional = false): PropertyDecorator {
+  const common = [IsString(), MaxLength(32), Matches(NIC_PATTERN, { message: `$property must be ${NIC_RULE}` })];
+  return optional
+    ? applyDecorators(
+        ApiPropertyOptional({ description, pattern: NIC_PATTERN.source, maxLength: 32 }),
+        Transform(({ value }) => (value === '' ? undefined : value)),
+        IsOptional(),
+        ...common,
+      )
+    : applyDecorators(
+        ApiProperty({ description, pattern: NIC_PATTERN.source, maxLength: 32 }),
+        REQUIRED,
+        IsNotEmpty(),
+        ...common,
+      );
+}
+
+/** An optional flag; form fields arrive as text, so "true", "1", "yes" and "on" count as true. */
+export function FlagField(description: string): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ description, type: Boolean }),
+    Transform(({ value }) => {
+      if (typeof value !== 'string') return value;
+      if (/^(true|1|yes|on)$/i.test(value)) return true;
+      if (/^(false|0|no|off|)$/i.test(value)) return false;
+      return value;
+    }),
+    IsOptional(),
+    IsBoolean(),
+  );
+}
+
+/** An optional explicit row id. */
+export function IdField(description: string): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ description, type: Number, minimum: 1 }),
+    Transform(({ value }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value === '' ? undefined : value)),
+    IsOptional(),
+    IsInt(),
+    Min(1),
+    Max(2 ** 31 - 1),
+  );
+}
+
+/** Every request of the original API names the project it acts in. */
+export class ProjectScopedDto {
+  @NameField('the project the operation acts in; the caller must have access to it in HIL')
+  project: string;
+}

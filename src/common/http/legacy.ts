@@ -1,0 +1,72 @@
+import {
+  applyDecorators,
+  CallHandler,
+  CanActivate,
+  createParamDecorator,
+  ExecutionContext,
+  Injectable,
+  NestInterceptor,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBasicAuth, ApiConsumes, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { map, Observable } from 'rxjs';
+import type { Credentials } from '../../modules/hil/hil.client';
+import { parseBasicAuth } from './basic-auth';
+
+type CallerRequest = Request & { credentials?: Credentials };
+
+/**
+ * The original BMI's HTTP conventions (reference §2.1), for the routes that keep its API:
+ * - the Authorization header is checked before anything else (400 `No Authentication Details Given`);
+ * - errors answer with their plain-text message (DomainErrorFilter reads `res.locals.legacyFace`).
+ */
+@Injectable()
+export class LegacyAuthGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const http = context.switchToHttp();
+    const res = http.getResponse<Response>();
+    res.locals.legacyFace = true;
+    const req = http.getRequest<CallerRequest>();
+    req.credentials = parseBasicAuth(req.headers.authorization);
+    return true;
+  }
+}
+
+/** Success bodies as the original sent them: `true` becomes the text `Success`, anything else its JSON. */
+@Injectable()
+export class LegacyResponseInterceptor implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<string> {
+    const res = context.switchToHttp().getResponse<Response>();
+    return next.handle().pipe(
+      map((value: unknown) => {
+        if (value === undefined || value === true) {
+          res.type('text/plain; charset=utf-8');
+          return 'Success';
+        }
+        res.type('application/json; charset=utf-8');
+        return JSON.stringify(value);
+      }),
+    );
+  }
+}
+
+/** Class decorator for a controller of the original's routes. */
+export function LegacyApi(): ClassDecorator {
+  return applyDecorators(
+    UseGuards(LegacyAuthGuard),
+    UseInterceptors(LegacyResponseInterceptor),
+    ApiBasicAuth(),
+    ApiConsumes('application/x-www-form-urlencoded', 'application/json'),
+    ApiBadRequestResponse({ description: 'No Authorization header, or a missing or invalid field (plain text)' }),
+    ApiUnauthorizedResponse({ description: 'HIL refused the credentials or the project (plain text)' }),
+  ) as ClassDecorator;
+}
+
+/** The caller's HIL credentials, as parsed by LegacyAuthGuard. */
+export const CallerCredentials = createParamDecorator((_: unknown, ctx: ExecutionContext): Credentials => {
+  const req = ctx.switchToHttp().getRequest<CallerRequest>();
+  if (!req.credentials) throw new Error('LegacyAuthGuard did not run');
+  return req.credentials;
+});

@@ -1,0 +1,301 @@
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import * as ini from 'ini';
+import { isSafeName, UID_PATTERN } from '../common/validation/names';
+
+export const DEFAULT_CONFIG_PATH = '/etc/bmi/bmiconfig.cfg';
+
+export const STORAGE_DRIVERS = ['ceph', 'fake'] as const;
+export const ISCSI_DRIVERS = ['tgt', 'fake'] as const;
+export const NET_ISOLATORS = ['hil', 'standalone', 'fake'] as const;
+export type StorageDriverName = (typeof STORAGE_DRIVERS)[number];
+export type IscsiDriverName = (typeof ISCSI_DRIVERS)[number];
+export type NetIsolatorName = (typeof NET_ISOLATORS)[number];
+
+/**
+ * The validated, typed configuration. Built once at boot from the INI file and the environment; nothing else
+ * reads either. Field names follow the INI sections of the original BMI (reference §1.3).
+ */
+export class AppConfig {
+  /** the file the config came from (or '' when built from the environment only) */
+  source: string;
+  bmi: {
+    /** prefix of every RBD image BMI creates: `<uid>img<id>` */
+    uid: string;
+    /** the protected snapshot every cloneable BMI image carries */
+    snapshot: string;
+    /** accepted for compatibility; targets are always re-created at startup */
+    service: boolean;
+    /** project whose members are BMI admins */
+    adminProject: string;
+  };
+  db: { path: string };
+  http: { ip: string; port: number };
+  tftp: {
+    pxelinuxPath: string;
+    ipxePath: string;
+    /** the iPXE network interface the node DHCPs on (the original hard-coded net2) */
+    ipxeInterface: string;
+    leasesFile: string;
+  };
+  iscsi: { ip: string; port: number; lun: number };
+  fs: { id: string; pool: string; confFile: string; keyring: string; fakeImages: string[] };
+  netIsolator: { url: string; fakeSeed: string };
+  logs: { path: string; debug: boolean; verbose: boolean };
+  drivers: { fs: StorageDriverName; iscsi: IscsiDriverName; netIsolator: NetIsolatorName };
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid BMI configuration${source ? ` (${source})` : ''}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Sections = Record<string, Record<string, string>>;
+
+/** Sections a config may contain. Unknown sections are reported, so that a typo does not go unnoticed. */
+const KNOWN_SECTIONS = [
+  'bmi',
+  'db',
+  'rpc',
+  'tftp',
+  'rest_api',
+  'http',
+  'logs',
+  'driver',
+  'net_isolator',
+  'haas',
+  'iscsi',
+  'fs',
+  'ceph',
+  'filesystem',
+  'tests',
+];
+
+/** Reads the INI text into lower-cased sections, with `%(name)s` interpolation as Python's ConfigParser did. */
+export function parseIni(text: string): Sections {
+  const raw = ini.parse(text) as Record<string, unknown>;
+  const sections: Sections = {};
+  const defaults: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      const target = name.toLowerCase() === 'default' ? defaults : (sections[name.toLowerCase()] ??= {});
+      flatten(value as Record<string, unknown>, target);
+    }
+  }
+  for (const section of Object.values(sections)) {
+    for (const [k, v] of Object.entries(defaults)) if (!(k in section)) section[k] = v;
+    for (const key of Object.keys(section)) section[key] = interpolate(section, section[key], 0);
+  }
+  return sections;
+}
+
+function flatten(value: Record<string, unknown>, into: Record<string, string>): void {
+  for (const [k, v] of Object.entries(value)) {
+    if (v !== null && typeof v === 'object') continue; // ini's nested "a.b" sections are not ours
+    into[k.toLowerCase()] = v === undefined || v === null ? '' : String(v).trim();
+  }
+}
+
+function interpolate(section: Record<string, string>, value: string, depth: number): string {
+  if (depth > 10 || !value.includes('%(')) return value.replace(/%%/g, '%');
+  return value.replace(/%\(([^)]+)\)s/g, (whole, name: string) => {
+    const v = section[name.toLowerCase()];
+    return v === undefined ? whole : interpolate(section, v, depth + 1);
+  });
+}
+
+/** `BMI_<SECTION>_<KEY>=value` sets [section] key; section names may contain `_` (rest_api, net_isolator). */
+export function applyEnvOverrides(sections: Sections, env: NodeJS.ProcessEnv): void {
+  const bySpecificity = [...KNOWN_SECTIONS].sort((a, b) => b.length - a.length);
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('BMI_') || value === undefined) continue;
+    const rest = name.slice(4).toLowerCase();
+    const section = bySpecificity.find((s) => rest.startsWith(`${s}_`) && rest.length > s.length + 1);
+    if (!section) continue;
+    (sections[section] ??= {})[rest.slice(section.length + 1)] = value.trim();
+  }
+}
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly sections: Sections) {}
+
+  has(section: string): boolean {
+    return section in this.sections;
+  }
+
+  /** The first of the given `section.key` aliases that is set (empty counts as unset). */
+  str(aliases: string[], opts: { required?: boolean; fallback?: string } = {}): string {
+    for (const alias of aliases) {
+      const [section, key] = alias.split('.');
+      const v = this.sections[section]?.[key];
+      if (v !== undefined && v !== '') return v;
+    }
+    if (opts.required) {
+      const [first, ...rest] = aliases;
+      this.problems.push(`missing option ${fmt(first)}${rest.length ? ` (or its alias ${rest.map(fmt).join(', ')})` : ''}`);
+    }
+    return opts.fallback ?? '';
+  }
+
+  bool(aliases: string[], fallback: boolean): boolean {
+    const v = this.str(aliases);
+    if (v === '') return fallback;
+    if (/^(true|yes|on|1)$/i.test(v)) return true;
+    if (/^(false|no|off|0)$/i.test(v)) return false;
+    this.problems.push(`${fmt(aliases[0])} must be true or false, got "${v}"`);
+    return fallback;
+  }
+
+  int(aliases: string[], opts: { required?: boolean; fallback: number; min?: number; max?: number }): number {
+    const v = this.str(aliases, { required: opts.required });
+    if (v === '') return opts.fallback;
+    const n = Number(v);
+    if (!/^-?\d+$/.test(v) || n < (opts.min ?? -Infinity) || n > (opts.max ?? Infinity)) {
+      const range = opts.min !== undefined && opts.max !== undefined ? ` between ${opts.min} and ${opts.max}` : '';
+      this.problems.push(`${fmt(aliases[0])} must be a whole number${range}, got "${v}"`);
+      return opts.fallback;
+    }
+    return n;
+  }
+
+  choice<T extends string>(alias: string, accepted: readonly T[], fallback: T): T {
+    const v = this.str([alias]).toLowerCase();
+    if (v === '') return fallback;
+    if ((accepted as readonly string[]).includes(v)) return v as T;
+    this.problems.push(`${fmt(alias)} = "${v}" is not one of the accepted values: ${accepted.join(', ')}`);
+    return fallback;
+  }
+}
+
+function fmt(alias: string): string {
+  const [section, key] = alias.split('.');
+  return `[${section}] ${key}`;
+}
+
+export interface LoadConfigOptions {
+  /** INI file; default `$BMI_CONFIG`, else /etc/bmi/bmiconfig.cfg */
+  path?: string;
+  env?: NodeJS.ProcessEnv;
+  /** INI text to use instead of reading a file (tests) */
+  text?: string;
+}
+
+/** Reads, merges and validates the configuration; throws one ConfigError that lists every problem. */
+export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
+  const env = options.env ?? process.env;
+  const source = options.text !== undefined ? '' : (options.path ?? env.BMI_CONFIG ?? DEFAULT_CONFIG_PATH);
+  let text = options.text ?? '';
+  if (options.text === undefined) {
+    if (!existsSync(source)) throw new ConfigError(source, [`cannot load ${source}: no such file (set BMI_CONFIG)`]);
+    try {
+      text = readFileSync(source, 'utf8');
+    } catch (e) {
+      throw new ConfigError(source, [`cannot load ${source}: ${(e as Error).message}`]);
+    }
+  }
+  let sections: Sections;
+  try {
+    sections = parseIni(text);
+  } catch (e) {
+    throw new ConfigError(source, [`cannot parse: ${(e as Error).message}`]);
+  }
+  applyEnvOverrides(sections, env);
+  return validate(sections, source);
+}
+
+function validate(sections: Sections, source: string): AppConfig {
+  const r = new Reader(sections);
+  for (const name of Object.keys(sections)) {
+    if (!KNOWN_SECTIONS.includes(name)) r.problems.push(`unknown section [${name}]`);
+  }
+  const drivers = {
+    fs: r.choice('driver.fs', STORAGE_DRIVERS, 'ceph'),
+    iscsi: r.choice('driver.iscsi', ISCSI_DRIVERS, 'tgt'),
+    netIsolator: r.choice('driver.net_isolator', NET_ISOLATORS, 'hil'),
+  };
+
+  const uid = r.str(['bmi.uid'], { required: true });
+  if (uid && !UID_PATTERN.test(uid)) {
+    r.problems.push(`[bmi] uid "${uid}" must be 1-16 letters, digits, "-" or "_", and must not contain "img"`);
+  }
+  const snapshot = r.str(['bmi.snapshot'], { fallback: 'snapshot' });
+  if (!isSafeName(snapshot)) r.problems.push(`[bmi] snapshot "${snapshot}" is not a valid snapshot name`);
+  const adminProject = r.str(['bmi.admin_project'], { fallback: 'bmi_infra' });
+  if (!isSafeName(adminProject)) r.problems.push(`[bmi] admin_project "${adminProject}" is not a valid project name`);
+
+  const needCeph = drivers.fs === 'ceph' || drivers.iscsi === 'tgt';
+  const cfg: AppConfig = {
+    source,
+    bmi: { uid, snapshot, service: r.bool(['bmi.service'], false), adminProject },
+    db: { path: r.str(['db.path', 'db.url'], { required: true }) },
+    http: {
+      ip: r.str(['rest_api.ip', 'http.bind_ip'], { fallback: '127.0.0.1' }),
+      port: r.int(['rest_api.port', 'http.bind_port'], { fallback: 8000, min: 0, max: 65535 }),
+    },
+    tftp: {
+      pxelinuxPath: dir(r.str(['tftp.pxelinux_path', 'tftp.pxelinux_url'], { required: true })),
+      ipxePath: dir(r.str(['tftp.ipxe_path', 'tftp.ipxe_url'], { required: true })),
+      ipxeInterface: r.str(['tftp.ipxe_interface'], { fallback: 'net2' }),
+      leasesFile: r.str(['tftp.leases_file'], { fallback: '/var/lib/misc/dnsmasq.leases' }),
+    },
+    iscsi: {
+      ip: r.str(['iscsi.ip'], { required: true }),
+      port: r.int(['iscsi.port'], { fallback: 3260, min: 1, max: 65535 }),
+      lun: r.int(['iscsi.lun'], { fallback: 1, min: 0, max: 255 }),
+    },
+    fs: {
+      id: r.str(['fs.id', 'ceph.id'], { required: needCeph }),
+      pool: r.str(['fs.pool', 'ceph.pool'], { required: needCeph }),
+      confFile: r.str(['fs.conf_file', 'ceph.conf_file'], { required: needCeph }),
+      keyring: r.str(['fs.keyring', 'ceph.keyring']),
+      fakeImages: r
+        .str(['fs.fake_images'])
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    },
+    netIsolator: {
+      url: r.str(['net_isolator.url', 'haas.url'], { required: drivers.netIsolator === 'hil' }),
+      fakeSeed: r.str(['net_isolator.fake_seed']),
+    },
+    logs: {
+      path: r.str(['logs.path', 'logs.url']),
+      debug: r.bool(['logs.debug'], false),
+      verbose: r.bool(['logs.verbose'], false),
+    },
+    drivers,
+  };
+
+  if (!/^[0-9A-Za-z.:-]+$/.test(cfg.iscsi.ip) && cfg.iscsi.ip) {
+    r.problems.push(`[iscsi] ip "${cfg.iscsi.ip}" must be an IP address or a host name`);
+  }
+  if (!/^[A-Za-z0-9._-]{1,32}$/.test(cfg.tftp.ipxeInterface)) {
+    r.problems.push(`[tftp] ipxe_interface "${cfg.tftp.ipxeInterface}" must be an iPXE interface name such as net0`);
+  }
+  if (drivers.fs === 'ceph' && cfg.fs.confFile && !existsSync(cfg.fs.confFile)) {
+    r.problems.push(`[fs] conf_file ${cfg.fs.confFile} does not exist`);
+  }
+  if (cfg.fs.pool && !isSafeName(cfg.fs.pool)) r.problems.push(`[fs] pool "${cfg.fs.pool}" is not a valid pool name`);
+  for (const img of cfg.fs.fakeImages) {
+    if (!isSafeName(img)) r.problems.push(`[fs] fake_images: "${img}" is not a valid image name`);
+  }
+  if (drivers.netIsolator === 'hil' && cfg.netIsolator.url && !/^https?:\/\/[^\s]+$/.test(cfg.netIsolator.url)) {
+    r.problems.push(`[net_isolator] url "${cfg.netIsolator.url}" must be an http:// or https:// URL`);
+  }
+  if (drivers.netIsolator === 'fake' && cfg.netIsolator.fakeSeed && !existsSync(cfg.netIsolator.fakeSeed)) {
+    r.problems.push(`[net_isolator] fake_seed ${cfg.netIsolator.fakeSeed} does not exist`);
+  }
+  if (r.problems.length) throw new ConfigError(source, r.problems);
+  return cfg;
+}
+
+/** Directory paths work with or without their trailing slash (the original needed one). */
+function dir(p: string): string {
+  return p ? path.resolve(p) : p;
+}

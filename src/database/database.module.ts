@@ -1,0 +1,38 @@
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AppConfig } from '../config/app-config';
+import { ImageEntity } from '../modules/images/image.entity';
+import { ProjectEntity } from '../modules/projects/project.entity';
+import { InitialSchema1764100000000 } from './migrations/1764100000000-initial-schema';
+
+export const ENTITIES = [ProjectEntity, ImageEntity];
+export const MIGRATIONS = [InitialSchema1764100000000];
+
+/** `[db] path` may be a plain path or, as in the original's docs, an SQLAlchemy URL `sqlite:///path`. */
+export function sqliteFile(dbPath: string): string {
+  const file = dbPath.replace(/^sqlite:\/\/\//, '');
+  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  return file;
+}
+
+/** TypeORM on SQLite with foreign keys enforced and the schema owned by migrations (never `synchronize`). */
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        type: 'sqlite',
+        database: sqliteFile(config.db.path),
+        entities: ENTITIES,
+        migrations: MIGRATIONS,
+        migrationsRun: true,
+        migrationsTransactionMode: 'each',
+        synchronize: false,
+        logging: ['error'],
+      }),
+    }),
+  ],
+})
+export class DatabaseModule {}

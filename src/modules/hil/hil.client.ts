@@ -1,0 +1,35 @@
+/**
+ * HilClient: the only seam through which BMI asks the network isolator (HIL) who may do what. Every call is
+ * made with the caller's own credentials. Implementations translate HIL's answers into BMI's errors:
+ * - bad credentials, unknown user, no access: HilAuthenticationError (401);
+ * - unknown node: HilNodeNotFoundError (404); unknown project: HilProjectNotFoundError (404);
+ * - HIL unreachable or timing out: HilUnavailableError (503); HIL 5xx or a body that is not JSON:
+ *   HilBadResponseError (502).
+ */
+export abstract class HilClient {
+  /** GET /v0/node/<node>: a free node is visible to any authenticated user. */
+  abstract getNode(credentials: Credentials, node: string): Promise<HilNode>;
+  /** GET /v0/project/<project>/nodes: succeeds only for members of the project and admins. */
+  abstract listProjectNodes(credentials: Credentials, project: string): Promise<string[]>;
+  /** GET /v0/nodes/free */
+  abstract listFreeNodes(credentials: Credentials): Promise<string[]>;
+  /** GET /v0/projects succeeds only for HIL admins; false for an authenticated non-admin. */
+  abstract isAdmin(credentials: Credentials): Promise<boolean>;
+}
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+export interface HilNic {
+  label: string;
+  /** as HIL stores it: case kept verbatim, not validated */
+  macaddr: string;
+}
+
+export interface HilNode {
+  name: string;
+  project: string | null;
+  nics: HilNic[];
+}

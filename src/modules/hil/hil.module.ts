@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { AppConfig } from '../../config/app-config';
+import { DriverUnavailableError } from '../../common/errors/driver-unavailable';
+import { AccessService } from './access.service';
+import { DEFAULT_HIL_SEED, FakeHilClient } from './drivers/fake-hil.client';
+import { HilClient } from './hil.client';
+
+export function hilClientFactory(config: AppConfig): HilClient {
+  switch (config.drivers.netIsolator) {
+    case 'fake':
+      return config.netIsolator.fakeSeed
+        ? FakeHilClient.fromFile(config.netIsolator.fakeSeed)
+        : new FakeHilClient(DEFAULT_HIL_SEED);
+    case 'hil':
+      throw new DriverUnavailableError('net_isolator', 'hil', 'the HTTP HIL client');
+    case 'standalone':
+      throw new DriverUnavailableError('net_isolator', 'standalone', 'the standalone user store');
+  }
+}
+
+@Module({
+  providers: [{ provide: HilClient, inject: [AppConfig], useFactory: hilClientFactory }, AccessService],
+  exports: [AccessService],
+})
+export class HilModule {}

@@ -1,0 +1,156 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { DataSource, IsNull, QueryFailedError, Repository } from 'typeorm';
+import { AppConfig } from '../../config/app-config';
+import { Step } from '../../common/orchestration/saga';
+import { ProjectEntity } from '../projects/project.entity';
+import { ImageEntity } from './image.entity';
+import { ImageExistsError, ImageHasClonesError, ImageNotFoundError } from './images.errors';
+
+export type ImageKind = 'image' | 'disk' | 'snapshot';
+
+/** A row's values before it is inserted. */
+export interface NewImageRow {
+  name: string;
+  projectId: number;
+  parentId: number | null;
+  isSnapshot: boolean;
+  isPublic: boolean;
+  id?: number;
+}
+
+/**
+ * The image table, seen the way the operations need it: look-ups by (project, name), the Ceph name of a row,
+ * and row changes packaged as saga steps with their undo.
+ */
+@Injectable()
+export class ImageCatalog {
+  constructor(
+    @InjectRepository(ImageEntity) readonly repo: Repository<ImageEntity>,
+    private readonly dataSource: DataSource,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** `<uid>img<id>`: the RBD image name of a BMI image (reference §4.3). */
+  cephName(row: { id: number }): string {
+    return `${this.config.bmi.uid}img${row.id}`;
+  }
+
+  kind(row: ImageEntity): ImageKind {
+    if (row.isSnapshot) return 'snapshot';
+    return row.parentId === null ? 'image' : 'disk';
+  }
+
+  find(projectId: number, name: string): Promise<ImageEntity | null> {
+    return this.repo.findOneBy({ projectId, name });
+  }
+
+  async require(project: ProjectEntity, name: string): Promise<ImageEntity> {
+    const row = await this.find(project.id, name);
+    if (!row) throw new ImageNotFoundError(name);
+    return row;
+  }
+
+  async assertFree(project: ProjectEntity, name: string): Promise<void> {
+    if (await this.find(project.id, name)) throw new ImageExistsError(name, project.name);
+  }
+
+  async byId(id: number | null): Promise<ImageEntity | null> {
+    return id === null ? null : this.repo.findOneBy({ id });
+  }
+
+  children(id: number): Promise<ImageEntity[]> {
+    return this.repo.findBy({ parentId: id });
+  }
+
+  /** Disks (non-snapshot rows) cloned from this image: while any exists the image cannot go. */
+  async assertNoDiskChildren(row: ImageEntity): Promise<void> {
+    const children = await this.children(row.id);
+    if (children.some((c) => !c.isSnapshot)) throw new ImageHasClonesError(row.name);
+  }
+
+  /** Rows of a project, with their parent's name, in id order. */
+  async listProject(projectId: number): Promise<(ImageEntity & { parentName: string })[]> {
+    const rows = await this.repo.find({ where: { projectId }, relations: { parent: true }, order: { id: 'ASC' } });
+    return rows.map((r) => Object.assign(r, { parentName: r.parent?.name ?? '' }));
+  }
+
+  async listAll(): Promise<(ImageEntity & { parentName: string; projectName: string })[]> {
+    const rows = await this.repo.find({ relations: { parent: true, project: true }, order: { id: 'ASC' } });
+    return rows.map((r) => Object.assign(r, { parentName: r.parent?.name ?? '', projectName: r.project?.name ?? '' }));
+  }
+
+  listGolden(projectId: number): Promise<ImageEntity[]> {
+    return this.repo.find({ where: { projectId, parentId: IsNull() }, order: { id: 'ASC' } });
+  }
+
+  /** Inserts a row; a (project, name) clash that slipped past the pre-check still becomes a clean 409. */
+  async insert(values: NewImageRow, projectName: string): Promise<ImageEntity> {
+    try {
+      const row = this.repo.create(values);
+      return await this.repo.save(row);
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new ImageExistsError(values.name, projectName);
+      throw e;
+    }
+  }
+
+  /** Step: insert a row; undo deletes it. The inserted row is handed to `onRow`. */
+  insertStep(values: NewImageRow, projectName: string, onRow: (row: ImageEntity) => void): Step {
+    let id: number | null = null;
+    return {
+      name: `insert image row ${values.name}`,
+      run: async () => {
+        const row = await this.insert(values, projectName);
+        id = row.id;
+        onRow(row);
+      },
+      undo: async () => {
+        if (id !== null) await this.repo.delete({ id });
+      },
+    };
+  }
+
+  /**
+   * Step: delete a row. Snapshot rows made from it lose their parent and become plain images (reference §4.2).
+   * Undo re-inserts the row with the same id (so its Ceph name is unchanged) and restores those children.
+   */
+  deleteStep(row: ImageEntity): Step {
+    let orphaned: number[] = [];
+    const saved = { ...row };
+    return {
+      name: `delete image row ${row.name}`,
+      run: async () => {
+        await this.dataSource.transaction(async (m) => {
+          const children = await m.findBy(ImageEntity, { parentId: row.id });
+          if (children.some((c) => !c.isSnapshot)) throw new ImageHasClonesError(row.name);
+          orphaned = children.map((c) => c.id);
+          if (orphaned.length) await m.update(ImageEntity, orphaned, { parentId: null, isSnapshot: false });
+          await m.delete(ImageEntity, { id: row.id });
+        });
+      },
+      undo: async () => {
+        await this.dataSource.transaction(async (m) => {
+          await m.insert(ImageEntity, {
+            id: saved.id,
+            name: saved.name,
+            projectId: saved.projectId,
+            parentId: saved.parentId,
+            isSnapshot: saved.isSnapshot,
+            isPublic: saved.isPublic,
+          });
+          if (orphaned.length) await m.update(ImageEntity, orphaned, { parentId: row.id, isSnapshot: true });
+        });
+      },
+    };
+  }
+}
+
+export function isUniqueViolation(e: unknown): boolean {
+  if (!(e instanceof QueryFailedError)) return false;
+  const driverError = (e as QueryFailedError & { driverError?: { code?: string; message?: string } }).driverError;
+  return (
+    driverError?.code === '23505' || // PostgreSQL
+    (driverError?.code === 'SQLITE_CONSTRAINT' && /UNIQUE/i.test(driverError.message ?? e.message))
+  );
+}

@@ -1,0 +1,175 @@
+import { Body, Controller, Delete, HttpCode, Post, Put } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CallerCredentials, LegacyApi } from '../../common/http/legacy';
+import type { Credentials } from '../hil/hil.client';
+import { DisksService } from './disks.service';
+import {
+  AddImageDto,
+  CopyImageDto,
+  CreateDiskDto,
+  CreateSnapshotDto,
+  DiskNameDto,
+  ExportImageDto,
+  ImageNameDto,
+  ImageRowDto,
+  ImportImageDto,
+  ListAllImagesDto,
+  ListInProjectDto,
+} from './dto/images.dto';
+import { ImageListRow, ImagesService } from './images.service';
+
+const SUCCESS = { description: 'the plain text `Success`', schema: { type: 'string', example: 'Success' } };
+const PAIRS = { type: 'array', items: { type: 'array', items: { type: 'string' }, minItems: 2, maxItems: 2 } };
+
+/**
+ * Images, snapshots and disks: the original BMI routes (reference §2.2), byte-compatible, plus the admin
+ * operations its CLI ran in-process, now served over the same conventions.
+ */
+@ApiTags('images')
+@LegacyApi()
+@Controller()
+export class ImagesController {
+  constructor(
+    private readonly images: ImagesService,
+    private readonly disks: DisksService,
+  ) {}
+
+  @Post('list_images')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Names of the golden images of the project' })
+  @ApiOkResponse({ schema: { type: 'array', items: { type: 'string' } } })
+  listImages(@CallerCredentials() c: Credentials, @Body() dto: ListInProjectDto): Promise<string[]> {
+    return this.images.listImages({ credentials: c, project: dto.project });
+  }
+
+  @Put('create_disk')
+  @ApiOperation({ summary: 'Clone an image into a new disk and export it over iSCSI' })
+  @ApiOkResponse({ description: 'the iSCSI target name, as a JSON string', schema: { type: 'string', example: '5img12' } })
+  createDisk(@CallerCredentials() c: Credentials, @Body() dto: CreateDiskDto): Promise<string> {
+    return this.disks.createDisk({ credentials: c, project: dto.project }, dto.disk_name, dto.img);
+  }
+
+  @Delete('delete_disk')
+  @ApiOperation({ summary: 'Remove a disk: its iSCSI target, its clone and its row' })
+  @ApiOkResponse(SUCCESS)
+  deleteDisk(@CallerCredentials() c: Credentials, @Body() dto: DiskNameDto): Promise<void> {
+    return this.disks.deleteDisk({ credentials: c, project: dto.project }, dto.disk_name);
+  }
+
+  @Put('create_snapshot')
+  @ApiOperation({ summary: 'Make a new image from a disk (power the node off first)' })
+  @ApiOkResponse(SUCCESS)
+  createSnapshot(@CallerCredentials() c: Credentials, @Body() dto: CreateSnapshotDto): Promise<void> {
+    return this.images.createSnapshot({ credentials: c, project: dto.project }, dto.disk_name, dto.snap_name);
+  }
+
+  @Post('list_snapshots')
+  @HttpCode(200)
+  @ApiOperation({ summary: '[snapshot, parent image] pairs of the project' })
+  @ApiOkResponse({ schema: PAIRS })
+  listSnapshots(@CallerCredentials() c: Credentials, @Body() dto: ListInProjectDto): Promise<[string, string][]> {
+    return this.images.listSnapshots({ credentials: c, project: dto.project });
+  }
+
+  @Delete('remove_image')
+  @ApiOperation({ summary: 'Remove a golden image or a snapshot' })
+  @ApiOkResponse(SUCCESS)
+  removeImage(@CallerCredentials() c: Credentials, @Body() dto: ImageNameDto): Promise<void> {
+    return this.images.removeImage({ credentials: c, project: dto.project }, dto.img);
+  }
+
+  @Post('list_disks')
+  @HttpCode(200)
+  @ApiOperation({ summary: '[disk, source image] pairs of the project (BMI extension)' })
+  @ApiOkResponse({ schema: PAIRS })
+  listDisks(@CallerCredentials() c: Credentials, @Body() dto: ListInProjectDto): Promise<[string, string][]> {
+    return this.images.listDisks({ credentials: c, project: dto.project });
+  }
+
+  @Post('list_all_images')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Every image row of every project, filtered (admin; BMI extension)' })
+  @ApiOkResponse({ type: [ImageRowDto] })
+  listAllImages(@CallerCredentials() c: Credentials, @Body() dto: ListAllImagesDto): Promise<ImageListRow[]> {
+    return this.images.listAllImages(
+      { credentials: c, project: dto.project },
+      {
+        snapshots: dto.snapshots,
+        clones: dto.clones,
+        public: dto.public,
+        project: dto.filter_project,
+        name: dto.filter_name,
+        ceph: dto.filter_ceph,
+      },
+    );
+  }
+
+  @Put('import_image')
+  @ApiOperation({ summary: 'Import a raw RBD image (or one of its snapshots) as a golden image (admin; BMI extension)' })
+  @ApiOkResponse(SUCCESS)
+  async importImage(@CallerCredentials() c: Credentials, @Body() dto: ImportImageDto): Promise<void> {
+    const caller = { credentials: c, project: dto.project };
+    if (dto.snap === undefined) await this.images.importImage(caller, dto.img);
+    else await this.images.importSnapshot(caller, dto.img, dto.snap, dto.protect ?? false);
+  }
+
+  @Put('export_image')
+  @ApiOperation({ summary: 'Export an image as an independent raw RBD image (admin; BMI extension)' })
+  @ApiOkResponse(SUCCESS)
+  exportImage(@CallerCredentials() c: Credentials, @Body() dto: ExportImageDto): Promise<void> {
+    return this.images.exportImage({ credentials: c, project: dto.project }, dto.img, dto.name);
+  }
+
+  @Put('copy_image')
+  @ApiOperation({ summary: 'Copy an image, into another project with an admin (BMI extension)' })
+  @ApiOkResponse(SUCCESS)
+  copyImage(@CallerCredentials() c: Credentials, @Body() dto: CopyImageDto): Promise<void> {
+    return this.images.copyImage({ credentials: c, project: dto.project }, dto.img, dto.dest_project, dto.new_name);
+  }
+
+  @Put('move_image')
+  @ApiOperation({ summary: 'Rename an image, or move it into another project with an admin (BMI extension)' })
+  @ApiOkResponse(SUCCESS)
+  moveImage(@CallerCredentials() c: Credentials, @Body() dto: CopyImageDto): Promise<void> {
+    return this.images.moveImage({ credentials: c, project: dto.project }, dto.img, dto.dest_project, dto.new_name);
+  }
+
+  @Put('add_image')
+  @ApiOperation({ summary: 'Add an image row, DB only (admin; BMI extension)' })
+  @ApiOkResponse({ description: 'the new row id', schema: { type: 'integer' } })
+  addImage(@CallerCredentials() c: Credentials, @Body() dto: AddImageDto): Promise<number> {
+    return this.images.addImage(
+      { credentials: c, project: dto.project },
+      { name: dto.img, id: dto.id, snapshot: dto.snap, parent: dto.parent, public: dto.public },
+    );
+  }
+
+  @Delete('delete_image')
+  @ApiOperation({ summary: 'Delete an image row, DB only (admin; BMI extension)' })
+  @ApiOkResponse(SUCCESS)
+  deleteImage(@CallerCredentials() c: Credentials, @Body() dto: ImageNameDto): Promise<void> {
+    return this.images.deleteImage({ credentials: c, project: dto.project }, dto.img);
+  }
+
+  @Put('mount_image')
+  @ApiOperation({ summary: 'Export an image over iSCSI (admin; BMI extension)' })
+  @ApiOkResponse({ description: 'the iSCSI target name, as a JSON string', schema: { type: 'string' } })
+  mountImage(@CallerCredentials() c: Credentials, @Body() dto: ImageNameDto): Promise<string> {
+    return this.disks.mountImage({ credentials: c, project: dto.project }, dto.img);
+  }
+
+  @Delete('umount_image')
+  @ApiOperation({ summary: "Remove an image's iSCSI target (admin; BMI extension)" })
+  @ApiOkResponse(SUCCESS)
+  umountImage(@CallerCredentials() c: Credentials, @Body() dto: ImageNameDto): Promise<void> {
+    return this.disks.umountImage({ credentials: c, project: dto.project }, dto.img);
+  }
+
+  @Post('show_mounted')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Images of the project exported over iSCSI: {image: target} (admin; BMI extension)' })
+  @ApiOkResponse({ schema: { type: 'object', additionalProperties: { type: 'string' } } })
+  showMounted(@CallerCredentials() c: Credentials, @Body() dto: ListInProjectDto): Promise<Record<string, string>> {
+    return this.disks.showMounted({ credentials: c, project: dto.project });
+  }
+}

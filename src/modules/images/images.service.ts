@@ -1,0 +1,356 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../../config/app-config';
+import { ConflictError } from '../../common/errors/domain-error';
+import { runSaga, Step } from '../../common/orchestration/saga';
+import { AccessService } from '../hil/access.service';
+import { Caller } from '../hil/caller';
+import { ProjectEntity } from '../projects/project.entity';
+import { ProjectsService } from '../projects/projects.service';
+import { IscsiService } from '../iscsi/iscsi.service';
+import { ImageEntity } from './image.entity';
+import { ImageCatalog } from './image-catalog';
+import { ImageInUseError, WrongImageKindError } from './images.errors';
+import { BlockStorage } from './storage/block-storage';
+import {
+  RbdImageBusyError,
+  RbdImageExistsError,
+  RbdImageHasSnapshotsError,
+  RbdImageNotFoundError,
+} from './storage/storage.errors';
+import { StorageSteps } from './storage/storage-steps';
+import { withBmiNames } from './name-rewrite';
+
+export interface ImageListRow {
+  id: number;
+  name: string;
+  project: string;
+  cephName: string;
+  isPublic: boolean;
+  isSnapshot: boolean;
+  parent: string;
+}
+
+export interface ImageFilter {
+  snapshots?: boolean;
+  clones?: boolean;
+  public?: boolean;
+  project?: string;
+  name?: string;
+  ceph?: string;
+}
+
+export interface AddImageRequest {
+  name: string;
+  id?: number;
+  snapshot?: boolean;
+  parent?: string;
+  public?: boolean;
+}
+
+/**
+ * The image catalogue: golden images, snapshots and their Ceph images. Every multi-step operation is a list
+ * of steps run by the saga, so a failure at any step leaves DB and Ceph as they were.
+ */
+@Injectable()
+export class ImagesService {
+  private readonly steps: StorageSteps;
+
+  constructor(
+    private readonly catalog: ImageCatalog,
+    private readonly storage: BlockStorage,
+    private readonly projects: ProjectsService,
+    private readonly access: AccessService,
+    private readonly iscsi: IscsiService,
+    private readonly config: AppConfig,
+  ) {
+    this.steps = new StorageSteps(storage, config.bmi.snapshot);
+  }
+
+  private get snap(): string {
+    return this.config.bmi.snapshot;
+  }
+
+  /** The caller's project, after checking the caller may act on it (and is an admin, when asked). */
+  async scope(caller: Caller, admin = false): Promise<ProjectEntity> {
+    const project = await this.projects.require(caller.project);
+    if (admin) await this.access.assertAdmin(caller);
+    else await this.access.assertProjectAccess(caller);
+    return project;
+  }
+
+  /** Names of the project's images that have no parent: golden, imported and copied images (§3.8). */
+  async listImages(caller: Caller): Promise<string[]> {
+    const project = await this.scope(caller);
+    return (await this.catalog.listGolden(project.id)).map((r) => r.name);
+  }
+
+  /** `[snapshot, parent]` pairs; a snapshot without a parent has parent "" (the original crashed, §8 #9). */
+  async listSnapshots(caller: Caller): Promise<[string, string][]> {
+    const project = await this.scope(caller);
+    return (await this.catalog.listProject(project.id)).filter((r) => r.isSnapshot).map((r) => [r.name, r.parentName]);
+  }
+
+  /** `[disk, source image]` pairs. */
+  async listDisks(caller: Caller): Promise<[string, string][]> {
+    const project = await this.scope(caller);
+    return (await this.catalog.listProject(project.id))
+      .filter((r) => this.catalog.kind(r) === 'disk')
+      .map((r) => [r.name, r.parentName]);
+  }
+
+  /** Every row of every project (admin), filtered as `bmi db ls` filters (reference §6). */
+  async listAllImages(caller: Caller, filter: ImageFilter = {}): Promise<ImageListRow[]> {
+    await this.scope(caller, true);
+    const rows = (await this.catalog.listAll()).map<ImageListRow>((r) => ({
+      id: r.id,
+      name: r.name,
+      project: r.projectName,
+      cephName: this.catalog.cephName(r),
+      isPublic: r.isPublic,
+      isSnapshot: r.isSnapshot,
+      parent: r.parentName,
+    }));
+    const kinds = filter.snapshots || filter.clones || filter.public;
+    return rows.filter(
+      (r) =>
+        (!kinds ||
+          (filter.snapshots && r.isSnapshot) ||
+          (filter.clones && r.parent !== '' && !r.isSnapshot) ||
+          (filter.public && r.isPublic)) &&
+        (filter.project === undefined || r.project === filter.project) &&
+        (filter.name === undefined || r.name === filter.name) &&
+        (filter.ceph === undefined || r.cephName === filter.ceph),
+    );
+  }
+
+  /**
+   * A new golden image from a disk (§3.5): the disk is snapshotted, the snapshot cloned and flattened into a
+   * new image that carries its own protected snapshot, and the temporary snapshot on the disk is removed.
+   * The snapshot is crash-consistent: the node should be powered off first.
+   */
+  async createSnapshot(caller: Caller, diskName: string, snapName: string): Promise<void> {
+    const project = await this.scope(caller);
+    const disk = await this.catalog.require(project, diskName);
+    await this.catalog.assertFree(project, snapName);
+    const diskCeph = this.catalog.cephName(disk);
+    await this.healLeftoverSnapshot(diskCeph);
+    let row: ImageEntity | undefined;
+    const newCeph = () => this.cephOf(row);
+    const steps: Step[] = [
+      this.steps.protectedSnapshot(diskCeph),
+      this.catalog.insertStep(
+        { name: snapName, projectId: project.id, parentId: disk.parentId, isSnapshot: true, isPublic: false },
+        project.name,
+        (r) => (row = r),
+      ),
+      ...this.steps.sealedCopy(diskCeph, this.snap, newCeph),
+      this.steps.dropSnapshot(diskCeph),
+    ];
+    await withBmiNames({ [diskCeph]: diskName }, () => runSaga('create_snapshot', steps));
+  }
+
+  /**
+   * Removes a golden image or a snapshot (§3.7), refusing first, before anything changes, when disks were
+   * cloned from it, when it is exported over iSCSI, or when Ceph holds clones or other snapshots of it.
+   * A Ceph image that is already gone (issue #122) does not stop the row from going.
+   */
+  async removeImage(caller: Caller, name: string): Promise<void> {
+    const project = await this.scope(caller);
+    const row = await this.catalog.require(project, name);
+    if (this.catalog.kind(row) === 'disk') {
+      throw new WrongImageKindError(`${name} is a disk: use delete_disk to remove it`);
+    }
+    await this.catalog.assertNoDiskChildren(row);
+    const ceph = this.catalog.cephName(row);
+    await this.assertRemovable(ceph, name);
+    await runSaga('remove_image', [
+      this.steps.dropSnapshot(ceph),
+      this.catalog.deleteStep(row),
+      this.steps.removeImage(ceph),
+    ]);
+  }
+
+  /**
+   * Imports a raw RBD image of the pool as a golden image of the project (§3.9): a copy named `<uid>img<id>`
+   * carrying the protected BMI snapshot. The source is left as it was found.
+   */
+  async importImage(caller: Caller, source: string): Promise<void> {
+    const project = await this.scope(caller, true);
+    await this.catalog.assertFree(project, source);
+    if (!(await this.storage.imageExists(source))) throw RbdImageNotFoundError.of(source);
+    if ((await this.storage.listSnapshots(source)).some((s) => s.name === this.snap)) {
+      throw new ConflictError(
+        `${source} already has a snapshot named "${this.snap}"; import it with --snap ${this.snap} instead`,
+      );
+    }
+    let row: ImageEntity | undefined;
+    await runSaga('import_image', [
+      this.steps.protectedSnapshot(source),
+      this.catalog.insertStep(
+        { name: source, projectId: project.id, parentId: null, isSnapshot: false, isPublic: false },
+        project.name,
+        (r) => (row = r),
+      ),
+      ...this.steps.sealedCopy(source, this.snap, () => this.cephOf(row)),
+      this.steps.dropSnapshot(source),
+    ]);
+  }
+
+  /**
+   * Imports an existing snapshot of a raw RBD image (§3.9). With `protect`, BMI protects the snapshot for the
+   * clone and unprotects it again afterwards; without, it must be protected already.
+   */
+  async importSnapshot(caller: Caller, source: string, snapshot: string, protect: boolean): Promise<void> {
+    const project = await this.scope(caller, true);
+    await this.catalog.assertFree(project, source);
+    const snaps = await this.storage.listSnapshots(source);
+    const found = snaps.find((s) => s.name === snapshot);
+    if (!found) throw RbdImageNotFoundError.of(`${source}@${snapshot}`);
+    if (!found.protected && !protect) {
+      throw new ConflictError(`Snapshot ${snapshot} of ${source} is not protected; import it with --protect`);
+    }
+    let row: ImageEntity | undefined;
+    const steps: Step[] = [];
+    const weProtect = protect && !found.protected;
+    if (weProtect) steps.push(this.steps.protect(source, snapshot));
+    steps.push(
+      this.catalog.insertStep(
+        { name: source, projectId: project.id, parentId: null, isSnapshot: false, isPublic: false },
+        project.name,
+        (r) => (row = r),
+      ),
+      ...this.steps.sealedCopy(source, snapshot, () => this.cephOf(row)),
+    );
+    if (weProtect) steps.push(this.steps.unprotect(source, snapshot));
+    await runSaga('import_snapshot', steps);
+  }
+
+  /** Exports a BMI image as an independent raw RBD image named `target` (no DB change). */
+  async exportImage(caller: Caller, name: string, target: string): Promise<void> {
+    const project = await this.scope(caller, true);
+    const row = await this.catalog.require(project, name);
+    if (await this.storage.imageExists(target)) throw RbdImageExistsError.of(target);
+    const ceph = this.catalog.cephName(row);
+    await withBmiNames({ [ceph]: name }, () =>
+      runSaga('export_image', [this.steps.clone(ceph, this.snap, target), this.steps.flatten(target)]),
+    );
+  }
+
+  /**
+   * Copies an image, within the project or into another one (admin), as a new independent Ceph image.
+   * A same-project copy keeps the snapshot flag and parent; a copy into another project becomes a golden image.
+   */
+  async copyImage(caller: Caller, name: string, destProject: string, newName?: string): Promise<void> {
+    const cross = destProject !== caller.project;
+    const project = await this.scope(caller, cross);
+    const dest = cross ? await this.projects.require(destProject) : project;
+    const row = await this.catalog.require(project, name);
+    if (this.catalog.kind(row) === 'disk') {
+      throw new WrongImageKindError(`${name} is a disk: create a snapshot of it and copy the snapshot`);
+    }
+    const targetName = newName ?? name;
+    await this.catalog.assertFree(dest, targetName);
+    const ceph = this.catalog.cephName(row);
+    let copy: ImageEntity | undefined;
+    await withBmiNames({ [ceph]: name }, () =>
+      runSaga('copy_image', [
+        this.catalog.insertStep(
+          {
+            name: targetName,
+            projectId: dest.id,
+            parentId: cross ? null : row.parentId,
+            isSnapshot: cross ? false : row.isSnapshot,
+            isPublic: row.isPublic,
+          },
+          dest.name,
+          (r) => (copy = r),
+        ),
+        ...this.steps.sealedCopy(ceph, this.snap, () => this.cephOf(copy)),
+      ]),
+    );
+  }
+
+  /**
+   * Moves (or renames) an image: DB only, the Ceph name stays. Into another project (admin) the image loses
+   * its parent and snapshot flag; an image that other rows descend from cannot leave its project.
+   */
+  async moveImage(caller: Caller, name: string, destProject: string, newName?: string): Promise<void> {
+    const cross = destProject !== caller.project;
+    const project = await this.scope(caller, cross);
+    const dest = cross ? await this.projects.require(destProject) : project;
+    const row = await this.catalog.require(project, name);
+    const targetName = newName ?? name;
+    if (!cross && targetName === name) return;
+    await this.catalog.assertFree(dest, targetName);
+    if (cross && (await this.catalog.children(row.id)).length) {
+      throw new ImageInUseError(`${name} has disks or snapshots made from it and cannot leave project ${project.name}`);
+    }
+    if (cross && this.catalog.kind(row) === 'disk') {
+      throw new WrongImageKindError(`${name} is a disk and cannot leave project ${project.name}`);
+    }
+    await this.catalog.repo.update(
+      { id: row.id },
+      cross ? { name: targetName, projectId: dest.id, parentId: null, isSnapshot: false } : { name: targetName },
+    );
+  }
+
+  /** DB only (admin): registers a row, e.g. to adopt an image already laid out in Ceph. */
+  async addImage(caller: Caller, req: AddImageRequest): Promise<number> {
+    const project = await this.scope(caller, true);
+    await this.catalog.assertFree(project, req.name);
+    let parentId: number | null = null;
+    if (req.parent !== undefined) parentId = (await this.catalog.require(project, req.parent)).id;
+    if (req.id !== undefined && (await this.catalog.byId(req.id))) {
+      throw new ConflictError(`Image id ${req.id} is already taken`);
+    }
+    const row = await this.catalog.insert(
+      {
+        id: req.id,
+        name: req.name,
+        projectId: project.id,
+        parentId,
+        isSnapshot: req.snapshot ?? false,
+        isPublic: req.public ?? false,
+      },
+      project.name,
+    );
+    return row.id;
+  }
+
+  /** DB only (admin): removes a row, with the same clone rules as remove_image. */
+  async deleteImage(caller: Caller, name: string): Promise<void> {
+    const project = await this.scope(caller, true);
+    const row = await this.catalog.require(project, name);
+    await this.catalog.assertNoDiskChildren(row);
+    await runSaga('delete_image', [this.catalog.deleteStep(row)]);
+  }
+
+  private cephOf(row: ImageEntity | undefined): string {
+    if (!row) throw new Error('the image row is not inserted yet');
+    return this.catalog.cephName(row);
+  }
+
+  /**
+   * The BMI snapshot on a disk exists only during create_snapshot. One left by a crashed run (the original's
+   * "Already Exists" trap, §8 #12) is removed when nothing was cloned from it.
+   */
+  private async healLeftoverSnapshot(diskCeph: string): Promise<void> {
+    const snaps = await this.storage.listSnapshots(diskCeph);
+    if (!snaps.some((s) => s.name === this.snap)) return;
+    const children = await this.storage.children(diskCeph, this.snap);
+    if (children.length) throw new ImageInUseError(`${diskCeph}@${this.snap} has clones: ${children.join(', ')}`);
+    await this.steps.removeSnapshotIfExists(diskCeph, this.snap);
+  }
+
+  private async assertRemovable(ceph: string, name: string): Promise<void> {
+    if (await this.iscsi.isExported(ceph)) {
+      throw new ImageInUseError(`${name} is exported over iSCSI; unmount it first`);
+    }
+    if (!(await this.storage.imageExists(ceph))) return;
+    const snaps = await this.storage.listSnapshots(ceph);
+    if (snaps.some((s) => s.name !== this.snap)) throw RbdImageHasSnapshotsError.of(name);
+    if (snaps.length && (await this.storage.children(ceph, this.snap)).length) {
+      throw RbdImageBusyError.of(name);
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import { Body, Controller, Delete, HttpCode, Post, Put } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CallerCredentials, LegacyApi } from '../../common/http/legacy';
+import type { Credentials } from '../hil/hil.client';
+import { DeprovisionDto, NodeIpDto, ProvisionDto } from './dto/nodes.dto';
+import { NodesService } from './nodes.service';
+
+const SUCCESS = { description: 'the plain text `Success`', schema: { type: 'string', example: 'Success' } };
+
+/** Pointing a node's network boot at a disk and back: the original BMI routes (reference §2.2). */
+@ApiTags('nodes')
+@LegacyApi()
+@Controller()
+export class NodesController {
+  constructor(private readonly nodes: NodesService) {}
+
+  @Put('provision')
+  @ApiOperation({ summary: "Write the node's boot files so that it boots from the disk" })
+  @ApiOkResponse(SUCCESS)
+  provisionNode(@CallerCredentials() c: Credentials, @Body() dto: ProvisionDto): Promise<void> {
+    return this.nodes.provision({ credentials: c, project: dto.project }, dto.node, dto.disk_name, dto.nic);
+  }
+
+  @Delete('deprovision')
+  @ApiOperation({ summary: "Remove the node's boot files (the disk stays)" })
+  @ApiOkResponse(SUCCESS)
+  deprovisionNode(@CallerCredentials() c: Credentials, @Body() dto: DeprovisionDto): Promise<void> {
+    return this.nodes.deprovision({ credentials: c, project: dto.project }, dto.node, dto.nic);
+  }
+
+  @Post('node_ip')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'The IP dnsmasq leased to the node (BMI extension)' })
+  @ApiOkResponse({ description: 'the IP address, as a JSON string', schema: { type: 'string' } })
+  getNodeIp(@CallerCredentials() c: Credentials, @Body() dto: NodeIpDto): Promise<string> {
+    return this.nodes.nodeIp({ credentials: c, project: dto.project }, dto.node, dto.nic);
+  }
+}

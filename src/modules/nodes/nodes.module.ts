@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { HilModule } from '../hil/hil.module';
+import { ImagesModule } from '../images/images.module';
+import { IscsiModule } from '../iscsi/iscsi.module';
+import { TftpModule } from '../tftp/tftp.module';
+import { NodesController } from './nodes.controller';
+import { NodesService } from './nodes.service';
+
+@Module({
+  imports: [ImagesModule, IscsiModule, TftpModule, HilModule],
+  controllers: [NodesController],
+  providers: [NodesService],
+})
+export class NodesModule {}

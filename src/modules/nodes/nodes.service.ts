@@ -1,0 +1,87 @@
+import { Injectable } from '@nestjs/common';
+import { BadGatewayError, ConflictError, NotFoundError } from '../../common/errors/domain-error';
+import { runSaga } from '../../common/orchestration/saga';
+import { isMac } from '../../common/validation/names';
+import { AccessService } from '../hil/access.service';
+import { Caller } from '../hil/caller';
+import { HilNode } from '../hil/hil.client';
+import { NicNotFoundError } from '../hil/hil.errors';
+import { ImageCatalog } from '../images/image-catalog';
+import { ImagesService } from '../images/images.service';
+import { WrongImageKindError } from '../images/images.errors';
+import { IscsiService } from '../iscsi/iscsi.service';
+import { TftpService } from '../tftp/tftp.service';
+
+export class DiskNotExportedError extends ConflictError {
+  override readonly code = 'DISK_NOT_EXPORTED';
+}
+export class NoLeaseError extends NotFoundError {
+  override readonly code = 'NO_LEASE';
+}
+export class BadMacError extends BadGatewayError {
+  override readonly code = 'HIL_BAD_MAC';
+}
+
+/**
+ * Nodes: pointing a node's PXE boot at a disk (provision) and back (deprovision), and finding a node's IP.
+ * Only nodes that HIL says belong to the caller's project are touched.
+ */
+@Injectable()
+export class NodesService {
+  constructor(
+    private readonly images: ImagesService,
+    private readonly catalog: ImageCatalog,
+    private readonly iscsi: IscsiService,
+    private readonly tftp: TftpService,
+    private readonly access: AccessService,
+  ) {}
+
+  /**
+   * Writes the node's iPXE script and its per-MAC pxelinux file (§3.3), so that the node's next PXE boot
+   * comes up on the disk. The disk must exist and be exported; both files are written or neither is.
+   */
+  async provision(caller: Caller, node: string, diskName: string, nic: string): Promise<void> {
+    const project = await this.images.scope(caller);
+    const disk = await this.catalog.require(project, diskName);
+    if (this.catalog.kind(disk) !== 'disk') {
+      throw new WrongImageKindError(`${diskName} is not a disk: make one with create_disk first`);
+    }
+    const ceph = this.catalog.cephName(disk);
+    if (!(await this.iscsi.isExported(ceph))) {
+      throw new DiskNotExportedError(`${diskName} is not exported over iSCSI; delete and create the disk again`);
+    }
+    const mac = macOf(await this.access.ownedNode(caller, node), nic);
+    await runSaga(
+      'provision',
+      this.tftp.writeSteps({ node, mac, target: this.iscsi.targetName(ceph), label: diskName }),
+    );
+  }
+
+  /** Removes exactly the two files provision wrote; a file that is already gone is fine. The disk stays. */
+  async deprovision(caller: Caller, node: string, nic: string): Promise<void> {
+    await this.images.scope(caller);
+    const mac = macOf(await this.access.ownedNode(caller, node), nic);
+    await runSaga('deprovision', this.tftp.removeSteps(node, mac));
+  }
+
+  /** The IP dnsmasq leased to one of the node's NICs (the given one, or any). */
+  async nodeIp(caller: Caller, node: string, nic?: string): Promise<string> {
+    await this.images.scope(caller);
+    const hilNode = await this.access.ownedNode(caller, node);
+    const macs = nic ? [macOf(hilNode, nic)] : hilNode.nics.filter((n) => isMac(n.macaddr)).map((n) => n.macaddr.toLowerCase());
+    const leases = await this.tftp.leases();
+    const lease = leases
+      .filter((l) => macs.includes(l.mac))
+      .sort((a, b) => b.expires - a.expires)[0];
+    if (!lease) throw new NoLeaseError(`${macs.join(', ') || node} Has Not Been Assigned An IP Yet`);
+    return lease.ip;
+  }
+}
+
+/** The MAC of the NIC with this label, lower-cased (HIL keeps the case it was given; pxelinux wants lower). */
+function macOf(node: HilNode, label: string): string {
+  const nic = node.nics.find((n) => n.label === label);
+  if (!nic) throw new NicNotFoundError(node.name, label);
+  if (!isMac(nic.macaddr)) throw new BadMacError(`HIL gave NIC ${label} of ${node.name} an invalid MAC "${nic.macaddr}"`);
+  return nic.macaddr.toLowerCase();
+}

@@ -1,0 +1,70 @@
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { AppConfig } from '../../config/app-config';
+import { ConflictError } from '../../common/errors/domain-error';
+import { ProjectEntity } from './project.entity';
+import { ProjectExistsError, ProjectNotEmptyError, ProjectNotFoundError } from './projects.errors';
+
+export interface ProjectRow {
+  id: number;
+  name: string;
+}
+
+/** The project table. Authorisation is the caller's business (the services that expose these operations). */
+@Injectable()
+export class ProjectsService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(ProjectsService.name);
+
+  constructor(
+    @InjectRepository(ProjectEntity) private readonly projects: Repository<ProjectEntity>,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** The admin project exists from the first start on (the original's install guide inserted it by hand). */
+  async onApplicationBootstrap(): Promise<void> {
+    const name = this.config.bmi.adminProject;
+    if (!(await this.projects.existsBy({ name }))) {
+      await this.projects.insert({ name });
+      this.logger.log(`created the admin project ${name}`);
+    }
+  }
+
+  async require(name: string): Promise<ProjectEntity> {
+    const project = await this.projects.findOneBy({ name });
+    if (!project) throw new ProjectNotFoundError(name);
+    return project;
+  }
+
+  async list(): Promise<ProjectRow[]> {
+    const rows = await this.projects.find({ order: { id: 'ASC' } });
+    return rows.map((p) => ({ id: p.id, name: p.name }));
+  }
+
+  async add(name: string, id?: number): Promise<ProjectRow> {
+    if (await this.projects.existsBy({ name })) throw new ProjectExistsError(name);
+    if (id !== undefined && (await this.projects.existsBy({ id }))) {
+      throw new ConflictError(`Project id ${id} is already taken`);
+    }
+    const result = await this.projects.insert(id === undefined ? { name } : { id, name });
+    return { id: id ?? (result.identifiers[0].id as number), name };
+  }
+
+  /**
+   * Deletes an empty project. The original cascaded the delete to the project's image rows and left their Ceph
+   * images behind; here a project that still has images is refused. A project that is not there is no error.
+   */
+  async delete(name: string): Promise<void> {
+    if (name === this.config.bmi.adminProject) {
+      throw new ConflictError(`The admin project ${name} cannot be deleted`);
+    }
+    const project = await this.projects.findOne({ where: { name }, relations: { images: true } });
+    if (!project) return;
+    if (project.images?.length) {
+      throw new ProjectNotEmptyError(
+        `Project ${name} still has ${project.images.length} image(s); remove or move them first`,
+      );
+    }
+    await this.projects.delete({ id: project.id });
+  }
+}

@@ -1,0 +1,66 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { BootFileStore, BootRoot } from '../boot-file.store';
+import { BootFileError, UnsafeBootFileNameError } from '../tftp.errors';
+
+const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
+/** Boot files as real files in real directories (the TFTP server's tree); also used by the laptop mode. */
+export class FsBootFileStore extends BootFileStore {
+  constructor(private readonly roots: Record<BootRoot, string>) {
+    super();
+  }
+
+  async put(root: BootRoot, name: string, content: string, mode: number): Promise<string | null> {
+    const file = this.resolve(root, name);
+    const previous = await this.get(root, name);
+    const tmp = path.join(path.dirname(file), `.${name}.${randomBytes(4).toString('hex')}.tmp`);
+    try {
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.writeFile(tmp, content, { mode });
+      await fs.chmod(tmp, mode);
+      await fs.rename(tmp, file);
+    } catch (e) {
+      await fs.rm(tmp, { force: true }).catch(() => undefined);
+      throw new BootFileError(`Failed to write boot file ${name}: ${(e as NodeJS.ErrnoException).code ?? e}`, {
+        cause: e,
+      });
+    }
+    return previous;
+  }
+
+  async get(root: BootRoot, name: string): Promise<string | null> {
+    try {
+      return await fs.readFile(this.resolve(root, name), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw new BootFileError(`Failed to read boot file ${name}: ${(e as NodeJS.ErrnoException).code ?? e}`, {
+        cause: e,
+      });
+    }
+  }
+
+  async remove(root: BootRoot, name: string): Promise<string | null> {
+    const previous = await this.get(root, name);
+    try {
+      await fs.rm(this.resolve(root, name), { force: true });
+    } catch (e) {
+      throw new BootFileError(`Failed to remove boot file ${name}: ${(e as NodeJS.ErrnoException).code ?? e}`, {
+        cause: e,
+      });
+    }
+    return previous;
+  }
+
+  /** One path component under its root, or an error: nothing is ever written outside the roots. */
+  private resolve(root: BootRoot, name: string): string {
+    if (!FILE_NAME.test(name) || name.includes('..')) {
+      throw new UnsafeBootFileNameError(`Unsafe boot file name "${name}"`);
+    }
+    const dir = path.resolve(this.roots[root]);
+    const file = path.resolve(dir, name);
+    if (path.dirname(file) !== dir) throw new UnsafeBootFileNameError(`Unsafe boot file name "${name}"`);
+    return file;
+  }
+}

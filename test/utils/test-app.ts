@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { createApp } from '../../src/bootstrap';
+import { AppConfig, loadConfig } from '../../src/config/app-config';
+import { BlockStorage } from '../../src/modules/images/storage/block-storage';
+import { IscsiTargetDriver } from '../../src/modules/iscsi/iscsi-target.driver';
+
+export const ADMIN = { username: 'admin', password: 'admin' };
+export const ALICE = { username: 'alice', password: 'alicepass' };
+export const BOB = { username: 'bob', password: 'bobpass' };
+
+/** The seed of the fake HIL used by the tests (the same as config/hil-seed.json). */
+export const HIL_SEED_FILE = path.resolve(__dirname, '../../config/hil-seed.json');
+
+export interface TestApp {
+  app: INestApplication;
+  config: AppConfig;
+  /** the TFTP root (iPXE files) and pxelinux.cfg directory, in a fresh temp dir */
+  tftpRoot: string;
+  pxelinuxDir: string;
+  storage: BlockStorage;
+  iscsi: IscsiTargetDriver;
+  http: () => ReturnType<typeof request>;
+  close: () => Promise<void>;
+}
+
+/**
+ * The whole app on SQLite :memory: with the fake storage, target and HIL drivers, and boot files in a temp
+ * dir. `extraIni` lines are appended to the config (e.g. `[bmi]\nsnapshot = x`).
+ */
+export async function startTestApp(
+  opts: { fakeImages?: string[]; extraIni?: string[]; env?: NodeJS.ProcessEnv } = {},
+): Promise<TestApp> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bmi-test-'));
+  const tftpRoot = path.join(dir, 'tftpboot');
+  const pxelinuxDir = path.join(tftpRoot, 'pxelinux.cfg');
+  const text = [
+    '[bmi]',
+    'uid = 5',
+    'snapshot = bmi_snapshot',
+    '[db]',
+    'path = :memory:',
+    '[driver]',
+    'fs = fake',
+    'iscsi = fake',
+    'net_isolator = fake',
+    '[fs]',
+    'pool = bmi',
+    `fake_images = ${(opts.fakeImages ?? ['bmi_test', 'centos7']).join(', ')}`,
+    '[net_isolator]',
+    `fake_seed = ${HIL_SEED_FILE}`,
+    '[iscsi]',
+    'ip = 10.0.0.1',
+    '[tftp]',
+    `pxelinux_path = ${pxelinuxDir}/`,
+    `ipxe_path = ${tftpRoot}/`,
+    `leases_file = ${path.join(dir, 'dnsmasq.leases')}`,
+    ...(opts.extraIni ?? []),
+  ].join('\n');
+  const config = loadConfig({ text, env: opts.env ?? {} });
+  const app = await createApp(config, { logger: false });
+  const server = app.getHttpServer();
+  return {
+    app,
+    config,
+    tftpRoot,
+    pxelinuxDir,
+    storage: app.get(BlockStorage),
+    iscsi: app.get(IscsiTargetDriver),
+    http: () => request(server),
+    close: async () => {
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
