@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every check and every test of the project, from a fresh clone on a fresh Debian machine:
+# installs what is missing, type-checks, builds, checks the committed OpenAPI document, runs all jest projects.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+ensure_node
+ensure_deps
+
+log "type-check"
+npx --no-install tsc --noEmit -p tsconfig.test.json
+build
+log "OpenAPI document"
+node dist/bin/sync-openapi.js --check
+
+log "jest"
+results=$(mktemp)
+status=0
+npx --no-install jest --ci --json --outputFile="$results" "$@" || status=$?
+# One closing line in the plain "N passed, N failed" form, read by CI.
+node -e '
+  const r = require(process.argv[1]);
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);
+' "$results" || true
+rm -f "$results"
+exit "$status"
