@@ -9,7 +9,7 @@ import {
   UseGuards,
   UseInterceptors,
 } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBasicAuth, ApiConsumes, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBasicAuth, ApiConsumes, ApiOkResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { map, Observable } from 'rxjs';
 import type { Credentials } from '../../modules/hil/hil.client';
@@ -70,3 +70,11 @@ export const CallerCredentials = createParamDecorator((_: unknown, ctx: Executio
   if (!req.credentials) throw new Error('LegacyAuthGuard did not run');
   return req.credentials;
 });
+
+/** Documents the plain-text `Success` answer of an operation that returns nothing. */
+export function ApiSuccessText(): MethodDecorator {
+  return ApiOkResponse({
+    description: 'the plain text `Success`',
+    content: { 'text/plain': { schema: { type: 'string', example: 'Success' } } },
+  });
+}

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, HttpCode, Post, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CallerCredentials, LegacyApi } from '../../common/http/legacy';
+import { ApiSuccessText, CallerCredentials, LegacyApi } from '../../common/http/legacy';
 import type { Credentials } from '../hil/hil.client';
 import { DisksService } from './disks.service';
 import {
@@ -17,8 +17,6 @@ import {
   ListInProjectDto,
 } from './dto/images.dto';
 import { ImageListRow, ImagesService } from './images.service';
-
-const SUCCESS = { description: 'the plain text `Success`', schema: { type: 'string', example: 'Success' } };
 const PAIRS = { type: 'array', items: { type: 'array', items: { type: 'string' }, minItems: 2, maxItems: 2 } };
 
 /**
@@ -51,14 +49,14 @@ export class ImagesController {
 
   @Delete('delete_disk')
   @ApiOperation({ summary: 'Remove a disk: its iSCSI target, its clone and its row' })
-  @ApiOkResponse(SUCCESS)
+  @ApiSuccessText()
   deleteDisk(@CallerCredentials() c: Credentials, @Body() dto: DiskNameDto): Promise<void> {
     return this.disks.deleteDisk({ credentials: c, project: dto.project }, dto.disk_name);
   }
 
   @Put('create_snapshot')
   @ApiOperation({ summary: 'Make a new image from a disk (power the node off first)' })
-  @ApiOkResponse(SUCCESS)
+  @ApiSuccessText()
   createSnapshot(@CallerCredentials() c: Credentials, @Body() dto: CreateSnapshotDto): Promise<void> {
     return this.images.createSnapshot({ credentials: c, project: dto.project }, dto.disk_name, dto.snap_name);
   }
@@ -73,7 +71,7 @@ export class ImagesController {
 
   @Delete('remove_image')
   @ApiOperation({ summary: 'Remove a golden image or a snapshot' })
-  @ApiOkResponse(SUCCESS)
+  @ApiSuccessText()
   removeImage(@CallerCredentials() c: Credentials, @Body() dto: ImageNameDto): Promise<void> {
     return this.images.removeImage({ credentials: c, project: dto.project }, dto.img);
   }
@@ -106,7 +104,7 @@ export class ImagesController {
 
   @Put('import_image')
   @ApiOperation({ summary: 'Import a raw RBD image (or one of its snapshots) as a golden image (admin; BMI extension)' })
-  @ApiOkResponse(SUCCESS)
+  @ApiSuccessText()
   async importImage(@CallerCredentials() c: Credentials, @Body() dto: ImportImageDto): Promise<void> {
     const caller = { credentials: c, project: dto.project };
     if (dto.snap === undefined) await this.images.importImage(caller, dto.img);
@@ -115,21 +113,21 @@ export class ImagesController {
 
   @Put('export_image')
   @ApiOperation({ summary: 'Export an image as an independent raw RBD image (admin; BMI extension)' })
-  @ApiOkResponse(SUCCESS)
+  @ApiSuccessText()
   exportImage(@CallerCredentials() c: Credentials, @Body() dto: ExportImageDto): Promise<void> {
     return this.images.exportImage({ credentials: c, project: dto.project }, dto.img, dto.name);
   }
 
   @Put('copy_image')
   @ApiOperation({ summary: 'Copy an image, into another project with an admin (BMI extension)' })
-  @ApiOkResponse(SUCCESS)
+  @ApiSuccessText()
   copyImage(@CallerCredentials() c: Credentials, @Body() dto: CopyImageDto): Promise<void> {
     return this.images.copyImage({ credentials: c, project: dto.project }, dto.img, dto.dest_project, dto.new_name);
   }
 
   @Put('move_image')
   @ApiOperation({ summary: 'Rename an image, or move it into another project with an admin (BMI extension)' })
-  @ApiOkResponse(SUCCESS)
+  @ApiSuccessText()
   moveImage(@CallerCredentials() c: Credentials, @Body() dto: CopyImageDto): Promise<void> {
     return this.images.moveImage({ credentials: c, project: dto.project }, dto.img, dto.dest_project, dto.new_name);
   }
@@ -146,7 +144,7 @@ export class ImagesController {
 
   @Delete('delete_image')
   @ApiOperation({ summary: 'Delete an image row, DB only (admin; BMI extension)' })
-  @ApiOkResponse(SUCCESS)
+  @ApiSuccessText()
   deleteImage(@CallerCredentials() c: Credentials, @Body() dto: ImageNameDto): Promise<void> {
     return this.images.deleteImage({ credentials: c, project: dto.project }, dto.img);
   }
@@ -160,7 +158,7 @@ export class ImagesController {
 
   @Delete('umount_image')
   @ApiOperation({ summary: "Remove an image's iSCSI target (admin; BMI extension)" })
-  @ApiOkResponse(SUCCESS)
+  @ApiSuccessText()
   umountImage(@CallerCredentials() c: Credentials, @Body() dto: ImageNameDto): Promise<void> {
     return this.disks.umountImage({ credentials: c, project: dto.project }, dto.img);
   }

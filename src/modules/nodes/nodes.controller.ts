@@ -1,11 +1,9 @@
 import { Body, Controller, Delete, HttpCode, Post, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CallerCredentials, LegacyApi } from '../../common/http/legacy';
+import { ApiSuccessText, CallerCredentials, LegacyApi } from '../../common/http/legacy';
 import type { Credentials } from '../hil/hil.client';
 import { DeprovisionDto, NodeIpDto, ProvisionDto } from './dto/nodes.dto';
 import { NodesService } from './nodes.service';
-
-const SUCCESS = { description: 'the plain text `Success`', schema: { type: 'string', example: 'Success' } };
 
 /** Pointing a node's network boot at a disk and back: the original BMI routes (reference §2.2). */
 @ApiTags('nodes')
@@ -16,14 +14,14 @@ export class NodesController {
 
   @Put('provision')
   @ApiOperation({ summary: "Write the node's boot files so that it boots from the disk" })
-  @ApiOkResponse(SUCCESS)
+  @ApiSuccessText()
   provisionNode(@CallerCredentials() c: Credentials, @Body() dto: ProvisionDto): Promise<void> {
     return this.nodes.provision({ credentials: c, project: dto.project }, dto.node, dto.disk_name, dto.nic);
   }
 
   @Delete('deprovision')
   @ApiOperation({ summary: "Remove the node's boot files (the disk stays)" })
-  @ApiOkResponse(SUCCESS)
+  @ApiSuccessText()
   deprovisionNode(@CallerCredentials() c: Credentials, @Body() dto: DeprovisionDto): Promise<void> {
     return this.nodes.deprovision({ credentials: c, project: dto.project }, dto.node, dto.nic);
   }

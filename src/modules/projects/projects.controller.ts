@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, HttpCode, Post, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CallerCredentials, LegacyApi } from '../../common/http/legacy';
+import { ApiSuccessText, CallerCredentials, LegacyApi } from '../../common/http/legacy';
 import type { Credentials } from '../hil/hil.client';
 import { AddProjectDto, DeleteProjectDto, ListProjectsDto, ProjectRowDto } from './dto/projects.dto';
 import { ProjectAdminService } from './project-admin.service';
@@ -30,7 +30,7 @@ export class ProjectsController {
 
   @Delete('delete_project')
   @ApiOperation({ summary: 'Delete an empty project (admin)' })
-  @ApiOkResponse({ description: 'the plain text `Success`', schema: { type: 'string', example: 'Success' } })
+  @ApiSuccessText()
   deleteProject(@CallerCredentials() c: Credentials, @Body() dto: DeleteProjectDto): Promise<void> {
     return this.admin.delete({ credentials: c, project: dto.project }, dto.name);
   }
