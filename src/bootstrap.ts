@@ -26,6 +26,11 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     logger: options.logger ?? logLevels(config),
     bodyParser: false,
   });
+  // Every route outside /v1 belongs to the original API, whose errors are plain text, body-parser errors too.
+  app.use((req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (!req.path.startsWith('/v1/')) res.locals.legacyFace = true;
+    next();
+  });
   app.use(express.urlencoded({ extended: false, limit: '64kb' }));
   app.use(express.json({ limit: '64kb' }));
   app.useGlobalPipes(

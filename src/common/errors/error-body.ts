@@ -24,7 +24,20 @@ export function toErrorReply(error: unknown): ErrorReply {
     }
     return { status, code: httpCode(status), message, unexpected: false };
   }
+  const exposed = exposedHttpError(error);
+  if (exposed) return { ...exposed, code: httpCode(exposed.status), unexpected: false };
   return { status: HttpStatus.INTERNAL_SERVER_ERROR, code: 'INTERNAL', message: 'Internal server error', unexpected: true };
+}
+
+/**
+ * Errors of Express middleware (the body parsers: body too large, malformed JSON) carry their status and
+ * say whether their message may be shown to the client (`expose`).
+ */
+function exposedHttpError(error: unknown): { status: number; message: string } | null {
+  if (error === null || typeof error !== 'object') return null;
+  const e = error as { status?: unknown; expose?: unknown; message?: unknown };
+  if (typeof e.status !== 'number' || e.status < 400 || e.status > 499 || e.expose !== true) return null;
+  return { status: e.status, message: typeof e.message === 'string' ? e.message : 'Bad request' };
 }
 
 function httpCode(status: number): string {

@@ -12,6 +12,7 @@ import { ImagesController } from './images.controller';
 import { ImagesService } from './images.service';
 import { BlockStorage } from './storage/block-storage';
 import { FakeBlockStorage } from './storage/fake-block-storage';
+import { StorageLifecycle } from './storage/storage-lifecycle';
 
 export function storageFactory(config: AppConfig): BlockStorage {
   switch (config.drivers.fs) {
@@ -28,7 +29,13 @@ export function storageFactory(config: AppConfig): BlockStorage {
 @Module({
   imports: [TypeOrmModule.forFeature([ImageEntity]), ProjectsModule, HilModule, IscsiModule],
   controllers: [ImagesController],
-  providers: [{ provide: BlockStorage, inject: [AppConfig], useFactory: storageFactory }, ImageCatalog, ImagesService, DisksService],
+  providers: [
+    { provide: BlockStorage, inject: [AppConfig], useFactory: storageFactory },
+    StorageLifecycle,
+    ImageCatalog,
+    ImagesService,
+    DisksService,
+  ],
   exports: [ImagesService, DisksService, ImageCatalog],
 })
 export class ImagesModule {}
