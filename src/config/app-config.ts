@@ -40,7 +40,7 @@ export class AppConfig {
   };
   iscsi: { ip: string; port: number; lun: number };
   fs: { id: string; pool: string; confFile: string; keyring: string; fakeImages: string[] };
-  netIsolator: { url: string; fakeSeed: string };
+  netIsolator: { url: string; fakeSeed: string; timeoutMs: number };
   logs: { path: string; debug: boolean; verbose: boolean };
   drivers: { fs: StorageDriverName; iscsi: IscsiDriverName; netIsolator: NetIsolatorName };
 }
@@ -89,7 +89,8 @@ export function parseIni(text: string): Sections {
   }
   for (const section of Object.values(sections)) {
     for (const [k, v] of Object.entries(defaults)) if (!(k in section)) section[k] = v;
-    for (const key of Object.keys(section)) section[key] = interpolate(section, section[key], 0);
+    const raw = { ...section };
+    for (const key of Object.keys(section)) section[key] = interpolate(raw, raw[key], 0);
   }
   return sections;
 }
@@ -101,11 +102,12 @@ function flatten(value: Record<string, unknown>, into: Record<string, string>): 
   }
 }
 
-function interpolate(section: Record<string, string>, value: string, depth: number): string {
-  if (depth > 10 || !value.includes('%(')) return value.replace(/%%/g, '%');
-  return value.replace(/%\(([^)]+)\)s/g, (whole, name: string) => {
-    const v = section[name.toLowerCase()];
-    return v === undefined ? whole : interpolate(section, v, depth + 1);
+/** `%%` is a literal `%`; `%(name)s` is the raw value of `name`, itself interpolated (as ConfigParser does). */
+function interpolate(raw: Record<string, string>, value: string, depth: number): string {
+  return value.replace(/%%|%\(([^)]+)\)s/g, (whole, name: string | undefined) => {
+    if (name === undefined) return '%';
+    const v = raw[name.toLowerCase()];
+    return v === undefined || depth >= 10 ? whole : interpolate(raw, v, depth + 1);
   });
 }
 
@@ -263,6 +265,7 @@ function validate(sections: Sections, source: string): AppConfig {
     netIsolator: {
       url: r.str(['net_isolator.url', 'haas.url'], { required: drivers.netIsolator === 'hil' }),
       fakeSeed: r.str(['net_isolator.fake_seed']),
+      timeoutMs: r.int(['net_isolator.timeout_ms'], { fallback: 10000, min: 100, max: 600000 }),
     },
     logs: {
       path: r.str(['logs.path', 'logs.url']),

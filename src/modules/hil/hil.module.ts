@@ -3,6 +3,7 @@ import { AppConfig } from '../../config/app-config';
 import { DriverUnavailableError } from '../../common/errors/driver-unavailable';
 import { AccessService } from './access.service';
 import { DEFAULT_HIL_SEED, FakeHilClient } from './drivers/fake-hil.client';
+import { HttpHilClient } from './drivers/http-hil.client';
 import { HilClient } from './hil.client';
 
 export function hilClientFactory(config: AppConfig): HilClient {
@@ -12,7 +13,7 @@ export function hilClientFactory(config: AppConfig): HilClient {
         ? FakeHilClient.fromFile(config.netIsolator.fakeSeed)
         : new FakeHilClient(DEFAULT_HIL_SEED);
     case 'hil':
-      throw new DriverUnavailableError('net_isolator', 'hil', 'the HTTP HIL client');
+      return new HttpHilClient({ url: config.netIsolator.url, timeoutMs: config.netIsolator.timeoutMs });
     case 'standalone':
       throw new DriverUnavailableError('net_isolator', 'standalone', 'the standalone user store');
   }

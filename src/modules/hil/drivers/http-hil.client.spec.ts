@@ -1,0 +1,164 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { apiBase, HttpHilClient } from './http-hil.client';
+import {
+  HilAuthenticationError,
+  HilBadResponseError,
+  HilNodeNotFoundError,
+  HilProjectNotFoundError,
+  HilUnavailableError,
+} from '../hil.errors';
+
+interface Fixture {
+  name: string;
+  request: { method: string; path: string; headers: Record<string, string>; body: unknown };
+  response: { status: number; body: string };
+}
+
+const FIXTURES = path.resolve(__dirname, '../../../../test/fixtures/hil');
+const fixtures: Fixture[] = readdirSync(FIXTURES)
+  .filter((f) => f.endsWith('.json') && !f.startsWith('_'))
+  .map((f) => JSON.parse(readFileSync(path.join(FIXTURES, f), 'utf8')) as Fixture);
+
+const creds = {
+  alice: { username: 'alice', password: 'alicepass' },
+  bob: { username: 'bob', password: 'bobpass' },
+  admin: { username: 'admin', password: 'adminpass' },
+  wrongPassword: { username: 'alice', password: 'WRONG' },
+  mallory: { username: 'mallory', password: 'whatever' },
+};
+
+/** Answers each GET exactly as recorded, keyed by path and Authorization header. */
+function replayServer(extra?: (req: IncomingMessage, res: ServerResponse) => boolean): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (extra?.(req, res)) return;
+    const hit = fixtures.find(
+      (f) =>
+        f.request.method === req.method &&
+        f.request.path === req.url &&
+        f.request.body === null &&
+        (f.request.headers.Authorization ?? '') === (req.headers.authorization ?? ''),
+    );
+    if (!hit) {
+      res.writeHead(599).end('no fixture');
+      return;
+    }
+    res.writeHead(hit.response.status, { 'Content-Type': 'text/html; charset=utf-8' }).end(hit.response.body);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+describe('HttpHilClient against recorded HIL exchanges', () => {
+  let server: Server;
+  let client: HttpHilClient;
+  let url: string;
+
+  beforeAll(async () => {
+    server = await replayServer((req, res) => {
+      if (req.url === '/v0/node/garbage') {
+        res.writeHead(200).end('<html>not json</html>');
+        return true;
+      }
+      if (req.url === '/v0/node/boom') {
+        res.writeHead(500).end('{"type": "ServerError", "msg": "kaput"}');
+        return true;
+      }
+      return false;
+    });
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    client = new HttpHilClient({ url, timeoutMs: 2000 });
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('has the recorded fixtures it replays', () => {
+    expect(fixtures.length).toBeGreaterThan(40);
+  });
+
+  it('reads an owned node as a member, MAC case kept', async () => {
+    const node = await client.getNode(creds.alice, 'node-01');
+    expect(node).toEqual({
+      name: 'node-01',
+      project: 'proj1',
+      nics: [
+        { label: 'eth0', macaddr: '52:54:00:12:34:56' },
+        { label: 'eth1', macaddr: '52:54:00:aB:cD:Ef' },
+      ],
+    });
+  });
+
+  it('reads a free node as any user, project null', async () => {
+    await expect(client.getNode(creds.bob, 'node-02')).resolves.toMatchObject({ name: 'node-02', project: null });
+  });
+
+  it("maps another project's node to 401", async () => {
+    const err = await client.getNode(creds.bob, 'node-01').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HilAuthenticationError);
+    expect((err as HilAuthenticationError).status).toBe(401);
+  });
+
+  it('maps a wrong password to 401', async () => {
+    await expect(client.getNode(creds.wrongPassword, 'node-01')).rejects.toBeInstanceOf(HilAuthenticationError);
+    await expect(client.listProjectNodes(creds.wrongPassword, 'proj1')).rejects.toBeInstanceOf(HilAuthenticationError);
+  });
+
+  it('maps an unknown user (HIL 404) to 401, not 404', async () => {
+    const err = await client.getNode(creds.mallory, 'node-01').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HilAuthenticationError);
+  });
+
+  it('maps an unknown node to 404 naming it', async () => {
+    const err = await client.getNode(creds.alice, 'nope').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HilNodeNotFoundError);
+    expect((err as Error).message).toBe('node nope not found');
+  });
+
+  it('lists project nodes for members and admins, refuses others, 404s unknown projects', async () => {
+    await expect(client.listProjectNodes(creds.alice, 'proj1')).resolves.toEqual(['node-01']);
+    await expect(client.listProjectNodes(creds.admin, 'proj1')).resolves.toEqual(['node-01']);
+    await expect(client.listProjectNodes(creds.bob, 'proj2')).resolves.toEqual([]);
+    await expect(client.listProjectNodes(creds.bob, 'proj1')).rejects.toBeInstanceOf(HilAuthenticationError);
+    await expect(client.listProjectNodes(creds.alice, 'nope')).rejects.toBeInstanceOf(HilProjectNotFoundError);
+  });
+
+  it('lists free nodes', async () => {
+    await expect(client.listFreeNodes(creds.bob)).resolves.toEqual(['node-02']);
+  });
+
+  it('tells admins from non-admins', async () => {
+    await expect(client.isAdmin(creds.admin)).resolves.toBe(true);
+    await expect(client.isAdmin(creds.alice)).resolves.toBe(false);
+  });
+
+  it('maps a body that is not JSON and a HIL 5xx to 502', async () => {
+    await expect(client.getNode(creds.alice, 'garbage')).rejects.toBeInstanceOf(HilBadResponseError);
+    const err = await client.getNode(creds.alice, 'boom').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HilBadResponseError);
+    expect((err as HilBadResponseError).status).toBe(502);
+  });
+
+  it('keeps credentials out of error messages', async () => {
+    const secret = { username: 'alice', password: 's3cr3t-pw' };
+    const err = (await client.getNode(secret, 'node-01').catch((e: unknown) => e)) as Error;
+    expect(err.message).not.toContain('s3cr3t-pw');
+  });
+
+  it('maps an unreachable HIL to 503 naming HIL', async () => {
+    const closed = await replayServer();
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const down = new HttpHilClient({ url: `http://127.0.0.1:${port}`, timeoutMs: 1000 });
+    const err = await down.getNode(creds.alice, 'node-01').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HilUnavailableError);
+    expect((err as HilUnavailableError).status).toBe(503);
+    expect((err as Error).message).toMatch(/HIL/);
+  });
+
+  it('accepts the base URL with or without /v0 and trailing slashes', () => {
+    expect(apiBase('http://h:7000')).toBe('http://h:7000/v0/');
+    expect(apiBase('http://h:7000/')).toBe('http://h:7000/v0/');
+    expect(apiBase('http://h:7000/v0')).toBe('http://h:7000/v0/');
+    expect(apiBase('http://h:7000/v0/')).toBe('http://h:7000/v0/');
+  });
+});
