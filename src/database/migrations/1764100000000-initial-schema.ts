@@ -63,6 +63,11 @@ export class InitialSchema1764100000000 implements MigrationInterface {
         `UPDATE "image" SET "parent_id" = (SELECT l."parent_id" FROM "_legacy_image" l WHERE l."id" = "image"."id")
          WHERE (SELECT l."parent_id" FROM "_legacy_image" l WHERE l."id" = "image"."id") IN (SELECT "id" FROM "image")`,
       );
+      // The id of a dropped row must not come back: its `<uid>img<id>` image may still be in Ceph.
+      await q.query(`DELETE FROM "sqlite_sequence" WHERE "name" = 'image'`);
+      await q.query(
+        `INSERT INTO "sqlite_sequence" ("name", "seq") SELECT 'image', MAX("id") FROM "_legacy_image" HAVING MAX("id") IS NOT NULL`,
+      );
       await q.query(`DROP TABLE "_legacy_image"`);
     }
     if (legacy.has('project')) await q.query(`DROP TABLE "_legacy_project"`);

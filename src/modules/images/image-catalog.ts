@@ -84,11 +84,16 @@ export class ImageCatalog {
     return this.repo.find({ where: { projectId, parentId: IsNull() }, order: { id: 'ASC' } });
   }
 
-  /** Inserts a row; a (project, name) clash that slipped past the pre-check still becomes a clean 409. */
+  /**
+   * Inserts a row; a (project, name) clash that slipped past the pre-check still becomes a clean 409.
+   * One INSERT is atomic by itself, so it runs without a transaction: on SQLite, TypeORM shares one connection
+   * between concurrent requests, and the ROLLBACK of a failed insert would also discard the row a concurrent
+   * request had just inserted (its clone and target then had no row).
+   */
   async insert(values: NewImageRow, projectName: string): Promise<ImageEntity> {
     try {
       const row = this.repo.create(values);
-      return await this.repo.save(row);
+      return await this.repo.save(row, { transaction: false });
     } catch (e) {
       if (isUniqueViolation(e)) throw new ImageExistsError(values.name, projectName);
       throw e;

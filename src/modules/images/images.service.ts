@@ -131,6 +131,9 @@ export class ImagesService {
   async createSnapshot(caller: Caller, diskName: string, snapName: string): Promise<void> {
     const project = await this.scope(caller);
     const disk = await this.catalog.require(project, diskName);
+    if (this.catalog.kind(disk) !== 'disk') {
+      throw new WrongImageKindError(`${diskName} is not a disk: copy it with copy_image instead`);
+    }
     await this.catalog.assertFree(project, snapName);
     const diskCeph = this.catalog.cephName(disk);
     await this.healLeftoverSnapshot(diskCeph);

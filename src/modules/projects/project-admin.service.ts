@@ -3,7 +3,10 @@ import { AccessService } from '../hil/access.service';
 import { Caller } from '../hil/caller';
 import { ProjectRow, ProjectsService } from './projects.service';
 
-/** The project operations as offered to callers: each one needs a BMI admin. */
+/**
+ * The project operations as offered to callers: each one needs a BMI admin, acting from a project BMI knows
+ * (like every other call, an unknown `project` is a 404, reference §2.1).
+ */
 @Injectable()
 export class ProjectAdminService {
   constructor(
@@ -12,17 +15,22 @@ export class ProjectAdminService {
   ) {}
 
   async list(caller: Caller): Promise<ProjectRow[]> {
-    await this.access.assertAdmin(caller);
+    await this.authorize(caller);
     return this.projects.list();
   }
 
   async add(caller: Caller, name: string, id?: number): Promise<ProjectRow> {
-    await this.access.assertAdmin(caller);
+    await this.authorize(caller);
     return this.projects.add(name, id);
   }
 
   async delete(caller: Caller, name: string): Promise<void> {
-    await this.access.assertAdmin(caller);
+    await this.authorize(caller);
     await this.projects.delete(name);
+  }
+
+  private async authorize(caller: Caller): Promise<void> {
+    await this.projects.require(caller.project);
+    await this.access.assertAdmin(caller);
   }
 }

@@ -100,7 +100,13 @@ export class StorageSteps {
     const found = snaps.find((s) => s.name === snap);
     if (!found) return false;
     if (found.protected) await this.storage.unprotectSnapshot(image, snap);
-    await this.storage.removeSnapshot(image, snap);
+    try {
+      await this.storage.removeSnapshot(image, snap);
+    } catch (e) {
+      // leave it as found: an unprotected BMI snapshot can no longer be cloned from
+      if (found.protected) await this.storage.protectSnapshot(image, snap).catch(() => undefined);
+      throw e;
+    }
     return true;
   }
 

@@ -31,8 +31,9 @@ export class FsBootFileStore extends BootFileStore {
   }
 
   async get(root: BootRoot, name: string): Promise<string | null> {
+    const file = this.resolve(root, name);
     try {
-      return await fs.readFile(this.resolve(root, name), 'utf8');
+      return await fs.readFile(file, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw new BootFileError(`Failed to read boot file ${name}: ${(e as NodeJS.ErrnoException).code ?? e}`, {
