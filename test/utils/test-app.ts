@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { createApp } from '../../src/bootstrap';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
+import type { HilSeed } from '../../src/modules/hil/drivers/fake-hil.client';
 import { BlockStorage } from '../../src/modules/images/storage/block-storage';
 import { IscsiTargetDriver } from '../../src/modules/iscsi/iscsi-target.driver';
 
@@ -29,12 +30,18 @@ export interface TestApp {
 
 /**
  * The whole app on SQLite :memory: with the fake storage, target and HIL drivers, and boot files in a temp
- * dir. `extraIni` lines are appended to the config (e.g. `[bmi]\nsnapshot = x`).
+ * dir. `extraIni` lines are appended to the config (e.g. `[bmi]\nsnapshot = x`). `hilSeed` replaces the fake HIL's
+ * users, projects and nodes (default: config/hil-seed.json).
  */
 export async function startTestApp(
-  opts: { fakeImages?: string[]; extraIni?: string[]; env?: NodeJS.ProcessEnv } = {},
+  opts: { fakeImages?: string[]; extraIni?: string[]; env?: NodeJS.ProcessEnv; hilSeed?: HilSeed } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bmi-test-'));
+  let seedFile = HIL_SEED_FILE;
+  if (opts.hilSeed) {
+    seedFile = path.join(dir, 'hil-seed.json');
+    writeFileSync(seedFile, JSON.stringify(opts.hilSeed));
+  }
   const tftpRoot = path.join(dir, 'tftpboot');
   const pxelinuxDir = path.join(tftpRoot, 'pxelinux.cfg');
   const text = [
@@ -51,7 +58,7 @@ export async function startTestApp(
     'pool = bmi',
     `fake_images = ${(opts.fakeImages ?? ['bmi_test', 'centos7']).join(', ')}`,
     '[net_isolator]',
-    `fake_seed = ${HIL_SEED_FILE}`,
+    `fake_seed = ${seedFile}`,
     '[iscsi]',
     'ip = 10.0.0.1',
     '[tftp]',

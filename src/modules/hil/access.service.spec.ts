@@ -1,0 +1,170 @@
+import { loadConfig } from '../../config/app-config';
+import { AccessService } from './access.service';
+import { FakeHilClient, HilSeed } from './drivers/fake-hil.client';
+import {
+  AdminRequiredError,
+  HilAuthenticationError,
+  HilNodeNotFoundError,
+  HilProjectNotFoundError,
+  NodeNotOwnedError,
+} from './hil.errors';
+
+const SEED: HilSeed = {
+  users: {
+    admin: { password: 'admin', is_admin: true, projects: [] },
+    alice: { password: 'alicepass', projects: ['proj1'] },
+    bob: { password: 'bobpass', projects: ['proj2'] },
+    carol: { password: 'carolpass', projects: ['bmi_infra'] },
+    dave: { password: 'davepass', projects: ['proj1', 'proj2'] },
+  },
+  projects: ['bmi_infra', 'proj1', 'proj2'],
+  nodes: {
+    'node-01': { project: 'proj1', nics: [{ label: 'eth0', macaddr: '52:54:00:12:34:56' }] },
+    'node-02': { project: null, nics: [{ label: 'eth0', macaddr: '52:54:00:AA:BB:CC' }] },
+  },
+};
+
+const creds = {
+  admin: { username: 'admin', password: 'admin' },
+  alice: { username: 'alice', password: 'alicepass' },
+  bob: { username: 'bob', password: 'bobpass' },
+  carol: { username: 'carol', password: 'carolpass' },
+  dave: { username: 'dave', password: 'davepass' },
+  wrong: { username: 'alice', password: 'nope' },
+};
+type Who = keyof typeof creds;
+const caller = (who: Who, project: string) => ({ credentials: creds[who], project });
+
+function access(seed: HilSeed = SEED, adminProject = 'bmi_infra'): AccessService {
+  const config = loadConfig({
+    env: {},
+    text: `[bmi]\nuid = 5\nadmin_project = ${adminProject}\n[db]\npath = :memory:\n[driver]\nfs = fake\niscsi = fake\nnet_isolator = fake\n[iscsi]\nip = 10.0.0.1\n[tftp]\npxelinux_path = /tmp/p\nipxe_path = /tmp/i\n`,
+  });
+  return new AccessService(new FakeHilClient(seed), config);
+}
+
+let svc: AccessService;
+beforeEach(() => (svc = access()));
+
+async function rejection(p: Promise<unknown>): Promise<Error & { status: number }> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error & { status: number };
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('AccessService.assertProjectAccess', () => {
+  it.each<[Who, string]>([
+    ['alice', 'proj1'],
+    ['bob', 'proj2'],
+    ['dave', 'proj2'],
+    ['admin', 'proj1'],
+    ['admin', 'proj2'],
+  ])('%s may act on %s', async (who, project) => {
+    await expect(svc.assertProjectAccess(caller(who, project))).resolves.toBeUndefined();
+  });
+
+  it.each<[Who, string]>([
+    ['bob', 'proj1'],
+    ['alice', 'proj2'],
+    ['carol', 'proj1'],
+  ])('%s may not act on %s (401)', async (who, project) => {
+    const err = await rejection(svc.assertProjectAccess(caller(who, project)));
+    expect(err).toBeInstanceOf(HilAuthenticationError);
+    expect(err.status).toBe(401);
+  });
+
+  it('a wrong password is 401 even for a project the user is in', async () => {
+    await expect(svc.assertProjectAccess(caller('wrong', 'proj1'))).rejects.toThrow(HilAuthenticationError);
+  });
+
+  it('a BMI project HIL does not know is open to HIL admins only', async () => {
+    const noInfra = { ...SEED, projects: ['proj1', 'proj2'] };
+    const s = access(noInfra);
+    await expect(s.assertProjectAccess(caller('admin', 'bmi_infra'))).resolves.toBeUndefined();
+    const err = await rejection(s.assertProjectAccess(caller('alice', 'bmi_infra')));
+    expect(err).toBeInstanceOf(HilProjectNotFoundError);
+    expect(err.status).toBe(404);
+  });
+
+  it('with a wrong password, a project HIL does not know is still 401, not 404', async () => {
+    await expect(svc.assertProjectAccess(caller('wrong', 'nope'))).rejects.toThrow(HilAuthenticationError);
+  });
+});
+
+describe('AccessService.assertAdmin', () => {
+  it('a HIL admin is a BMI admin', async () => {
+    await expect(svc.assertAdmin(caller('admin', 'proj1'))).resolves.toBeUndefined();
+  });
+
+  it('a member of the admin project is a BMI admin, whatever project he acts for', async () => {
+    await expect(svc.assertAdmin(caller('carol', 'proj1'))).resolves.toBeUndefined();
+  });
+
+  it('the admin project is the configured one', async () => {
+    const s = access(SEED, 'proj2');
+    await expect(s.assertAdmin(caller('bob', 'proj2'))).resolves.toBeUndefined();
+    await expect(s.assertAdmin(caller('carol', 'proj2'))).rejects.toThrow(AdminRequiredError);
+  });
+
+  it.each<Who>(['alice', 'bob', 'dave'])('%s is refused with 403 "User Does Not Have Admin Role"', async (who) => {
+    const err = await rejection(svc.assertAdmin(caller(who, 'proj1')));
+    expect(err).toBeInstanceOf(AdminRequiredError);
+    expect(err.status).toBe(403);
+    expect(err.message).toBe('User Does Not Have Admin Role');
+  });
+
+  it('when HIL does not know the admin project, only HIL admins are admins', async () => {
+    const s = access({ ...SEED, projects: ['proj1', 'proj2'] });
+    await expect(s.assertAdmin(caller('admin', 'proj1'))).resolves.toBeUndefined();
+    await expect(s.assertAdmin(caller('carol', 'proj1'))).rejects.toThrow(AdminRequiredError);
+  });
+
+  it('a wrong password is 401, not 403', async () => {
+    const err = await rejection(svc.assertAdmin(caller('wrong', 'proj1')));
+    expect(err).toBeInstanceOf(HilAuthenticationError);
+    expect(err.status).toBe(401);
+  });
+});
+
+describe('AccessService.ownedNode', () => {
+  it('returns the node when it belongs to the caller’s project', async () => {
+    expect(await svc.ownedNode(caller('alice', 'proj1'), 'node-01')).toEqual({
+      name: 'node-01',
+      project: 'proj1',
+      nics: [{ label: 'eth0', macaddr: '52:54:00:12:34:56' }],
+    });
+  });
+
+  it('refuses a free node with NodeNotOwnedError (403), although HIL shows it to anyone', async () => {
+    const err = await rejection(svc.ownedNode(caller('alice', 'proj1'), 'node-02'));
+    expect(err).toBeInstanceOf(NodeNotOwnedError);
+    expect(err.status).toBe(403);
+    expect(err.message).toBe('Node node-02 is free: it must belong to project proj1');
+  });
+
+  it('refuses a node the caller can see but that belongs to another project (403)', async () => {
+    const err = await rejection(svc.ownedNode(caller('dave', 'proj2'), 'node-01'));
+    expect(err).toBeInstanceOf(NodeNotOwnedError);
+    expect(err.status).toBe(403);
+    expect(err.message).toBe('Node node-01 does not belong to project proj2');
+  });
+
+  it('refuses an admin acting for another project than the node’s (403)', async () => {
+    await expect(svc.ownedNode(caller('admin', 'proj2'), 'node-01')).rejects.toThrow(NodeNotOwnedError);
+  });
+
+  it('a node of a project the caller is not in is HIL’s 401', async () => {
+    await expect(svc.ownedNode(caller('bob', 'proj2'), 'node-01')).rejects.toThrow(HilAuthenticationError);
+  });
+
+  it('an unknown node is 404', async () => {
+    await expect(svc.ownedNode(caller('alice', 'proj1'), 'nope')).rejects.toThrow(HilNodeNotFoundError);
+  });
+
+  it('getNode shows a free node without the ownership check', async () => {
+    expect((await svc.getNode(caller('bob', 'proj2'), 'node-02')).project).toBeNull();
+  });
+});

@@ -1,0 +1,302 @@
+import { Logger } from '@nestjs/common';
+import { ADMIN, ALICE, BOB, startTestApp, TestApp } from '../../../test/utils/test-app';
+import { AdminRequiredError, HilAuthenticationError } from '../hil/hil.errors';
+import { TargetExistsError, TargetNotFoundError, IscsiCommandError } from '../iscsi/iscsi.errors';
+import { ProjectsService } from '../projects/projects.service';
+import { DisksService } from './disks.service';
+import { ImageCatalog } from './image-catalog';
+import { DiskExistsError, ImageNotFoundError, WrongImageKindError } from './images.errors';
+import { ImagesService } from './images.service';
+import { BlockStorage } from './storage/block-storage';
+import { RbdImageHasSnapshotsError, RbdImageNotFoundError } from './storage/storage.errors';
+
+/** DisksService on the real DB (SQLite :memory:, real migration) and the in-memory pool, targets and HIL. */
+
+const S = 'bmi_snapshot';
+const alice = { credentials: ALICE, project: 'proj1' };
+const admin = { credentials: ADMIN, project: 'proj1' };
+
+let t: TestApp;
+let disks: DisksService;
+let images: ImagesService;
+let catalog: ImageCatalog;
+let storage: BlockStorage;
+let golden: string; // Ceph name of bmi_test in proj1
+
+beforeEach(async () => {
+  jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+  jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+  jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+  t = await startTestApp({ fakeImages: ['bmi_test', 'centos7'] });
+  disks = t.app.get(DisksService);
+  images = t.app.get(ImagesService);
+  catalog = t.app.get(ImageCatalog);
+  storage = t.storage;
+  const projects = t.app.get(ProjectsService);
+  await projects.add('proj1');
+  await projects.add('proj2');
+  await images.importImage(admin, 'bmi_test');
+  golden = catalog.cephName((await catalog.find((await projects.require('proj1')).id, 'bmi_test'))!);
+});
+afterEach(async () => {
+  jest.restoreAllMocks();
+  await t.close();
+});
+
+async function state() {
+  const rows = (await catalog.repo.find({ order: { id: 'ASC' } })).map((r) => ({ ...r }));
+  const pool: Record<string, unknown> = {};
+  for (const image of await storage.listImages()) {
+    const snaps = await storage.listSnapshots(image);
+    pool[image] = {
+      parent: await storage.parentOf(image),
+      snaps: await Promise.all(snaps.map(async (s) => ({ ...s, children: await storage.children(image, s.name) }))),
+    };
+  }
+  return { rows, pool, targets: await t.iscsi.listTargets() };
+}
+
+function failOn<T extends object, K extends keyof T & string>(
+  target: T,
+  method: K,
+  when: (...args: never[]) => boolean = () => true,
+  error: unknown = new Error(`${method} failed`),
+): unknown {
+  const original = (target[method] as (...a: unknown[]) => Promise<unknown>).bind(target);
+  let fired = false;
+  jest.spyOn(target, method as never).mockImplementation(((...args: never[]) => {
+    if (!fired && when(...args)) {
+      fired = true;
+      return Promise.reject(error);
+    }
+    return original(...args);
+  }) as never);
+  return error;
+}
+
+async function rejection(p: Promise<unknown>): Promise<Error & { status: number }> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error & { status: number };
+  }
+  throw new Error('expected the call to fail');
+}
+
+const diskRow = async (name: string) =>
+  catalog.find((await t.app.get(ProjectsService).require('proj1')).id, name);
+
+describe('DisksService.createDisk', () => {
+  it('inserts the row, clones the image and exports the clone; returns the target name <uid>img<id>', async () => {
+    const target = await disks.createDisk(alice, 'disk1', 'bmi_test');
+    const row = (await diskRow('disk1'))!;
+    expect(target).toBe(`5img${row.id}`);
+    expect(row).toMatchObject({ parentId: (await diskRow('bmi_test'))!.id, isSnapshot: false, isPublic: false });
+    expect(await storage.parentOf(target)).toEqual({ pool: 'bmi', image: golden, snapshot: S });
+    expect(await storage.children(golden, S)).toEqual([target]);
+    expect(await t.iscsi.listTargets()).toEqual([{ name: target, image: target }]);
+    expect(await images.listDisks(alice)).toEqual([['disk1', 'bmi_test']]);
+  });
+
+  it('disks can be made from a snapshot image too', async () => {
+    await disks.createDisk(alice, 'disk1', 'bmi_test');
+    await images.createSnapshot(alice, 'disk1', 'snap1');
+    const target = await disks.createDisk(alice, 'disk2', 'snap1');
+    const snapCeph = catalog.cephName((await diskRow('snap1'))!);
+    expect(await storage.parentOf(target)).toEqual({ pool: 'bmi', image: snapCeph, snapshot: S });
+  });
+
+  it.each([
+    ['the row', () => failOn(catalog, 'insert')],
+    ['the clone', () => failOn(storage, 'clone')],
+    ['the target', () => failOn(t.iscsi, 'addTarget')],
+  ])('failing at %s leaves no row, no clone and no target, and reports the failure (§8 #1)', async (_, inject) => {
+    const before = await state();
+    const boom = inject();
+    await expect(disks.createDisk(alice, 'disk1', 'bmi_test')).rejects.toBe(boom);
+    expect(await state()).toEqual(before);
+    expect(await storage.children(golden, S)).toEqual([]);
+  });
+
+  it('a target left behind under the new name is reported (409) and the clone and row are undone', async () => {
+    const before = await state();
+    // a stale target that happens to have the name the new disk will get
+    const nextId = (await catalog.repo.find()).reduce((m, r) => Math.max(m, r.id), 0) + 1;
+    await t.iscsi.addTarget({ name: `5img${nextId}`, image: 'stale' });
+    await expect(disks.createDisk(alice, 'disk1', 'bmi_test')).rejects.toThrow(TargetExistsError);
+    expect((await state()).rows).toEqual(before.rows);
+    expect((await state()).pool).toEqual(before.pool);
+    expect(await t.iscsi.listTargets()).toEqual([{ name: `5img${nextId}`, image: 'stale' }]);
+  });
+
+  it('a disk name that is taken is 409 "Disk exists. Endpoint:<target>", touching nothing', async () => {
+    const target = await disks.createDisk(alice, 'disk1', 'bmi_test');
+    const before = await state();
+    const err = await rejection(disks.createDisk(alice, 'disk1', 'bmi_test'));
+    expect(err).toBeInstanceOf(DiskExistsError);
+    expect(err.status).toBe(409);
+    expect(err.message).toBe(`Disk exists. Endpoint:${target}`);
+    expect(await state()).toEqual(before);
+  });
+
+  it('a name taken by an image is 409 too, naming that image’s endpoint', async () => {
+    await expect(disks.createDisk(alice, 'bmi_test', 'bmi_test')).rejects.toThrow(`Disk exists. Endpoint:${golden}`);
+  });
+
+  it('an unknown image is 404 "<img> not found"', async () => {
+    const err = await rejection(disks.createDisk(alice, 'disk1', 'nope'));
+    expect(err).toBeInstanceOf(ImageNotFoundError);
+    expect(err.message).toBe('nope not found');
+  });
+
+  it('a disk cannot be the source of a disk (400)', async () => {
+    await disks.createDisk(alice, 'disk1', 'bmi_test');
+    await expect(disks.createDisk(alice, 'disk2', 'disk1')).rejects.toThrow(WrongImageKindError);
+  });
+
+  it('an image whose BMI snapshot is gone from Ceph is 404 naming the image, not its Ceph name; nothing left', async () => {
+    await storage.unprotectSnapshot(golden, S);
+    await storage.removeSnapshot(golden, S);
+    const before = await state();
+    const err = await rejection(disks.createDisk(alice, 'disk1', 'bmi_test'));
+    expect(err).toBeInstanceOf(RbdImageNotFoundError);
+    expect(err.message).toBe(`bmi_test@${S} Not Found`);
+    expect(await state()).toEqual(before);
+  });
+
+  it('a user of another project is refused (401) and nothing changes', async () => {
+    const before = await state();
+    await expect(disks.createDisk({ credentials: BOB, project: 'proj1' }, 'disk1', 'bmi_test')).rejects.toThrow(
+      HilAuthenticationError,
+    );
+    expect(await state()).toEqual(before);
+  });
+
+  it('a wrong password is refused (401) and nothing changes (the original made no HIL call, §8 #7)', async () => {
+    const before = await state();
+    await expect(
+      disks.createDisk({ credentials: { username: 'alice', password: 'x' }, project: 'proj1' }, 'disk1', 'bmi_test'),
+    ).rejects.toThrow(HilAuthenticationError);
+    expect(await state()).toEqual(before);
+  });
+});
+
+describe('DisksService.deleteDisk', () => {
+  let target: string;
+  beforeEach(async () => {
+    target = await disks.createDisk(alice, 'disk1', 'bmi_test');
+  });
+
+  it('removes the target, the row and the clone', async () => {
+    await disks.deleteDisk(alice, 'disk1');
+    expect(await diskRow('disk1')).toBeNull();
+    expect(await storage.imageExists(target)).toBe(false);
+    expect(await t.iscsi.listTargets()).toEqual([]);
+    expect(await storage.children(golden, S)).toEqual([]);
+  });
+
+  it.each([
+    ['removing the target', () => failOn(t.iscsi, 'removeTarget')],
+    ['deleting the row', () => failOn(catalog.repo.manager.connection, 'transaction')],
+    ['removing the clone', () => failOn(storage, 'removeImage')],
+  ])('failing at %s puts back the row (same id) and the target (§8 #2)', async (_, inject) => {
+    const before = await state();
+    const boom = inject();
+    await expect(disks.deleteDisk(alice, 'disk1')).rejects.toBe(boom);
+    expect(await state()).toEqual(before);
+    expect((await diskRow('disk1'))!.id).toBe(Number(target.slice('5img'.length)));
+  });
+
+  it('a disk whose target is already gone is still deleted', async () => {
+    await t.iscsi.removeTarget(target);
+    await disks.deleteDisk(alice, 'disk1');
+    expect(await diskRow('disk1')).toBeNull();
+    expect(await storage.imageExists(target)).toBe(false);
+  });
+
+  it('a disk whose clone is already gone is still deleted', async () => {
+    await t.iscsi.removeTarget(target);
+    await storage.removeImage(target);
+    await t.iscsi.addTarget({ name: target, image: target });
+    await disks.deleteDisk(alice, 'disk1');
+    expect(await diskRow('disk1')).toBeNull();
+    expect(await t.iscsi.listTargets()).toEqual([]);
+  });
+
+  it('when the clone removal fails and the target had already gone, no target is invented', async () => {
+    await t.iscsi.removeTarget(target);
+    const before = await state();
+    const boom = failOn(storage, 'removeImage');
+    await expect(disks.deleteDisk(alice, 'disk1')).rejects.toBe(boom);
+    expect(await state()).toEqual(before);
+  });
+
+  it('a disk carrying user snapshots in Ceph is refused (409) before anything changes', async () => {
+    await storage.createSnapshot(target, 'by-hand');
+    const before = await state();
+    await expect(disks.deleteDisk(alice, 'disk1')).rejects.toThrow(RbdImageHasSnapshotsError);
+    expect(await state()).toEqual(before);
+  });
+
+  it('a golden image is not a disk (400)', async () => {
+    const before = await state();
+    await expect(disks.deleteDisk(alice, 'bmi_test')).rejects.toThrow(WrongImageKindError);
+    expect(await state()).toEqual(before);
+  });
+
+  it('an unknown disk is 404', async () => {
+    await expect(disks.deleteDisk(alice, 'nope')).rejects.toThrow(ImageNotFoundError);
+  });
+
+  it('a tgt failure other than "no such target" stops the delete and changes nothing', async () => {
+    const before = await state();
+    failOn(t.iscsi, 'removeTarget', () => true, new IscsiCommandError('tgtadm failed'));
+    await expect(disks.deleteDisk(alice, 'disk1')).rejects.toThrow(IscsiCommandError);
+    expect(await state()).toEqual(before);
+  });
+
+  it('a user of another project is refused (401) and nothing changes', async () => {
+    const before = await state();
+    await expect(disks.deleteDisk({ credentials: BOB, project: 'proj1' }, 'disk1')).rejects.toThrow(
+      HilAuthenticationError,
+    );
+    expect(await state()).toEqual(before);
+  });
+
+  it('after the delete the image can be removed', async () => {
+    await disks.deleteDisk(alice, 'disk1');
+    await images.removeImage(alice, 'bmi_test');
+    expect(await storage.imageExists(golden)).toBe(false);
+  });
+});
+
+describe('DisksService iSCSI mounts (admin)', () => {
+  it('mounts, shows and unmounts an image of the project', async () => {
+    expect(await disks.mountImage(admin, 'bmi_test')).toBe(golden);
+    expect(await disks.showMounted(admin)).toEqual({ bmi_test: golden });
+    await disks.umountImage(admin, 'bmi_test');
+    expect(await disks.showMounted(admin)).toEqual({});
+    expect(await t.iscsi.listTargets()).toEqual([]);
+  });
+
+  it('shows only the project’s images, with disks by their names', async () => {
+    const target = await disks.createDisk(alice, 'disk1', 'bmi_test');
+    await t.iscsi.addTarget({ name: 'foreign', image: 'not-ours' });
+    expect(await disks.showMounted(admin)).toEqual({ disk1: target });
+    expect(await disks.showMounted({ credentials: ADMIN, project: 'proj2' })).toEqual({});
+  });
+
+  it('mounting twice is 409; unmounting what is not mounted is 404', async () => {
+    await disks.mountImage(admin, 'bmi_test');
+    await expect(disks.mountImage(admin, 'bmi_test')).rejects.toThrow(TargetExistsError);
+    await disks.umountImage(admin, 'bmi_test');
+    await expect(disks.umountImage(admin, 'bmi_test')).rejects.toThrow(TargetNotFoundError);
+  });
+
+  it('needs an admin (403)', async () => {
+    await expect(disks.mountImage(alice, 'bmi_test')).rejects.toThrow(AdminRequiredError);
+    await expect(disks.umountImage(alice, 'bmi_test')).rejects.toThrow(AdminRequiredError);
+    await expect(disks.showMounted(alice)).rejects.toThrow(AdminRequiredError);
+    expect(await t.iscsi.listTargets()).toEqual([]);
+  });
+});

@@ -1,0 +1,253 @@
+import { FakeBlockStorage } from './fake-block-storage';
+import {
+  RbdImageBusyError,
+  RbdImageExistsError,
+  RbdImageHasSnapshotsError,
+  RbdImageNotFoundError,
+  RbdInvalidOperationError,
+  RbdSnapshotBusyError,
+} from './storage.errors';
+
+const MiB = 1 << 20;
+
+let rbd: FakeBlockStorage;
+beforeEach(() => {
+  rbd = new FakeBlockStorage('bmi-pool', [{ image: 'golden', sizeBytes: 10 * MiB }, { image: 'other' }]);
+});
+
+/** golden@snap, protected: the state every clone starts from. */
+async function protectedSnap(image = 'golden', snap = 'snap'): Promise<void> {
+  await rbd.createSnapshot(image, snap);
+  await rbd.protectSnapshot(image, snap);
+}
+
+describe('FakeBlockStorage: images', () => {
+  it('starts with the seed, listed in name order, with the given size or 1 GiB', async () => {
+    expect(await rbd.listImages()).toEqual(['golden', 'other']);
+    expect(await rbd.imageSize('golden')).toBe(10 * MiB);
+    expect(await rbd.imageSize('other')).toBe(1 << 30);
+  });
+
+  it('an empty pool has no images', async () => {
+    expect(await new FakeBlockStorage().listImages()).toEqual([]);
+  });
+
+  it('createImage adds an image that exists and is listed (test_ceph TestCreateImage)', async () => {
+    await rbd.createImage('BMI_TEST_CEPH', 1024);
+    expect(await rbd.imageExists('BMI_TEST_CEPH')).toBe(true);
+    expect(await rbd.listImages()).toContain('BMI_TEST_CEPH');
+    expect(await rbd.imageSize('BMI_TEST_CEPH')).toBe(1024);
+    expect(await rbd.listSnapshots('BMI_TEST_CEPH')).toEqual([]);
+    expect(await rbd.parentOf('BMI_TEST_CEPH')).toBeNull();
+  });
+
+  it('creating an image that exists is refused with RbdImageExistsError', async () => {
+    await expect(rbd.createImage('golden', 1)).rejects.toThrow(RbdImageExistsError);
+    await expect(rbd.createImage('golden', 1)).rejects.toThrow('golden Already Exists');
+    expect(await rbd.imageSize('golden')).toBe(10 * MiB);
+  });
+
+  it('removeImage takes it out of the listing (test_ceph TestRemoveImage)', async () => {
+    await rbd.createImage('BMI_TEST_CEPH', 1024);
+    await rbd.removeImage('BMI_TEST_CEPH');
+    expect(await rbd.imageExists('BMI_TEST_CEPH')).toBe(false);
+    expect(await rbd.listImages()).toEqual(['golden', 'other']);
+  });
+
+  it.each([
+    ['removeImage', (s: FakeBlockStorage) => s.removeImage('nope')],
+    ['imageSize', (s: FakeBlockStorage) => s.imageSize('nope')],
+    ['listSnapshots', (s: FakeBlockStorage) => s.listSnapshots('nope')],
+    ['createSnapshot', (s: FakeBlockStorage) => s.createSnapshot('nope', 'snap')],
+    ['flatten', (s: FakeBlockStorage) => s.flatten('nope')],
+    ['parentOf', (s: FakeBlockStorage) => s.parentOf('nope')],
+  ])('%s of a missing image is RbdImageNotFoundError "<name> Not Found"', async (_, call) => {
+    const err = await call(rbd).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RbdImageNotFoundError);
+    expect((err as Error).message).toBe('nope Not Found');
+    expect((err as RbdImageNotFoundError).status).toBe(404);
+  });
+
+  it('imageExists of a missing image is false, not an error', async () => {
+    expect(await rbd.imageExists('nope')).toBe(false);
+  });
+
+  it('removing an image that has snapshots is refused with RbdImageHasSnapshotsError (test_ceph TestSnapshot)', async () => {
+    await rbd.createSnapshot('golden', 'snap');
+    await expect(rbd.removeImage('golden')).rejects.toThrow(RbdImageHasSnapshotsError);
+    await expect(rbd.removeImage('golden')).rejects.toThrow('golden has Snapshots');
+    expect(await rbd.imageExists('golden')).toBe(true);
+  });
+});
+
+describe('FakeBlockStorage: snapshots', () => {
+  it('createSnapshot lists it, unprotected (test_ceph TestSnapshot)', async () => {
+    await rbd.createSnapshot('golden', 'BMI_TEST_CEPH_SNAP');
+    expect(await rbd.listSnapshots('golden')).toEqual([{ name: 'BMI_TEST_CEPH_SNAP', protected: false }]);
+  });
+
+  it('creating the same snapshot again is RbdImageExistsError', async () => {
+    await rbd.createSnapshot('golden', 'snap');
+    await expect(rbd.createSnapshot('golden', 'snap')).rejects.toThrow(RbdImageExistsError);
+    await expect(rbd.createSnapshot('golden', 'snap')).rejects.toThrow('snap Already Exists');
+  });
+
+  it('the same snapshot name on two images is two snapshots', async () => {
+    await rbd.createSnapshot('golden', 'snap');
+    await rbd.createSnapshot('other', 'snap');
+    await rbd.protectSnapshot('golden', 'snap');
+    expect(await rbd.listSnapshots('other')).toEqual([{ name: 'snap', protected: false }]);
+  });
+
+  it('protect, then unprotect, shows in the listing (is_snap_protected)', async () => {
+    await protectedSnap();
+    expect(await rbd.listSnapshots('golden')).toEqual([{ name: 'snap', protected: true }]);
+    await rbd.unprotectSnapshot('golden', 'snap');
+    expect(await rbd.listSnapshots('golden')).toEqual([{ name: 'snap', protected: false }]);
+  });
+
+  it('removing a protected snapshot is RbdSnapshotBusyError and leaves it', async () => {
+    await protectedSnap();
+    await expect(rbd.removeSnapshot('golden', 'snap')).rejects.toThrow(RbdSnapshotBusyError);
+    await expect(rbd.removeSnapshot('golden', 'snap')).rejects.toThrow('Snapshot snap is protected from removal');
+    expect(await rbd.listSnapshots('golden')).toEqual([{ name: 'snap', protected: true }]);
+  });
+
+  it('an unprotected snapshot can be removed, and then the image can be removed', async () => {
+    await rbd.createSnapshot('golden', 'snap');
+    await rbd.removeSnapshot('golden', 'snap');
+    expect(await rbd.listSnapshots('golden')).toEqual([]);
+    await rbd.removeImage('golden');
+    expect(await rbd.imageExists('golden')).toBe(false);
+  });
+
+  it('protecting twice is RbdInvalidOperationError', async () => {
+    await protectedSnap();
+    await expect(rbd.protectSnapshot('golden', 'snap')).rejects.toThrow(RbdInvalidOperationError);
+  });
+
+  it('unprotecting an unprotected snapshot is RbdInvalidOperationError', async () => {
+    await rbd.createSnapshot('golden', 'snap');
+    await expect(rbd.unprotectSnapshot('golden', 'snap')).rejects.toThrow(RbdInvalidOperationError);
+  });
+
+  it.each([
+    ['removeSnapshot', (s: FakeBlockStorage) => s.removeSnapshot('golden', 'nosnap')],
+    ['protectSnapshot', (s: FakeBlockStorage) => s.protectSnapshot('golden', 'nosnap')],
+    ['unprotectSnapshot', (s: FakeBlockStorage) => s.unprotectSnapshot('golden', 'nosnap')],
+    ['clone', (s: FakeBlockStorage) => s.clone('golden', 'nosnap', 'child')],
+    ['children', (s: FakeBlockStorage) => s.children('golden', 'nosnap')],
+  ])('%s of a missing snapshot is RbdImageNotFoundError naming image@snap', async (_, call) => {
+    const err = await call(rbd).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RbdImageNotFoundError);
+    expect((err as Error).message).toBe('golden@nosnap Not Found');
+  });
+
+  it('a snapshot of a missing image is RbdImageNotFoundError naming the image', async () => {
+    await expect(rbd.protectSnapshot('nope', 'snap')).rejects.toThrow('nope Not Found');
+  });
+});
+
+describe('FakeBlockStorage: clones', () => {
+  it('clone from a protected snapshot makes a child with the parent’s size (test_ceph TestClone)', async () => {
+    await protectedSnap();
+    await rbd.clone('golden', 'snap', 'BMI_TEST_CEPH_CHILD_IMAGE');
+    expect(await rbd.imageExists('BMI_TEST_CEPH_CHILD_IMAGE')).toBe(true);
+    expect(await rbd.imageSize('BMI_TEST_CEPH_CHILD_IMAGE')).toBe(10 * MiB);
+    expect(await rbd.children('golden', 'snap')).toEqual(['BMI_TEST_CEPH_CHILD_IMAGE']);
+    expect(await rbd.parentOf('BMI_TEST_CEPH_CHILD_IMAGE')).toEqual({
+      pool: 'bmi-pool',
+      image: 'golden',
+      snapshot: 'snap',
+    });
+  });
+
+  it('the pool name defaults to bmi', async () => {
+    const s = new FakeBlockStorage(undefined, [{ image: 'a' }]);
+    await s.createSnapshot('a', 's');
+    await s.protectSnapshot('a', 's');
+    await s.clone('a', 's', 'b');
+    expect((await s.parentOf('b'))?.pool).toBe('bmi');
+  });
+
+  it('children are listed in name order and a snapshot with none has []', async () => {
+    await protectedSnap();
+    expect(await rbd.children('golden', 'snap')).toEqual([]);
+    await rbd.clone('golden', 'snap', 'c2');
+    await rbd.clone('golden', 'snap', 'c1');
+    expect(await rbd.children('golden', 'snap')).toEqual(['c1', 'c2']);
+  });
+
+  it('cloning from an unprotected snapshot is RbdInvalidOperationError and creates nothing', async () => {
+    await rbd.createSnapshot('golden', 'snap');
+    await expect(rbd.clone('golden', 'snap', 'child')).rejects.toThrow(RbdInvalidOperationError);
+    expect(await rbd.imageExists('child')).toBe(false);
+    expect(await rbd.children('golden', 'snap')).toEqual([]);
+  });
+
+  it('cloning onto an existing name is RbdImageExistsError and leaves the existing image alone', async () => {
+    await protectedSnap();
+    await expect(rbd.clone('golden', 'snap', 'other')).rejects.toThrow(RbdImageExistsError);
+    expect(await rbd.parentOf('other')).toBeNull();
+    expect(await rbd.children('golden', 'snap')).toEqual([]);
+  });
+
+  it('unprotecting a snapshot that has clones is RbdImageBusyError and it stays protected', async () => {
+    await protectedSnap();
+    await rbd.clone('golden', 'snap', 'child');
+    await expect(rbd.unprotectSnapshot('golden', 'snap')).rejects.toThrow(RbdImageBusyError);
+    await expect(rbd.unprotectSnapshot('golden', 'snap')).rejects.toThrow('golden is Busy (Could have Clones)');
+    expect(await rbd.listSnapshots('golden')).toEqual([{ name: 'snap', protected: true }]);
+  });
+
+  it('flatten detaches the child: no parent, no longer a child, and the snapshot can be unprotected', async () => {
+    await protectedSnap();
+    await rbd.clone('golden', 'snap', 'child');
+    await rbd.flatten('child');
+    expect(await rbd.parentOf('child')).toBeNull();
+    expect(await rbd.children('golden', 'snap')).toEqual([]);
+    expect(await rbd.imageExists('child')).toBe(true);
+    await rbd.unprotectSnapshot('golden', 'snap');
+    await rbd.removeSnapshot('golden', 'snap');
+    await rbd.removeImage('golden');
+    expect(await rbd.listImages()).toEqual(['child', 'other']);
+  });
+
+  it('flatten of an image without a parent changes nothing', async () => {
+    await rbd.flatten('golden');
+    expect(await rbd.parentOf('golden')).toBeNull();
+    expect(await rbd.imageExists('golden')).toBe(true);
+  });
+
+  it('removing a clone takes it out of its parent’s children, after which the parent can be unprotected', async () => {
+    await protectedSnap();
+    await rbd.clone('golden', 'snap', 'c1');
+    await rbd.clone('golden', 'snap', 'c2');
+    await rbd.removeImage('c1');
+    expect(await rbd.children('golden', 'snap')).toEqual(['c2']);
+    await rbd.removeImage('c2');
+    expect(await rbd.children('golden', 'snap')).toEqual([]);
+    await rbd.unprotectSnapshot('golden', 'snap');
+  });
+
+  it('a clone can itself carry a protected snapshot and be cloned (a chain)', async () => {
+    await protectedSnap();
+    await rbd.clone('golden', 'snap', 'mid');
+    await protectedSnap('mid', 'snap');
+    await rbd.clone('mid', 'snap', 'leaf');
+    expect(await rbd.parentOf('leaf')).toEqual({ pool: 'bmi-pool', image: 'mid', snapshot: 'snap' });
+    await expect(rbd.removeImage('mid')).rejects.toThrow(RbdImageHasSnapshotsError);
+  });
+
+  it('clones of two snapshots of one image are tracked per snapshot', async () => {
+    await protectedSnap('golden', 's1');
+    await protectedSnap('golden', 's2');
+    await rbd.clone('golden', 's1', 'a');
+    await rbd.clone('golden', 's2', 'b');
+    expect(await rbd.children('golden', 's1')).toEqual(['a']);
+    expect(await rbd.children('golden', 's2')).toEqual(['b']);
+    await rbd.removeImage('a');
+    await rbd.unprotectSnapshot('golden', 's1');
+    await expect(rbd.unprotectSnapshot('golden', 's2')).rejects.toThrow(RbdImageBusyError);
+  });
+});

@@ -1,0 +1,307 @@
+import { Logger } from '@nestjs/common';
+import { runSaga } from '../../../common/orchestration/saga';
+import { FakeBlockStorage } from './fake-block-storage';
+import { StorageSteps } from './storage-steps';
+import {
+  RbdImageBusyError,
+  RbdImageHasSnapshotsError,
+  RbdImageNotFoundError,
+  RbdInvalidOperationError,
+} from './storage.errors';
+
+const S = 'bmi_snap';
+
+let rbd: FakeBlockStorage;
+let steps: StorageSteps;
+
+beforeEach(async () => {
+  jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+  jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+  rbd = new FakeBlockStorage('bmi', [{ image: 'src' }, { image: 'plain' }]);
+  steps = new StorageSteps(rbd, S);
+  await rbd.createSnapshot('src', S);
+  await rbd.protectSnapshot('src', S);
+});
+afterEach(() => jest.restoreAllMocks());
+
+/** Everything observable about the pool, to compare before and after. */
+async function poolState() {
+  const state: Record<string, unknown> = {};
+  for (const image of await rbd.listImages()) {
+    const snaps = await rbd.listSnapshots(image);
+    state[image] = {
+      parent: await rbd.parentOf(image),
+      snaps: await Promise.all(snaps.map(async (s) => ({ ...s, children: await rbd.children(image, s.name) }))),
+    };
+  }
+  return state;
+}
+
+describe('StorageSteps.clone', () => {
+  it('run clones parent@snap into the child', async () => {
+    await steps.clone('src', S, 'child').run();
+    expect(await rbd.parentOf('child')).toEqual({ pool: 'bmi', image: 'src', snapshot: S });
+  });
+
+  it('undo removes the child, and the BMI snapshot it may carry, so the parent can be unprotected again', async () => {
+    const step = steps.clone('src', S, 'child');
+    await step.run();
+    await rbd.createSnapshot('child', S);
+    await rbd.protectSnapshot('child', S);
+    await step.undo!();
+    expect(await rbd.imageExists('child')).toBe(false);
+    expect(await rbd.children('src', S)).toEqual([]);
+  });
+
+  it('undo of a clone that never happened is a no-op', async () => {
+    const before = await poolState();
+    await steps.clone('src', S, 'child').undo!();
+    expect(await poolState()).toEqual(before);
+  });
+
+  it('resolves a name given as a function only when it runs', async () => {
+    let child: string | undefined;
+    const step = steps.clone('src', S, () => {
+      if (!child) throw new Error('not yet');
+      return child;
+    });
+    expect(step.name).toBe(`clone src@${S} to <new image>`);
+    child = '5img9';
+    await step.run();
+    expect(await rbd.imageExists('5img9')).toBe(true);
+  });
+
+  it('names the step after the images when the names are known', () => {
+    expect(steps.clone('src', S, 'child').name).toBe(`clone src@${S} to child`);
+  });
+});
+
+describe('StorageSteps.flatten', () => {
+  it('run flattens, and there is no undo (the clone’s undo removes the image)', async () => {
+    await steps.clone('src', S, 'child').run();
+    const step = steps.flatten('child');
+    await step.run();
+    expect(await rbd.parentOf('child')).toBeNull();
+    expect(step.undo).toBeUndefined();
+  });
+});
+
+describe('StorageSteps.protectedSnapshot', () => {
+  it('run creates and protects image@<configured snapshot>', async () => {
+    await steps.protectedSnapshot('plain').run();
+    expect(await rbd.listSnapshots('plain')).toEqual([{ name: S, protected: true }]);
+  });
+
+  it('takes another snapshot name when given one', async () => {
+    await steps.protectedSnapshot('plain', 'other').run();
+    expect(await rbd.listSnapshots('plain')).toEqual([{ name: 'other', protected: true }]);
+  });
+
+  it('when protecting fails, removes the snapshot it created and rethrows', async () => {
+    const boom = new Error('protect failed');
+    jest.spyOn(rbd, 'protectSnapshot').mockRejectedValueOnce(boom);
+    await expect(steps.protectedSnapshot('plain').run()).rejects.toBe(boom);
+    expect(await rbd.listSnapshots('plain')).toEqual([]);
+  });
+
+  it('fails with RbdImageExistsError when the snapshot is already there, and leaves it', async () => {
+    await expect(steps.protectedSnapshot('src').run()).rejects.toThrow(`${S} Already Exists`);
+    expect(await rbd.listSnapshots('src')).toEqual([{ name: S, protected: true }]);
+  });
+
+  it('undo unprotects and removes it', async () => {
+    const step = steps.protectedSnapshot('plain');
+    await step.run();
+    await step.undo!();
+    expect(await rbd.listSnapshots('plain')).toEqual([]);
+    await rbd.removeImage('plain');
+  });
+
+  it('undo tolerates a snapshot or image that is gone', async () => {
+    const step = steps.protectedSnapshot('plain');
+    await step.undo!();
+    await rbd.removeImage('plain');
+    await expect(step.undo!()).resolves.toBeUndefined();
+  });
+
+  it('undo fails loudly when the snapshot has clones (it must not be dropped from under them)', async () => {
+    const step = steps.protectedSnapshot('plain');
+    await step.run();
+    await rbd.clone('plain', S, 'child');
+    await expect(step.undo!()).rejects.toThrow(RbdImageBusyError);
+    expect(await rbd.listSnapshots('plain')).toEqual([{ name: S, protected: true }]);
+  });
+});
+
+describe('StorageSteps.dropSnapshot', () => {
+  it('run unprotects and removes the snapshot; undo puts it back, protected', async () => {
+    const step = steps.dropSnapshot('src');
+    await step.run();
+    expect(await rbd.listSnapshots('src')).toEqual([]);
+    await step.undo!();
+    expect(await rbd.listSnapshots('src')).toEqual([{ name: S, protected: true }]);
+  });
+
+  it('removes an unprotected snapshot too', async () => {
+    await rbd.createSnapshot('plain', S);
+    await steps.dropSnapshot('plain').run();
+    expect(await rbd.listSnapshots('plain')).toEqual([]);
+  });
+
+  it('a snapshot that is not there is fine, and then undo creates nothing', async () => {
+    const step = steps.dropSnapshot('plain');
+    await step.run();
+    await step.undo!();
+    expect(await rbd.listSnapshots('plain')).toEqual([]);
+  });
+
+  it('a failed removal leaves the snapshot protected, and the failed step needs no undo', async () => {
+    jest.spyOn(rbd, 'removeSnapshot').mockRejectedValueOnce(new Error('osd down'));
+    await expect(runSaga('drop', [steps.dropSnapshot('src')])).rejects.toThrow('osd down');
+    expect(await rbd.listSnapshots('src')).toEqual([{ name: S, protected: true }]);
+  });
+
+  it('refuses while the snapshot has clones, leaving it protected', async () => {
+    await rbd.clone('src', S, 'child');
+    await expect(steps.dropSnapshot('src').run()).rejects.toThrow(RbdImageBusyError);
+    expect(await rbd.listSnapshots('src')).toEqual([{ name: S, protected: true }]);
+  });
+});
+
+describe('StorageSteps.protect / unprotect', () => {
+  it('protect: run protects, undo unprotects', async () => {
+    await rbd.createSnapshot('plain', 'user_snap');
+    const step = steps.protect('plain', 'user_snap');
+    await step.run();
+    expect(await rbd.listSnapshots('plain')).toEqual([{ name: 'user_snap', protected: true }]);
+    await step.undo!();
+    expect(await rbd.listSnapshots('plain')).toEqual([{ name: 'user_snap', protected: false }]);
+  });
+
+  it('unprotect: run unprotects, undo protects again', async () => {
+    const step = steps.unprotect('src', S);
+    await step.run();
+    expect(await rbd.listSnapshots('src')).toEqual([{ name: S, protected: false }]);
+    await step.undo!();
+    expect(await rbd.listSnapshots('src')).toEqual([{ name: S, protected: true }]);
+  });
+
+  it('protect of an already protected snapshot fails (Ceph refuses it)', async () => {
+    await expect(steps.protect('src', S).run()).rejects.toThrow(RbdInvalidOperationError);
+  });
+});
+
+describe('StorageSteps.removeImage', () => {
+  it('removes the image with its BMI snapshot and has no undo', async () => {
+    const step = steps.removeImage('src');
+    await step.run();
+    expect(await rbd.imageExists('src')).toBe(false);
+    expect(step.undo).toBeUndefined();
+  });
+
+  it('an image that is already gone counts as removed', async () => {
+    await expect(steps.removeImage('nope').run()).resolves.toBeUndefined();
+  });
+
+  it('refuses an image that carries other snapshots', async () => {
+    await rbd.createSnapshot('src', 'user_snap');
+    await expect(steps.removeImage('src').run()).rejects.toThrow(RbdImageHasSnapshotsError);
+    expect(await rbd.imageExists('src')).toBe(true);
+  });
+});
+
+describe('StorageSteps.sealedCopy', () => {
+  it('clone, flatten, protect: an independent image carrying the protected BMI snapshot', async () => {
+    const copy = steps.sealedCopy('src', S, 'copy');
+    expect(copy.map((s) => s.name)).toEqual([
+      `clone src@${S} to copy`,
+      'flatten copy',
+      `create protected snapshot copy@${S}`,
+    ]);
+    await runSaga('copy', copy);
+    expect(await rbd.parentOf('copy')).toBeNull();
+    expect(await rbd.listSnapshots('copy')).toEqual([{ name: S, protected: true }]);
+    expect(await rbd.children('src', S)).toEqual([]);
+  });
+
+  it.each(['clone', 'flatten', 'protectSnapshot'] as const)(
+    'a failure at %s leaves the pool as it was',
+    async (method) => {
+      const before = await poolState();
+      const boom = new Error(`${method} failed`);
+      jest.spyOn(rbd, method).mockRejectedValueOnce(boom);
+      await expect(runSaga('copy', steps.sealedCopy('src', S, 'copy'))).rejects.toBe(boom);
+      expect(await poolState()).toEqual(before);
+    },
+  );
+});
+
+describe('StorageSteps.removeSnapshotIfExists', () => {
+  it('false when the image is missing', async () => {
+    expect(await steps.removeSnapshotIfExists('nope', S)).toBe(false);
+  });
+
+  it('false when the snapshot is missing', async () => {
+    expect(await steps.removeSnapshotIfExists('plain', S)).toBe(false);
+  });
+
+  it('true after unprotecting and removing a protected snapshot', async () => {
+    expect(await steps.removeSnapshotIfExists('src', S)).toBe(true);
+    expect(await rbd.listSnapshots('src')).toEqual([]);
+  });
+
+  it('true after removing an unprotected snapshot', async () => {
+    await rbd.createSnapshot('plain', 'x');
+    expect(await steps.removeSnapshotIfExists('plain', 'x')).toBe(true);
+    expect(await rbd.listSnapshots('plain')).toEqual([]);
+  });
+
+  it('when the removal fails after unprotecting, protects the snapshot again and rethrows', async () => {
+    const outage = new Error('osd down');
+    jest.spyOn(rbd, 'removeSnapshot').mockRejectedValueOnce(outage);
+    await expect(steps.removeSnapshotIfExists('src', S)).rejects.toBe(outage);
+    expect(await rbd.listSnapshots('src')).toEqual([{ name: S, protected: true }]);
+  });
+
+  it('when the removal of an unprotected snapshot fails, leaves it unprotected', async () => {
+    await rbd.createSnapshot('plain', 'x');
+    jest.spyOn(rbd, 'removeSnapshot').mockRejectedValueOnce(new Error('osd down'));
+    await expect(steps.removeSnapshotIfExists('plain', 'x')).rejects.toThrow('osd down');
+    expect(await rbd.listSnapshots('plain')).toEqual([{ name: 'x', protected: false }]);
+  });
+
+  it('rethrows errors other than not-found', async () => {
+    const outage = new Error('connection lost');
+    jest.spyOn(rbd, 'listSnapshots').mockRejectedValueOnce(outage);
+    await expect(steps.removeSnapshotIfExists('src', S)).rejects.toBe(outage);
+  });
+});
+
+describe('StorageSteps.removeImageIfExists', () => {
+  it('false when there is no image', async () => {
+    expect(await steps.removeImageIfExists('nope')).toBe(false);
+  });
+
+  it('true after removing the BMI snapshot and the image', async () => {
+    expect(await steps.removeImageIfExists('src')).toBe(true);
+    expect(await rbd.listImages()).toEqual(['plain']);
+  });
+
+  it('false when the image vanishes between the check and the removal', async () => {
+    jest.spyOn(rbd, 'removeImage').mockRejectedValueOnce(RbdImageNotFoundError.of('plain'));
+    expect(await steps.removeImageIfExists('plain')).toBe(false);
+  });
+
+  it('rethrows other removal errors', async () => {
+    const outage = new Error('osd down');
+    jest.spyOn(rbd, 'removeImage').mockRejectedValueOnce(outage);
+    await expect(steps.removeImageIfExists('plain')).rejects.toBe(outage);
+  });
+
+  it('refuses an image with a clone of its BMI snapshot, leaving both', async () => {
+    await rbd.clone('src', S, 'child');
+    await expect(steps.removeImageIfExists('src')).rejects.toThrow(RbdImageBusyError);
+    expect(await rbd.listSnapshots('src')).toEqual([{ name: S, protected: true }]);
+    expect(await rbd.imageExists('child')).toBe(true);
+  });
+});
