@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig } from './config/app-config';
+import { ConcurrencyModule } from './common/concurrency/locks';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HilModule } from './modules/hil/hil.module';
@@ -16,6 +17,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        ConcurrencyModule,
         DatabaseModule,
         ProjectsModule,
         HilModule,

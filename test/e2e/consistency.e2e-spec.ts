@@ -472,6 +472,56 @@ describe('concurrent requests', () => {
     await expectAgreement(c);
   });
 
+  it('two snapshots of one disk at once both succeed and leave no temporary snapshot', async () => {
+    await createDisk(c, ALICE, P, 'busy');
+    const rs = await Promise.all(
+      ['s1', 's2'].map((snap_name) =>
+        call(c, 'put', '/create_snapshot/', ALICE, { project: P, disk_name: 'busy', snap_name }),
+      ),
+    );
+    expect(rs.map((r) => [r.status, r.text])).toEqual([
+      [200, 'Success'],
+      [200, 'Success'],
+    ]);
+    const disk = await imageRow(c, P, 'busy');
+    expect(await c.storage.listSnapshots(disk.cephName)).toEqual([]);
+    for (const snap of ['s1', 's2']) {
+      const row = await imageRow(c, P, snap);
+      expect(await c.storage.listSnapshots(row.cephName)).toEqual([{ name: 'bmi_snapshot', protected: true }]);
+    }
+    await expectAgreement(c);
+  });
+
+  it('remove_image racing create_disk from it: either the disk exists or the image is gone, never both halves', async () => {
+    const rs = await Promise.all([
+      call(c, 'put', '/create_disk', ALICE, { project: P, disk_name: 'late', img: 'bmi_test' }),
+      call(c, 'delete', '/remove_image/', ALICE, { project: P, img: 'bmi_test' }),
+    ]);
+    const [create, remove] = rs.map((r) => r.status);
+    // Whoever gets the image first wins; the other is refused cleanly.
+    expect([create, remove].sort()).toEqual(create === 200 ? [200, 409] : [200, 404]);
+    const names = (await allImages(c)).map((r) => r.name).sort();
+    expect(names).toEqual(create === 200 ? ['bmi_test', 'late'] : []);
+    await expectAgreement(c);
+  });
+
+  it('delete_project racing an import into it leaves either the project with its image or neither', async () => {
+    await expectOk(call(c, 'put', '/add_project/', ADMIN, { project: 'bmi_infra', name: 'proj2' }));
+    const rs = await Promise.all([
+      call(c, 'put', '/import_image/', ADMIN, { project: 'proj2', img: 'centos7' }),
+      call(c, 'delete', '/delete_project/', ADMIN, { project: 'bmi_infra', name: 'proj2' }),
+    ]);
+    const rows = (await allImages(c)).filter((r) => r.project === 'proj2');
+    if (rs[1].status === 200) {
+      expect(rs[0].status).not.toBe(200);
+      expect(rows).toEqual([]);
+    } else {
+      expect(rs.map((r) => r.status)).toEqual([200, 409]);
+      expect(rows.map((r) => r.name)).toEqual(['centos7']);
+    }
+    await expectAgreement(c);
+  });
+
   it('create_disk racing a failing create_disk of a taken name keeps its row', async () => {
     await createDisk(c, ALICE, P, 'taken');
     const rs = await Promise.all([

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
+import { exclusive, lockKey, OperationLocks, shared } from '../../common/concurrency/locks';
 import { runSaga, Step } from '../../common/orchestration/saga';
 import { Caller } from '../hil/caller';
 import { IscsiService } from '../iscsi/iscsi.service';
@@ -22,6 +23,7 @@ export class DisksService {
   private readonly steps: StorageSteps;
 
   constructor(
+    private readonly locks: OperationLocks,
     private readonly images: ImagesService,
     private readonly catalog: ImageCatalog,
     private readonly storage: BlockStorage,
@@ -37,29 +39,31 @@ export class DisksService {
    */
   async createDisk(caller: Caller, diskName: string, imageName: string): Promise<string> {
     const project = await this.images.scope(caller);
-    const source = await this.catalog.require(project, imageName);
-    if (this.catalog.kind(source) === 'disk') {
-      throw new WrongImageKindError(`${imageName} is a disk: create a snapshot of it and make disks from that`);
-    }
-    const existing = await this.catalog.find(project.id, diskName);
-    if (existing) throw new DiskExistsError(this.iscsi.targetName(this.catalog.cephName(existing)));
-    const sourceCeph = this.catalog.cephName(source);
-    let row: ImageEntity | undefined;
-    const diskCeph = () => {
-      if (!row) throw new Error('the disk row is not inserted yet');
-      return this.catalog.cephName(row);
-    };
-    const steps: Step[] = [
-      this.catalog.insertStep(
-        { name: diskName, projectId: project.id, parentId: source.id, isSnapshot: false, isPublic: false },
-        project.name,
-        (r) => (row = r),
-      ),
-      this.steps.clone(sourceCeph, this.config.bmi.snapshot, diskCeph),
-      this.exportStep(diskCeph),
-    ];
-    await withBmiNames({ [sourceCeph]: imageName }, () => runSaga('create_disk', steps));
-    return this.iscsi.targetName(diskCeph());
+    return this.locks.run([shared(lockKey.project(project.name)), shared(lockKey.image(project.id, imageName)), exclusive(lockKey.image(project.id, diskName))], async () => {
+      const source = await this.catalog.require(project, imageName);
+      if (this.catalog.kind(source) === 'disk') {
+        throw new WrongImageKindError(`${imageName} is a disk: create a snapshot of it and make disks from that`);
+      }
+      const existing = await this.catalog.find(project.id, diskName);
+      if (existing) throw new DiskExistsError(this.iscsi.targetName(this.catalog.cephName(existing)));
+      const sourceCeph = this.catalog.cephName(source);
+      let row: ImageEntity | undefined;
+      const diskCeph = () => {
+        if (!row) throw new Error('the disk row is not inserted yet');
+        return this.catalog.cephName(row);
+      };
+      const steps: Step[] = [
+        this.catalog.insertStep(
+          { name: diskName, projectId: project.id, parentId: source.id, isSnapshot: false, isPublic: false },
+          project.name,
+          (r) => (row = r),
+        ),
+        this.steps.clone(sourceCeph, this.config.bmi.snapshot, diskCeph),
+        this.exportStep(diskCeph),
+      ];
+      await withBmiNames({ [sourceCeph]: imageName }, () => runSaga('create_disk', steps));
+      return this.iscsi.targetName(diskCeph());
+    });
   }
 
   /**
@@ -69,37 +73,43 @@ export class DisksService {
    */
   async deleteDisk(caller: Caller, diskName: string): Promise<void> {
     const project = await this.images.scope(caller);
-    const row = await this.catalog.require(project, diskName);
-    if (this.catalog.kind(row) !== 'disk') {
-      throw new WrongImageKindError(`${diskName} is not a disk: use remove_image to remove it`);
-    }
-    const ceph = this.catalog.cephName(row);
-    if (await this.storage.imageExists(ceph)) {
-      const snaps = await this.storage.listSnapshots(ceph);
-      if (snaps.some((s) => s.name !== this.config.bmi.snapshot)) throw RbdImageHasSnapshotsError.of(diskName);
-    }
-    await withBmiNames({ [ceph]: diskName }, () =>
-      runSaga('delete_disk', [
-        this.unexportStep(ceph),
-        this.catalog.deleteStep(row),
-        this.steps.dropSnapshot(ceph),
-        this.steps.removeImage(ceph),
-      ]),
-    );
+    return this.locks.run([exclusive(lockKey.image(project.id, diskName))], async () => {
+      const row = await this.catalog.require(project, diskName);
+      if (this.catalog.kind(row) !== 'disk') {
+        throw new WrongImageKindError(`${diskName} is not a disk: use remove_image to remove it`);
+      }
+      const ceph = this.catalog.cephName(row);
+      if (await this.storage.imageExists(ceph)) {
+        const snaps = await this.storage.listSnapshots(ceph);
+        if (snaps.some((s) => s.name !== this.config.bmi.snapshot)) throw RbdImageHasSnapshotsError.of(diskName);
+      }
+      await withBmiNames({ [ceph]: diskName }, () =>
+        runSaga('delete_disk', [
+          this.unexportStep(ceph),
+          this.catalog.deleteStep(row),
+          this.steps.dropSnapshot(ceph),
+          this.steps.removeImage(ceph),
+        ]),
+      );
+    });
   }
 
   /** Exports an image over iSCSI (admin, `bmi iscsi create`); returns the target name. */
   async mountImage(caller: Caller, name: string): Promise<string> {
     const project = await this.images.scope(caller, true);
-    const row = await this.catalog.require(project, name);
-    return this.iscsi.export(this.catalog.cephName(row));
+    return this.locks.run([exclusive(lockKey.image(project.id, name))], async () => {
+      const row = await this.catalog.require(project, name);
+      return this.iscsi.export(this.catalog.cephName(row));
+    });
   }
 
   /** Removes an image's iSCSI target (admin, `bmi iscsi rm`). */
   async umountImage(caller: Caller, name: string): Promise<void> {
     const project = await this.images.scope(caller, true);
-    const row = await this.catalog.require(project, name);
-    await this.iscsi.unexport(this.catalog.cephName(row));
+    return this.locks.run([exclusive(lockKey.image(project.id, name))], async () => {
+      const row = await this.catalog.require(project, name);
+      await this.iscsi.unexport(this.catalog.cephName(row));
+    });
   }
 
   /** The project's images that are exported, as `{ image name: target name }` (admin, `bmi iscsi ls`). */

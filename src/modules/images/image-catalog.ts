@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, IsNull, QueryFailedError, Repository } from 'typeorm';
+import { DataSource, EntityManager, IsNull, QueryFailedError, Repository } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
+import { DbWriteLock } from '../../common/concurrency/locks';
 import { Step } from '../../common/orchestration/saga';
 import { ProjectEntity } from '../projects/project.entity';
 import { ImageEntity } from './image.entity';
@@ -29,6 +30,7 @@ export class ImageCatalog {
     @InjectRepository(ImageEntity) readonly repo: Repository<ImageEntity>,
     private readonly dataSource: DataSource,
     private readonly config: AppConfig,
+    private readonly dbLock: DbWriteLock,
   ) {}
 
   /** `<uid>img<id>`: the RBD image name of a BMI image (reference §4.3). */
@@ -93,7 +95,7 @@ export class ImageCatalog {
   async insert(values: NewImageRow, projectName: string): Promise<ImageEntity> {
     try {
       const row = this.repo.create(values);
-      return await this.repo.save(row, { transaction: false });
+      return await this.dbLock.run(() => this.repo.save(row, { transaction: false }));
     } catch (e) {
       if (isUniqueViolation(e)) throw new ImageExistsError(values.name, projectName);
       throw e;
@@ -111,9 +113,24 @@ export class ImageCatalog {
         onRow(row);
       },
       undo: async () => {
-        if (id !== null) await this.repo.delete({ id });
+        const inserted = id;
+        if (inserted !== null) await this.dbLock.run(() => this.repo.delete({ id: inserted }));
       },
     };
+  }
+
+  /** Changes a row in place (rename, move); a name clash becomes a clean 409. */
+  async update(row: ImageEntity, values: CatalogUpdate, projectName: string): Promise<void> {
+    try {
+      await this.dbLock.run(() => this.repo.update({ id: row.id }, values));
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new ImageExistsError(values.name ?? row.name, projectName);
+      throw e;
+    }
+  }
+
+  private transaction<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
+    return this.dbLock.run(() => this.dataSource.transaction(fn));
   }
 
   /**
@@ -126,7 +143,7 @@ export class ImageCatalog {
     return {
       name: `delete image row ${row.name}`,
       run: async () => {
-        await this.dataSource.transaction(async (m) => {
+        await this.transaction(async (m) => {
           const children = await m.findBy(ImageEntity, { parentId: row.id });
           if (children.some((c) => !c.isSnapshot)) throw new ImageHasClonesError(row.name);
           orphaned = children.map((c) => c.id);
@@ -135,7 +152,7 @@ export class ImageCatalog {
         });
       },
       undo: async () => {
-        await this.dataSource.transaction(async (m) => {
+        await this.transaction(async (m) => {
           await m.insert(ImageEntity, {
             id: saved.id,
             name: saved.name,
@@ -150,6 +167,9 @@ export class ImageCatalog {
     };
   }
 }
+
+/** Every write outside a step goes through here too (see DbWriteLock). */
+export type CatalogUpdate = Partial<Pick<ImageEntity, 'name' | 'projectId' | 'parentId' | 'isSnapshot' | 'isPublic'>>;
 
 export function isUniqueViolation(e: unknown): boolean {
   if (!(e instanceof QueryFailedError)) return false;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { BadGatewayError, ConflictError, NotFoundError } from '../../common/errors/domain-error';
+import { exclusive, lockKey, OperationLocks, shared } from '../../common/concurrency/locks';
 import { runSaga } from '../../common/orchestration/saga';
 import { isMac } from '../../common/validation/names';
 import { AccessService } from '../hil/access.service';
@@ -29,6 +30,7 @@ export class BadMacError extends BadGatewayError {
 @Injectable()
 export class NodesService {
   constructor(
+    private readonly locks: OperationLocks,
     private readonly images: ImagesService,
     private readonly catalog: ImageCatalog,
     private readonly iscsi: IscsiService,
@@ -42,26 +44,30 @@ export class NodesService {
    */
   async provision(caller: Caller, node: string, diskName: string, nic: string): Promise<void> {
     const project = await this.images.scope(caller);
-    const disk = await this.catalog.require(project, diskName);
-    if (this.catalog.kind(disk) !== 'disk') {
-      throw new WrongImageKindError(`${diskName} is not a disk: make one with create_disk first`);
-    }
-    const ceph = this.catalog.cephName(disk);
-    if (!(await this.iscsi.isExported(ceph))) {
-      throw new DiskNotExportedError(`${diskName} is not exported over iSCSI; delete and create the disk again`);
-    }
-    const mac = macOf(await this.access.ownedNode(caller, node), nic);
-    await runSaga(
-      'provision',
-      this.tftp.writeSteps({ node, mac, target: this.iscsi.targetName(ceph), label: diskName }),
-    );
+    return this.locks.run([exclusive(lockKey.node(node)), shared(lockKey.image(project.id, diskName))], async () => {
+      const disk = await this.catalog.require(project, diskName);
+      if (this.catalog.kind(disk) !== 'disk') {
+        throw new WrongImageKindError(`${diskName} is not a disk: make one with create_disk first`);
+      }
+      const ceph = this.catalog.cephName(disk);
+      if (!(await this.iscsi.isExported(ceph))) {
+        throw new DiskNotExportedError(`${diskName} is not exported over iSCSI; delete and create the disk again`);
+      }
+      const mac = macOf(await this.access.ownedNode(caller, node), nic);
+      await runSaga(
+        'provision',
+        this.tftp.writeSteps({ node, mac, target: this.iscsi.targetName(ceph), label: diskName }),
+      );
+    });
   }
 
   /** Removes exactly the two files provision wrote; a file that is already gone is fine. The disk stays. */
   async deprovision(caller: Caller, node: string, nic: string): Promise<void> {
     await this.images.scope(caller);
-    const mac = macOf(await this.access.ownedNode(caller, node), nic);
-    await runSaga('deprovision', this.tftp.removeSteps(node, mac));
+    return this.locks.run([exclusive(lockKey.node(node))], async () => {
+      const mac = macOf(await this.access.ownedNode(caller, node), nic);
+      await runSaga('deprovision', this.tftp.removeSteps(node, mac));
+    });
   }
 
   /** The IP dnsmasq leased to one of the node's NICs (the given one, or any). */

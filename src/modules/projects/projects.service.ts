@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { ConflictError } from '../../common/errors/domain-error';
+import { DbWriteLock, exclusive, lockKey, OperationLocks } from '../../common/concurrency/locks';
 import { ProjectEntity } from './project.entity';
 import { ProjectExistsError, ProjectNotEmptyError, ProjectNotFoundError } from './projects.errors';
 
@@ -19,13 +20,15 @@ export class ProjectsService implements OnApplicationBootstrap {
   constructor(
     @InjectRepository(ProjectEntity) private readonly projects: Repository<ProjectEntity>,
     private readonly config: AppConfig,
+    private readonly locks: OperationLocks,
+    private readonly dbLock: DbWriteLock,
   ) {}
 
   /** The admin project exists from the first start on (the original's install guide inserted it by hand). */
   async onApplicationBootstrap(): Promise<void> {
     const name = this.config.bmi.adminProject;
     if (!(await this.projects.existsBy({ name }))) {
-      await this.projects.insert({ name });
+      await this.dbLock.run(() => this.projects.insert({ name }));
       this.logger.log(`created the admin project ${name}`);
     }
   }
@@ -42,12 +45,14 @@ export class ProjectsService implements OnApplicationBootstrap {
   }
 
   async add(name: string, id?: number): Promise<ProjectRow> {
-    if (await this.projects.existsBy({ name })) throw new ProjectExistsError(name);
-    if (id !== undefined && (await this.projects.existsBy({ id }))) {
-      throw new ConflictError(`Project id ${id} is already taken`);
-    }
-    const result = await this.projects.insert(id === undefined ? { name } : { id, name });
-    return { id: id ?? (result.identifiers[0].id as number), name };
+    return this.locks.run([exclusive(lockKey.project(name))], async () => {
+      if (await this.projects.existsBy({ name })) throw new ProjectExistsError(name);
+      if (id !== undefined && (await this.projects.existsBy({ id }))) {
+        throw new ConflictError(`Project id ${id} is already taken`);
+      }
+      const result = await this.dbLock.run(() => this.projects.insert(id === undefined ? { name } : { id, name }));
+      return { id: id ?? (result.identifiers[0].id as number), name };
+    });
   }
 
   /**
@@ -58,13 +63,15 @@ export class ProjectsService implements OnApplicationBootstrap {
     if (name === this.config.bmi.adminProject) {
       throw new ConflictError(`The admin project ${name} cannot be deleted`);
     }
-    const project = await this.projects.findOne({ where: { name }, relations: { images: true } });
-    if (!project) return;
-    if (project.images?.length) {
-      throw new ProjectNotEmptyError(
-        `Project ${name} still has ${project.images.length} image(s); remove or move them first`,
-      );
-    }
-    await this.projects.delete({ id: project.id });
+    await this.locks.run([exclusive(lockKey.project(name))], async () => {
+      const project = await this.projects.findOne({ where: { name }, relations: { images: true } });
+      if (!project) return;
+      if (project.images?.length) {
+        throw new ProjectNotEmptyError(
+          `Project ${name} still has ${project.images.length} image(s); remove or move them first`,
+        );
+      }
+      await this.dbLock.run(() => this.projects.delete({ id: project.id }));
+    });
   }
 }
