@@ -14,6 +14,7 @@ async function main(): Promise<void> {
     throw e;
   }
   const app = await createApp(config);
+  for (const warning of config.warnings) new Logger('Config').warn(warning);
   await app.listen(config.http.port, config.http.ip);
   const logger = new Logger('BMI');
   logger.log(

@@ -185,6 +185,7 @@ describe('loadConfig: a config written for the original BMI master', () => {
       netIsolator: { url: 'http://127.0.0.1:7000', fakeSeed: '' },
       logs: { path: '/var/log/bmi/', debug: false, verbose: true },
       drivers: { fs: 'ceph', iscsi: 'tgt', netIsolator: 'hil' },
+      warnings: [],
     };
     expect(cfg).toMatchObject(expected);
   });
@@ -640,5 +641,44 @@ describe('test_config.py, adapted', () => {
       expect(cfg.tftp.ipxeInterface).toBe('net2');
       expect(cfg.bmi.adminProject).toBe('bmi_infra');
     });
+  });
+});
+
+describe('parseIni: Python ConfigParser syntax, as the original read it', () => {
+  it('reads `key: value` lines like `key = value`', () => {
+    expect(parseIni('[rest_api]\nip: 0.0.0.0\nport:9000\n')).toEqual({ rest_api: { ip: '0.0.0.0', port: '9000' } });
+  });
+
+  it('keeps # and ; inside values, and quotes, literally', () => {
+    const s = parseIni('[tests]\npw = admin123##\npath = /x#1.db\nsemi = a;b\nq = "quoted"\n');
+    expect(s.tests).toEqual({ pw: 'admin123##', path: '/x#1.db', semi: 'a;b', q: '"quoted"' });
+  });
+
+  it('ends a value at a ; that follows white space (an inline comment)', () => {
+    expect(parseIni('[db]\npath = /var/bmi.db ; the database\n').db.path).toBe('/var/bmi.db');
+  });
+
+  it('joins indented continuation lines to the previous value, and skips comment lines', () => {
+    const s = parseIni('[fs]\nfake_images = a,\n   b\n# a comment\n; another\nrem old style\npool = p\n');
+    expect(s.fs).toEqual({ fake_images: 'a,\nb', pool: 'p' });
+  });
+
+  it('refuses a line that is neither a section, an option nor a comment', () => {
+    expect(() => parseIni('[bmi]\njust some words\n')).toThrow(/cannot parse line "just some words"/);
+  });
+});
+
+describe('loadConfig: warnings', () => {
+  it('warns about unknown keys of known sections, but not about [rpc] or [tests]', () => {
+    const cfg = loadConfig({
+      text: fakeConfig('[rpc]\nanything = 1\n[tests]\nnode_name = n\n[bmi]\nuid2 = 6\n'),
+      env: {},
+    });
+    expect(cfg.warnings).toEqual(['unknown key [bmi] uid2 is ignored']);
+  });
+
+  it('reports a line it cannot parse as a ConfigError', () => {
+    const err = configError(() => loadConfig({ text: '[bmi]\nwhat is this\n', env: {} }));
+    expect(err.problems[0]).toMatch(/cannot parse/);
   });
 });

@@ -43,6 +43,8 @@ export class AppConfig {
   netIsolator: { url: string; fakeSeed: string; timeoutMs: number };
   logs: { path: string; debug: boolean; verbose: boolean };
   drivers: { fs: StorageDriverName; iscsi: IscsiDriverName; netIsolator: NetIsolatorName };
+  /** keys BMI does not know (typos, options of other tools): logged at start, never fatal */
+  warnings: string[];
 }
 
 export class ConfigError extends Error {
@@ -76,9 +78,65 @@ const KNOWN_SECTIONS = [
   'tests',
 ];
 
+/**
+ * Rewrites Python ConfigParser syntax (the original BMI's) into what the `ini` package reads the same way:
+ * `key: value` becomes `key = value`; a value keeps `#`, `;` and quotes literally, except that `;` after
+ * white space starts a comment, as in Python 2; indented lines continue the previous value. Values are
+ * written JSON-quoted, which `ini` reads back verbatim.
+ */
+export function toIniSyntax(text: string): string {
+  const out: string[] = [];
+  let current: { key: string; value: string } | null = null;
+  const flush = () => {
+    if (current) out.push(`${current.key} = ${JSON.stringify(current.value)}`);
+    current = null;
+  };
+  for (const line of text.split(/\r?\n/)) {
+    if (/^\s/.test(line) && line.trim() !== '' && current) {
+      current.value += `\n${stripInlineComment(line.trim())}`;
+      continue;
+    }
+    flush();
+    if (line.trim() === '' || /^[#;]/.test(line) || /^rem(\s|$)/i.test(line)) continue;
+    if (/^\[[^\]]+\]/.test(line)) {
+      out.push(line.trim());
+      continue;
+    }
+    const option = /^([^:=\s][^:=]*?)\s*[:=]\s?(.*)$/.exec(line);
+    if (!option) throw new Error(`cannot parse line "${line.trim()}"`);
+    current = { key: option[1].trim(), value: stripInlineComment(option[2].trim()) };
+  }
+  flush();
+  return out.join('\n');
+}
+
+function stripInlineComment(value: string): string {
+  const m = /\s;/.exec(value);
+  return (m ? value.slice(0, m.index) : value).trim();
+}
+
+/** The keys each section may hold (null: any key, the section is ignored). Others are reported as warnings. */
+const KNOWN_KEYS: Record<string, string[] | null> = {
+  bmi: ['uid', 'snapshot', 'service', 'admin_project'],
+  db: ['path', 'url'],
+  rpc: null,
+  tftp: ['pxelinux_path', 'pxelinux_url', 'ipxe_path', 'ipxe_url', 'ipxe_interface', 'leases_file'],
+  rest_api: ['ip', 'port'],
+  http: ['bind_ip', 'bind_port'],
+  logs: ['path', 'url', 'debug', 'verbose'],
+  driver: ['fs', 'iscsi', 'net_isolator'],
+  net_isolator: ['url', 'fake_seed', 'timeout_ms'],
+  haas: ['url'],
+  iscsi: ['ip', 'port', 'lun', 'password'],
+  fs: ['id', 'pool', 'conf_file', 'keyring', 'fake_images'],
+  ceph: ['id', 'pool', 'conf_file', 'keyring'],
+  filesystem: null,
+  tests: null,
+};
+
 /** Reads the INI text into lower-cased sections, with `%(name)s` interpolation as Python's ConfigParser did. */
 export function parseIni(text: string): Sections {
-  const raw = ini.parse(text) as Record<string, unknown>;
+  const raw = ini.parse(toIniSyntax(text)) as Record<string, unknown>;
   const sections: Sections = {};
   const defaults: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw)) {
@@ -213,8 +271,16 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
 
 function validate(sections: Sections, source: string): AppConfig {
   const r = new Reader(sections);
-  for (const name of Object.keys(sections)) {
-    if (!KNOWN_SECTIONS.includes(name)) r.problems.push(`unknown section [${name}]`);
+  const warnings: string[] = [];
+  for (const [name, keys] of Object.entries(sections)) {
+    if (!KNOWN_SECTIONS.includes(name)) {
+      r.problems.push(`unknown section [${name}]`);
+      continue;
+    }
+    const known = KNOWN_KEYS[name];
+    for (const key of Object.keys(keys)) {
+      if (known && !known.includes(key)) warnings.push(`unknown key [${name}] ${key} is ignored`);
+    }
   }
   const drivers = {
     fs: r.choice('driver.fs', STORAGE_DRIVERS, 'ceph'),
@@ -273,6 +339,7 @@ function validate(sections: Sections, source: string): AppConfig {
       verbose: r.bool(['logs.verbose'], false),
     },
     drivers,
+    warnings,
   };
 
   if (!/^[0-9A-Za-z.:-]+$/.test(cfg.iscsi.ip) && cfg.iscsi.ip) {
