@@ -533,3 +533,26 @@ describe('concurrent requests', () => {
     await expectAgreement(c);
   });
 });
+
+describe('raw names shaped like BMI image names', () => {
+  let c: TestApp;
+  beforeAll(async () => {
+    c = await startTestApp({ fakeImages: ['bmi_test', '5img77'] });
+    await addProject(c, P);
+    await importImage(c, P);
+  });
+  afterAll(() => c.close());
+
+  it.each([
+    ['export_image', { img: 'bmi_test', name: '5img99' }],
+    ['import_image', { img: '5img77' }],
+    ['import_image', { img: '5img77', snap: 'x', protect: 'true' }],
+  ])('%s with %j is refused with 400, nothing made', async (route, fields) => {
+    const before = await c.storage.listImages();
+    const rowsBefore = await allImages(c);
+    const r = await call(c, 'put', `/${route}/`, ADMIN, { project: P, ...fields });
+    expect([r.status, r.text]).toEqual([400, expect.stringMatching(/^5img\d+ is reserved: BMI names its own images 5img<id>$/)]);
+    expect(await c.storage.listImages()).toEqual(before);
+    expect(await allImages(c)).toEqual(rowsBefore);
+  });
+});

@@ -6,7 +6,7 @@ import { DbWriteLock } from '../../common/concurrency/locks';
 import { Step } from '../../common/orchestration/saga';
 import { ProjectEntity } from '../projects/project.entity';
 import { ImageEntity } from './image.entity';
-import { ImageExistsError, ImageHasClonesError, ImageNotFoundError } from './images.errors';
+import { ImageExistsError, ImageHasClonesError, ImageNotFoundError, WrongImageKindError } from './images.errors';
 
 export type ImageKind = 'image' | 'disk' | 'snapshot';
 
@@ -36,6 +36,13 @@ export class ImageCatalog {
   /** `<uid>img<id>`: the RBD image name of a BMI image (reference §4.3). */
   cephName(row: { id: number }): string {
     return `${this.config.bmi.uid}img${row.id}`;
+  }
+
+  /** A raw RBD name shaped like BMI's own (`<uid>img<digits>`): never a name to export to or import from. */
+  assertNotBmiName(name: string): void {
+    if (name.startsWith(`${this.config.bmi.uid}img`) && /^\d+$/.test(name.slice(this.config.bmi.uid.length + 3))) {
+      throw new WrongImageKindError(`${name} is reserved: BMI names its own images ${this.config.bmi.uid}img<id>`);
+    }
   }
 
   kind(row: ImageEntity): ImageKind {

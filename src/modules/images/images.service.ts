@@ -184,6 +184,7 @@ export class ImagesService {
    * carrying the protected BMI snapshot. The source is left as it was found.
    */
   async importImage(caller: Caller, source: string): Promise<void> {
+    this.catalog.assertNotBmiName(source);
     const project = await this.scope(caller, true);
     return this.locks.run([shared(lockKey.project(project.name)), exclusive(lockKey.rbd(source)), exclusive(lockKey.image(project.id, source))], async () => {
       await this.catalog.assertFree(project, source);
@@ -212,6 +213,7 @@ export class ImagesService {
    * clone and unprotects it again afterwards; without, it must be protected already.
    */
   async importSnapshot(caller: Caller, source: string, snapshot: string, protect: boolean): Promise<void> {
+    this.catalog.assertNotBmiName(source);
     const project = await this.scope(caller, true);
     return this.locks.run([shared(lockKey.project(project.name)), exclusive(lockKey.rbd(source)), exclusive(lockKey.image(project.id, source))], async () => {
       await this.catalog.assertFree(project, source);
@@ -240,6 +242,7 @@ export class ImagesService {
 
   /** Exports a BMI image as an independent raw RBD image named `target` (no DB change). */
   async exportImage(caller: Caller, name: string, target: string): Promise<void> {
+    this.catalog.assertNotBmiName(target);
     const project = await this.scope(caller, true);
     return this.locks.run([shared(lockKey.image(project.id, name)), exclusive(lockKey.rbd(target))], async () => {
       const row = await this.catalog.require(project, name);
