@@ -20,8 +20,9 @@ status=0
 npx --no-install jest --ci --json --outputFile="$results" "$@" || status=$?
 # One closing line in the plain "N passed, N failed" form, read by CI.
 node -e '
-  const r = require(process.argv[1]);
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);
-' "$results" || true
+' "$results" || echo "tests: 0 passed, 1 failed (jest wrote no results)"
+[ -s "$results" ] || status=1
 rm -f "$results"
 exit "$status"

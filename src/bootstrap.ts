@@ -25,6 +25,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     logger: options.logger ?? logLevels(config),
     bodyParser: false,
+    // a provider that cannot be built (a driver this build lacks) fails the start with its own message
+    abortOnError: false,
   });
   // Every route outside /v1 belongs to the original API, whose errors are plain text, body-parser errors too.
   app.use((req: express.Request, res: express.Response, next: express.NextFunction) => {

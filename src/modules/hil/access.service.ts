@@ -21,10 +21,9 @@ export class AccessService {
     try {
       await this.hil.listProjectNodes(caller.credentials, caller.project);
     } catch (e) {
-      // A BMI project HIL does not know (the admin project, typically) is open to HIL admins only.
-      if (e instanceof HilProjectNotFoundError || e instanceof HilAuthenticationError) {
-        if (await this.hil.isAdmin(caller.credentials)) return;
-      }
+      // A BMI project HIL does not know (the admin project, typically) is open to HIL admins only. A 401
+      // is final: HIL admins can list every project's nodes.
+      if (e instanceof HilProjectNotFoundError && (await this.hil.isAdmin(caller.credentials))) return;
       throw e;
     }
   }

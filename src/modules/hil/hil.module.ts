@@ -15,7 +15,7 @@ export function hilClientFactory(config: AppConfig): HilClient {
     case 'hil':
       return new HttpHilClient({ url: config.netIsolator.url, timeoutMs: config.netIsolator.timeoutMs });
     case 'standalone':
-      throw new DriverUnavailableError('net_isolator', 'standalone', 'the standalone user store');
+      throw DriverUnavailableError.of('net_isolator', 'standalone');
   }
 }
 

@@ -22,7 +22,7 @@ export function storageFactory(config: AppConfig): BlockStorage {
         config.fs.fakeImages.map((image) => ({ image })),
       );
     case 'ceph':
-      throw new DriverUnavailableError('fs', 'ceph', 'the librbd driver (ceph-rbd-napi)');
+      throw DriverUnavailableError.of('fs', 'ceph');
   }
 }
 

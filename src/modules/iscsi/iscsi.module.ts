@@ -10,7 +10,7 @@ export function iscsiDriverFactory(config: AppConfig): IscsiTargetDriver {
     case 'fake':
       return new FakeIscsiTargetDriver();
     case 'tgt':
-      throw new DriverUnavailableError('iscsi', 'tgt', 'the tgtadm driver');
+      throw DriverUnavailableError.of('iscsi', 'tgt');
   }
 }
 

@@ -1,7 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
-import * as path from 'node:path';
+import { HIL_FIXTURES, HIL_USERS, HilReplay, startHilReplay } from '../../../../test/utils/hil-replay';
+
+const creds = HIL_USERS;
 import { apiBase, HttpHilClient } from './http-hil.client';
 import {
   HilAuthenticationError,
@@ -11,52 +10,12 @@ import {
   HilUnavailableError,
 } from '../hil.errors';
 
-interface Fixture {
-  name: string;
-  request: { method: string; path: string; headers: Record<string, string>; body: unknown };
-  response: { status: number; body: string };
-}
-
-const FIXTURES = path.resolve(__dirname, '../../../../test/fixtures/hil');
-const fixtures: Fixture[] = readdirSync(FIXTURES)
-  .filter((f) => f.endsWith('.json') && !f.startsWith('_'))
-  .map((f) => JSON.parse(readFileSync(path.join(FIXTURES, f), 'utf8')) as Fixture);
-
-const creds = {
-  alice: { username: 'alice', password: 'alicepass' },
-  bob: { username: 'bob', password: 'bobpass' },
-  admin: { username: 'admin', password: 'adminpass' },
-  wrongPassword: { username: 'alice', password: 'WRONG' },
-  mallory: { username: 'mallory', password: 'whatever' },
-};
-
-/** Answers each GET exactly as recorded, keyed by path and Authorization header. */
-function replayServer(extra?: (req: IncomingMessage, res: ServerResponse) => boolean): Promise<Server> {
-  const server = createServer((req, res) => {
-    if (extra?.(req, res)) return;
-    const hit = fixtures.find(
-      (f) =>
-        f.request.method === req.method &&
-        f.request.path === req.url &&
-        f.request.body === null &&
-        (f.request.headers.Authorization ?? '') === (req.headers.authorization ?? ''),
-    );
-    if (!hit) {
-      res.writeHead(599).end('no fixture');
-      return;
-    }
-    res.writeHead(hit.response.status, { 'Content-Type': 'text/html; charset=utf-8' }).end(hit.response.body);
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
 describe('HttpHilClient against recorded HIL exchanges', () => {
-  let server: Server;
+  let hil: HilReplay;
   let client: HttpHilClient;
-  let url: string;
 
   beforeAll(async () => {
-    server = await replayServer((req, res) => {
+    hil = await startHilReplay((req, res) => {
       if (req.url === '/v0/node/garbage') {
         res.writeHead(200).end('<html>not json</html>');
         return true;
@@ -67,13 +26,12 @@ describe('HttpHilClient against recorded HIL exchanges', () => {
       }
       return false;
     });
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    client = new HttpHilClient({ url, timeoutMs: 2000 });
+    client = new HttpHilClient({ url: hil.url, timeoutMs: 2000 });
   });
-  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+  afterAll(() => hil.close());
 
   it('has the recorded fixtures it replays', () => {
-    expect(fixtures.length).toBeGreaterThan(40);
+    expect(HIL_FIXTURES.length).toBeGreaterThan(40);
   });
 
   it('reads an owned node as a member, MAC case kept', async () => {
@@ -145,10 +103,9 @@ describe('HttpHilClient against recorded HIL exchanges', () => {
   });
 
   it('maps an unreachable HIL to 503 naming HIL', async () => {
-    const closed = await replayServer();
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((r) => closed.close(() => r()));
-    const down = new HttpHilClient({ url: `http://127.0.0.1:${port}`, timeoutMs: 1000 });
+    const closed = await startHilReplay();
+    await closed.close();
+    const down = new HttpHilClient({ url: closed.url, timeoutMs: 1000 });
     const err = await down.getNode(creds.alice, 'node-01').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HilUnavailableError);
     expect((err as HilUnavailableError).status).toBe(503);

@@ -1,0 +1,192 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { HIL_USERS, HilReplay, startHilReplay } from '../utils/hil-replay';
+
+const ROOT = path.resolve(__dirname, '../..');
+const MAIN = path.join(ROOT, 'dist/main.js');
+
+/** A config as the original BMI master's sample wrote it (reference §1.3), pointed at temp dirs. */
+function originalConfig(dir: string, port: number, hilUrl: string): string {
+  return `
+[bmi]
+uid = 5
+service = False
+snapshot = bmi_created_snapshot
+
+[db]
+path = ${dir}/bmi.db
+
+[rpc]
+name_server_ip = 127.0.0.1
+name_server_port = 10000
+rpc_server_ip = 127.0.0.1
+rpc_server_port = 10001
+
+[tftp]
+pxelinux_path = ${dir}/tftpboot/pxelinux.cfg/
+ipxe_path = ${dir}/tftpboot/
+
+[rest_api]
+ip = 127.0.0.1
+port = ${port}
+
+[logs]
+path = ${dir}/logs/
+debug = False
+verbose = False
+
+[driver]
+net_isolator = hil
+iscsi = tgt
+fs = ceph
+
+[net_isolator]
+url = ${hilUrl}
+
+[iscsi]
+ip = 192.168.100.10
+password = not-used
+
+[fs]
+id = bmi
+pool = bmi
+conf_file = ${dir}/ceph.conf
+keyring = ${dir}/ceph.client.bmi.keyring
+
+[tests]
+incorrect_hil_password = admin123##
+`;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Started {
+  proc: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function startServer(env: NodeJS.ProcessEnv): Started {
+  const proc = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH, ...env }, cwd: ROOT });
+  let out = '';
+  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  return { proc, output: () => out, exited };
+}
+
+async function waitFor(started: Started, text: string, ms = 15000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!started.output().includes(text)) {
+    if (Date.now() > deadline || started.proc.exitCode !== null) {
+      throw new Error(`server did not print "${text}"; output:\n${started.output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function basic(u: { username: string; password: string }): string {
+  return `Basic ${Buffer.from(`${u.username}:${u.password}`).toString('base64')}`;
+}
+
+async function post(url: string, method: string, user: { username: string; password: string }, fields: Record<string, string>) {
+  const res = await fetch(url, {
+    method,
+    headers: { Authorization: basic(user), 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields).toString(),
+  });
+  return { status: res.status, text: await res.text() };
+}
+
+describe('the server process, started from a config written for the original BMI', () => {
+  let dir: string;
+  let hil: HilReplay;
+
+  beforeAll(async () => {
+    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first (npm test does)`);
+    hil = await startHilReplay();
+  });
+  afterAll(() => hil.close());
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'bmi-proc-'));
+    writeFileSync(path.join(dir, 'ceph.conf'), '[global]\n');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('serves the original API with the HTTP HIL client, the storage and target drivers overridden from the environment', async () => {
+    const port = await freePort();
+    const file = path.join(dir, 'bmiconfig.cfg');
+    writeFileSync(file, originalConfig(dir, port, hil.url));
+    const s = startServer({ BMI_CONFIG: file, BMI_DRIVER_FS: 'fake', BMI_DRIVER_ISCSI: 'fake', BMI_FS_FAKE_IMAGES: 'bmi_test' });
+    try {
+      await waitFor(s, 'serving on');
+      const url = `http://127.0.0.1:${port}`;
+      // HIL's admin (the recording's) adds the project; alice, a member of proj1 in HIL, works in it.
+      expect(await post(`${url}/add_project/`, 'PUT', HIL_USERS.admin, { project: 'bmi_infra', name: 'proj1' })).toEqual({
+        status: 200,
+        text: '{"id":2,"name":"proj1"}',
+      });
+      expect(await post(`${url}/import_image/`, 'PUT', HIL_USERS.admin, { project: 'proj1', img: 'bmi_test' })).toEqual({
+        status: 200,
+        text: 'Success',
+      });
+      expect(await post(`${url}/list_images/`, 'POST', HIL_USERS.alice, { project: 'proj1' })).toEqual({
+        status: 200,
+        text: '["bmi_test"]',
+      });
+      expect(await post(`${url}/create_disk`, 'PUT', HIL_USERS.alice, { project: 'proj1', disk_name: 'd1', img: 'bmi_test' })).toEqual({
+        status: 200,
+        text: '"5img2"',
+      });
+      // bob is not in proj1; a wrong password is refused by HIL.
+      expect((await post(`${url}/list_images/`, 'POST', HIL_USERS.bob, { project: 'proj1' })).status).toBe(401);
+      expect((await post(`${url}/list_images/`, 'POST', HIL_USERS.wrongPassword, { project: 'proj1' })).status).toBe(401);
+      expect(s.output()).not.toContain('alicepass');
+      expect(s.output()).not.toContain('adminpass');
+    } finally {
+      s.proc.kill('SIGTERM');
+      await s.exited;
+    }
+    // the DB file stays, with the admin project made at first start
+    expect(existsSync(path.join(dir, 'bmi.db'))).toBe(true);
+  });
+
+  it('stops at start with a clear message when a driver of this build is missing (fs = ceph)', async () => {
+    const file = path.join(dir, 'bmiconfig.cfg');
+    writeFileSync(file, originalConfig(dir, await freePort(), hil.url));
+    const s = startServer({ BMI_CONFIG: file });
+    expect(await s.exited).toBe(1);
+    expect(s.output()).toMatch(/\[driver\] fs = ceph: .*set \[driver\] fs = fake/);
+    expect(s.output()).toMatch(/\[driver\] iscsi = tgt: .*set \[driver\] iscsi = fake/);
+    expect(s.output()).not.toMatch(/net_isolator/);
+  });
+
+  it('lists every problem of a bad config at once and exits 78', async () => {
+    const file = path.join(dir, 'bad.cfg');
+    writeFileSync(file, '[bmi]\nuid = 5img\n[driver]\nfs = nfs\n[rest_api]\nport = eighty\n');
+    const s = startServer({ BMI_CONFIG: file });
+    expect(await s.exited).toBe(78);
+    const out = s.output();
+    for (const problem of ['[bmi] uid', '[driver] fs = "nfs"', '[rest_api] port', 'missing option [db] path', 'missing option [iscsi] ip']) {
+      expect(out).toContain(problem);
+    }
+  });
+
+  it('exits 78 naming the file when BMI_CONFIG points nowhere', async () => {
+    const s = startServer({ BMI_CONFIG: path.join(dir, 'nope.cfg') });
+    expect(await s.exited).toBe(78);
+    expect(s.output()).toContain(`cannot load ${path.join(dir, 'nope.cfg')}`);
+  });
+});
