@@ -23,13 +23,25 @@ apt_install() {
     -o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null
 }
 
+NODE_FALLBACK_VERSION=20.20.2
+
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
 # Node.js 20 or newer, npm, and the tool chain node-gyp needs for the sqlite3 (and later librbd) addons.
+# Debian 12's own Node.js is 18: when that is all there is, Node 20 comes from the npm registry's
+# node-linux-<arch> package into .tools/ and goes first on PATH.
 ensure_node() {
-  if ! command -v node >/dev/null 2>&1; then apt_install nodejs npm; fi
-  local major
-  major=$(node -p 'process.versions.node.split(".")[0]')
-  [ "$major" -ge 20 ] || die "Node.js >= 20 is needed, found $(node -v); install a newer Node.js (e.g. from NodeSource) and retry"
-  command -v npm >/dev/null 2>&1 || apt_install npm
+  if [ -x .tools/node_modules/.bin/node ]; then PATH="$PWD/.tools/node_modules/.bin:$PATH"; export PATH; fi
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then apt_install nodejs npm; fi
+  if [ "$(node_major)" -lt 20 ]; then
+    local arch
+    case "$(uname -m)" in x86_64) arch=x64 ;; aarch64) arch=arm64 ;; *) die "no Node.js 20 package for $(uname -m)" ;; esac
+    log "Node.js $(node -v) is too old; installing Node.js $NODE_FALLBACK_VERSION from the npm registry into .tools/"
+    npm install --no-save --no-audit --no-fund --loglevel=error --prefix .tools "node-linux-$arch@$NODE_FALLBACK_VERSION"
+    PATH="$PWD/.tools/node_modules/.bin:$PATH"
+    export PATH
+    [ "$(node_major)" -ge 20 ] || die "Node.js >= 20 is needed, found $(node -v)"
+  fi
   command -v make >/dev/null 2>&1 && command -v g++ >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1 ||
     apt_install make g++ python3
 }

@@ -49,7 +49,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
 
 /** Moves a 405 middleware in front of the router, built from the routes the app registered. */
 function installMethodNotAllowed(http: Express): void {
-  const router = (http as unknown as { router?: { stack: RouterLayer[] }; _router?: { stack: RouterLayer[] } }).router ??
+  const router =
+    (http as unknown as { router?: { stack: RouterLayer[] }; _router?: { stack: RouterLayer[] } }).router ??
     (http as unknown as { _router?: { stack: RouterLayer[] } })._router;
   if (!router) return;
   const routes = new Map<string, Set<string>>();

@@ -35,7 +35,11 @@ export const asJson: Render = (result) =>
 
 /** A one-column table of the names in a JSON array. */
 export function listOf(header: string): Render {
-  return (result) => table([header], arrayOf(result).map((name) => [String(name)]));
+  return (result) =>
+    table(
+      [header],
+      arrayOf(result).map((name) => [String(name)]),
+    );
 }
 
 /** A table of the pairs (or longer tuples) in a JSON array. */
@@ -69,7 +73,10 @@ export function entriesOf(head: [string, string]): Render {
   return (result) => {
     const v = result.kind === 'value' ? result.value : undefined;
     if (v === null || typeof v !== 'object' || Array.isArray(v)) throw unexpected(result);
-    return table(head, Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, String(x)]));
+    return table(
+      head,
+      Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, String(x)]),
+    );
   };
 }
 

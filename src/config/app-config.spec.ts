@@ -216,7 +216,13 @@ describe('loadConfig: the install guide’s older key names', () => {
   it('accepts [haas], [ceph], [filesystem], [tftp] *_url, [http] bind_*, [db] url, [logs] url', () => {
     const cfg = loadConfig({ text: installGuideConfig(), env: {} });
     expect(cfg.netIsolator.url).toBe('http://localhost:3241/');
-    expect(cfg.fs).toEqual({ id: 'bmi', pool: 'bmi', confFile: cephConf, keyring: '/etc/ceph/bmi.key', fakeImages: [] });
+    expect(cfg.fs).toEqual({
+      id: 'bmi',
+      pool: 'bmi',
+      confFile: cephConf,
+      keyring: '/etc/ceph/bmi.key',
+      fakeImages: [],
+    });
     expect(cfg.tftp.pxelinuxPath).toBe('/var/lib/tftpboot/pxelinux.cfg');
     expect(cfg.tftp.ipxePath).toBe('/var/lib/tftpboot');
     expect(cfg.http).toEqual({ ip: '127.0.0.1', port: 8000 });
@@ -570,7 +576,10 @@ keyring = %(conf_file)s.keyring
 
   it('interpolation drives the loaded config', () => {
     const text = fakeConfig().replace('ipxe_path = /srv/tftp', 'root = /srv/boot\nipxe_path = %(root)s/');
-    const cfg = loadConfig({ text: text.replace('pxelinux_path = /srv/tftp/pxelinux.cfg', 'pxelinux_path = %(ipxe_path)spxelinux.cfg'), env: {} });
+    const cfg = loadConfig({
+      text: text.replace('pxelinux_path = /srv/tftp/pxelinux.cfg', 'pxelinux_path = %(ipxe_path)spxelinux.cfg'),
+      env: {},
+    });
     expect(cfg.tftp.ipxePath).toBe('/srv/boot');
     expect(cfg.tftp.pxelinuxPath).toBe('/srv/boot/pxelinux.cfg');
   });

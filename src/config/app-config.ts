@@ -198,7 +198,9 @@ class Reader {
     }
     if (opts.required) {
       const [first, ...rest] = aliases;
-      this.problems.push(`missing option ${fmt(first)}${rest.length ? ` (or its alias ${rest.map(fmt).join(', ')})` : ''}`);
+      this.problems.push(
+        `missing option ${fmt(first)}${rest.length ? ` (or its alias ${rest.map(fmt).join(', ')})` : ''}`,
+      );
     }
     return opts.fallback ?? '';
   }

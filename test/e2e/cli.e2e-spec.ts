@@ -107,15 +107,26 @@ describe('bmi CLI: a whole lifecycle', () => {
 
   it('project create adds projects, with an explicit id when asked', async () => {
     const first = rows(await ok(ADMIN, 'project', 'create', 'proj1'));
-    expect(first).toEqual([['Id', 'Name'], [expect.stringMatching(/^\d+$/), 'proj1']]);
+    expect(first).toEqual([
+      ['Id', 'Name'],
+      [expect.stringMatching(/^\d+$/), 'proj1'],
+    ]);
     const second = rows(await ok(ADMIN, 'project', 'create', 'proj2', '--id', '42'));
-    expect(second).toEqual([['Id', 'Name'], ['42', 'proj2']]);
+    expect(second).toEqual([
+      ['Id', 'Name'],
+      ['42', 'proj2'],
+    ]);
   });
 
   it('project ls lists every project, the admin project included', async () => {
     const table = rows(await ok(ADMIN, 'project', 'ls'));
     expect(table[0]).toEqual(['Id', 'Name']);
-    expect(table.slice(1).map((r) => r[1]).sort()).toEqual(['bmi_infra', 'proj1', 'proj2']);
+    expect(
+      table
+        .slice(1)
+        .map((r) => r[1])
+        .sort(),
+    ).toEqual(['bmi_infra', 'proj1', 'proj2']);
     expect(await json(ADMIN, 'project', 'ls')).toContainEqual({ id: 42, name: 'proj2' });
   });
 

@@ -551,7 +551,10 @@ describe('raw names shaped like BMI image names', () => {
     const before = await c.storage.listImages();
     const rowsBefore = await allImages(c);
     const r = await call(c, 'put', `/${route}/`, ADMIN, { project: P, ...fields });
-    expect([r.status, r.text]).toEqual([400, expect.stringMatching(/^5img\d+ is reserved: BMI names its own images 5img<id>$/)]);
+    expect([r.status, r.text]).toEqual([
+      400,
+      expect.stringMatching(/^5img\d+ is reserved: BMI names its own images 5img<id>$/),
+    ]);
     expect(await c.storage.listImages()).toEqual(before);
     expect(await allImages(c)).toEqual(rowsBefore);
   });

@@ -101,7 +101,12 @@ function basic(u: { username: string; password: string }): string {
   return `Basic ${Buffer.from(`${u.username}:${u.password}`).toString('base64')}`;
 }
 
-async function post(url: string, method: string, user: { username: string; password: string }, fields: Record<string, string>) {
+async function post(
+  url: string,
+  method: string,
+  user: { username: string; password: string },
+  fields: Record<string, string>,
+) {
   const res = await fetch(url, {
     method,
     headers: { Authorization: basic(user), 'Content-Type': 'application/x-www-form-urlencoded' },
@@ -129,30 +134,47 @@ describe('the server process, started from a config written for the original BMI
     const port = await freePort();
     const file = path.join(dir, 'bmiconfig.cfg');
     writeFileSync(file, originalConfig(dir, port, hil.url));
-    const s = startServer({ BMI_CONFIG: file, BMI_DRIVER_FS: 'fake', BMI_DRIVER_ISCSI: 'fake', BMI_FS_FAKE_IMAGES: 'bmi_test' });
+    const s = startServer({
+      BMI_CONFIG: file,
+      BMI_DRIVER_FS: 'fake',
+      BMI_DRIVER_ISCSI: 'fake',
+      BMI_FS_FAKE_IMAGES: 'bmi_test',
+    });
     try {
       await waitFor(s, 'serving on');
       const url = `http://127.0.0.1:${port}`;
       // HIL's admin (the recording's) adds the project; alice, a member of proj1 in HIL, works in it.
-      expect(await post(`${url}/add_project/`, 'PUT', HIL_USERS.admin, { project: 'bmi_infra', name: 'proj1' })).toEqual({
+      expect(
+        await post(`${url}/add_project/`, 'PUT', HIL_USERS.admin, { project: 'bmi_infra', name: 'proj1' }),
+      ).toEqual({
         status: 200,
         text: '{"id":2,"name":"proj1"}',
       });
-      expect(await post(`${url}/import_image/`, 'PUT', HIL_USERS.admin, { project: 'proj1', img: 'bmi_test' })).toEqual({
-        status: 200,
-        text: 'Success',
-      });
+      expect(await post(`${url}/import_image/`, 'PUT', HIL_USERS.admin, { project: 'proj1', img: 'bmi_test' })).toEqual(
+        {
+          status: 200,
+          text: 'Success',
+        },
+      );
       expect(await post(`${url}/list_images/`, 'POST', HIL_USERS.alice, { project: 'proj1' })).toEqual({
         status: 200,
         text: '["bmi_test"]',
       });
-      expect(await post(`${url}/create_disk`, 'PUT', HIL_USERS.alice, { project: 'proj1', disk_name: 'd1', img: 'bmi_test' })).toEqual({
+      expect(
+        await post(`${url}/create_disk`, 'PUT', HIL_USERS.alice, {
+          project: 'proj1',
+          disk_name: 'd1',
+          img: 'bmi_test',
+        }),
+      ).toEqual({
         status: 200,
         text: '"5img2"',
       });
       // bob is not in proj1; a wrong password is refused by HIL.
       expect((await post(`${url}/list_images/`, 'POST', HIL_USERS.bob, { project: 'proj1' })).status).toBe(401);
-      expect((await post(`${url}/list_images/`, 'POST', HIL_USERS.wrongPassword, { project: 'proj1' })).status).toBe(401);
+      expect((await post(`${url}/list_images/`, 'POST', HIL_USERS.wrongPassword, { project: 'proj1' })).status).toBe(
+        401,
+      );
       expect(s.output()).not.toContain('alicepass');
       expect(s.output()).not.toContain('adminpass');
     } finally {
@@ -179,7 +201,13 @@ describe('the server process, started from a config written for the original BMI
     const s = startServer({ BMI_CONFIG: file });
     expect(await s.exited).toBe(78);
     const out = s.output();
-    for (const problem of ['[bmi] uid', '[driver] fs = "nfs"', '[rest_api] port', 'missing option [db] path', 'missing option [iscsi] ip']) {
+    for (const problem of [
+      '[bmi] uid',
+      '[driver] fs = "nfs"',
+      '[rest_api] port',
+      'missing option [db] path',
+      'missing option [iscsi] ip',
+    ]) {
       expect(out).toContain(problem);
     }
   });

@@ -36,12 +36,7 @@ function addProjectCommands(program: Command, s: Session): void {
     .argument('<project>')
     .option('--id <n>', 'explicit project id', positiveInt)
     .action((name: string, opts: { id?: string }) =>
-      s.send(
-        'PUT',
-        'add_project/',
-        { project: s.adminProject(), name, id: opts.id },
-        projectRows,
-      ),
+      s.send('PUT', 'add_project/', { project: s.adminProject(), name, id: opts.id }, projectRows),
     );
   project
     .command('rm')

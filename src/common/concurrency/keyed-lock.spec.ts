@@ -73,7 +73,9 @@ describe('KeyedLock', () => {
     await expect(lock.run([{ key: 'b', mode: 'exclusive' }], async () => 'b')).resolves.toBe('b');
     release();
     await slow;
-    await expect(lock.run([{ key: 'a', mode: 'exclusive' }], async () => Promise.reject(new Error('x')))).rejects.toThrow('x');
+    await expect(
+      lock.run([{ key: 'a', mode: 'exclusive' }], async () => Promise.reject(new Error('x'))),
+    ).rejects.toThrow('x');
     await expect(lock.run([{ key: 'a', mode: 'exclusive' }], async () => 'again')).resolves.toBe('again');
     expect(lock.busyKeys()).toEqual([]);
   });

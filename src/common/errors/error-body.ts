@@ -26,7 +26,12 @@ export function toErrorReply(error: unknown): ErrorReply {
   }
   const exposed = exposedHttpError(error);
   if (exposed) return { ...exposed, code: httpCode(exposed.status), unexpected: false };
-  return { status: HttpStatus.INTERNAL_SERVER_ERROR, code: 'INTERNAL', message: 'Internal server error', unexpected: true };
+  return {
+    status: HttpStatus.INTERNAL_SERVER_ERROR,
+    code: 'INTERNAL',
+    message: 'Internal server error',
+    unexpected: true,
+  };
 }
 
 /**

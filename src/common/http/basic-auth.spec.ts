@@ -57,7 +57,10 @@ describe('parseBasicAuth', () => {
   });
 
   it('decodes UTF-8 user names and passwords', () => {
-    expect(parseBasicAuth(`Basic ${b64('jürgen:pässwört€🔑')}`)).toEqual({ username: 'jürgen', password: 'pässwört€🔑' });
+    expect(parseBasicAuth(`Basic ${b64('jürgen:pässwört€🔑')}`)).toEqual({
+      username: 'jürgen',
+      password: 'pässwört€🔑',
+    });
   });
 
   it('accepts the scheme in any case and surrounding whitespace', () => {

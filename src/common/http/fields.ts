@@ -87,7 +87,9 @@ export function FlagField(description: string): PropertyDecorator {
 export function IdField(description: string): PropertyDecorator {
   return applyDecorators(
     ApiPropertyOptional({ description, type: Number, minimum: 1 }),
-    Transform(({ value }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value === '' ? undefined : value)),
+    Transform(({ value }) =>
+      typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value === '' ? undefined : value,
+    ),
     IsOptional(),
     IsInt(),
     Min(1),

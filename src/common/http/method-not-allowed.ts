@@ -9,7 +9,10 @@ export function methodNotAllowed(routes: Map<string, Set<string>>) {
     const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
     const methods = routes.get(path);
     if (methods && !methods.has(req.method) && !(req.method === 'HEAD' && methods.has('GET'))) {
-      res.status(405).set('Allow', [...methods].sort().join(', ')).type('text/plain; charset=utf-8');
+      res
+        .status(405)
+        .set('Allow', [...methods].sort().join(', '))
+        .type('text/plain; charset=utf-8');
       res.send(`Method ${req.method} not allowed on ${path}; use ${[...methods].sort().join(' or ')}`);
       return;
     }

@@ -108,7 +108,9 @@ describe('runSaga', () => {
 
   it('logs each failed undo as an error naming both steps', async () => {
     const { step } = recorder();
-    await failure(runSaga('op', [step('a', { undoFails: new Error('disk full') }), step('b', { fail: new Error('x') })]));
+    await failure(
+      runSaga('op', [step('a', { undoFails: new Error('disk full') }), step('b', { fail: new Error('x') })]),
+    );
     expect(Logger.prototype.error).toHaveBeenCalledTimes(1);
     expect(jest.mocked(Logger.prototype.error).mock.calls[0][0]).toEqual(
       expect.stringContaining('undo of "a" failed after "b" failed'),
@@ -117,7 +119,9 @@ describe('runSaga', () => {
 
   it('skips steps without undo', async () => {
     const { journal, step } = recorder();
-    await failure(runSaga('op', [step('a'), step('b', { noUndo: true }), step('c'), step('d', { fail: new Error('x') })]));
+    await failure(
+      runSaga('op', [step('a'), step('b', { noUndo: true }), step('c'), step('d', { fail: new Error('x') })]),
+    );
     expect(journal).toEqual(['run a', 'run b', 'run c', 'run d', 'undo c', 'undo a']);
   });
 

@@ -83,8 +83,16 @@ const tableSql = async (d: DataSource, table: string): Promise<string> =>
   (await d.query(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?`, [table]))[0]?.sql ?? '';
 
 describe.each([
-  ['the current SQLAlchemy schema', SQLALCHEMY_PROJECT, `INSERT INTO project VALUES (1, 'bmi_infra'); INSERT INTO project VALUES (2, 'proj1'); INSERT INTO project VALUES (4, 'proj2');`],
-  ['the old schema with provision_network', SQLALCHEMY_PROJECT_OLD, `INSERT INTO project VALUES (1, 'bmi_infra', 'provision'); INSERT INTO project VALUES (2, 'proj1', 'net1'); INSERT INTO project VALUES (4, 'proj2', 'net2');`],
+  [
+    'the current SQLAlchemy schema',
+    SQLALCHEMY_PROJECT,
+    `INSERT INTO project VALUES (1, 'bmi_infra'); INSERT INTO project VALUES (2, 'proj1'); INSERT INTO project VALUES (4, 'proj2');`,
+  ],
+  [
+    'the old schema with provision_network',
+    SQLALCHEMY_PROJECT_OLD,
+    `INSERT INTO project VALUES (1, 'bmi_infra', 'provision'); INSERT INTO project VALUES (2, 'proj1', 'net1'); INSERT INTO project VALUES (4, 'proj2', 'net2');`,
+  ],
 ])('a database written by the original BMI, %s', (_, projectDdl, projectRows) => {
   beforeEach(async () => {
     await rawExec(`${projectDdl};\n${SQLALCHEMY_IMAGE};\n${projectRows}\n${IMAGE_ROWS}`);
@@ -231,7 +239,9 @@ describe('a new database', () => {
   it('migration down drops both tables', async () => {
     const d = await open();
     await d.undoLastMigration();
-    const tables = (await d.query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('project', 'image')`));
+    const tables = await d.query(
+      `SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('project', 'image')`,
+    );
     expect(tables).toEqual([]);
   });
 });

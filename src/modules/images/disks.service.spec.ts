@@ -83,8 +83,7 @@ async function rejection(p: Promise<unknown>): Promise<Error & { status: number 
   throw new Error('expected the call to fail');
 }
 
-const diskRow = async (name: string) =>
-  catalog.find((await t.app.get(ProjectsService).require('proj1')).id, name);
+const diskRow = async (name: string) => catalog.find((await t.app.get(ProjectsService).require('proj1')).id, name);
 
 describe('DisksService.createDisk', () => {
   it('inserts the row, clones the image and exports the clone; returns the target name <uid>img<id>', async () => {

@@ -39,31 +39,38 @@ export class DisksService {
    */
   async createDisk(caller: Caller, diskName: string, imageName: string): Promise<string> {
     const project = await this.images.scope(caller);
-    return this.locks.run([shared(lockKey.project(project.name)), shared(lockKey.image(project.id, imageName)), exclusive(lockKey.image(project.id, diskName))], async () => {
-      const source = await this.catalog.require(project, imageName);
-      if (this.catalog.kind(source) === 'disk') {
-        throw new WrongImageKindError(`${imageName} is a disk: create a snapshot of it and make disks from that`);
-      }
-      const existing = await this.catalog.find(project.id, diskName);
-      if (existing) throw new DiskExistsError(this.iscsi.targetName(this.catalog.cephName(existing)));
-      const sourceCeph = this.catalog.cephName(source);
-      let row: ImageEntity | undefined;
-      const diskCeph = () => {
-        if (!row) throw new Error('the disk row is not inserted yet');
-        return this.catalog.cephName(row);
-      };
-      const steps: Step[] = [
-        this.catalog.insertStep(
-          { name: diskName, projectId: project.id, parentId: source.id, isSnapshot: false, isPublic: false },
-          project.name,
-          (r) => (row = r),
-        ),
-        this.steps.clone(sourceCeph, this.config.bmi.snapshot, diskCeph),
-        this.exportStep(diskCeph),
-      ];
-      await withBmiNames({ [sourceCeph]: imageName }, () => runSaga('create_disk', steps));
-      return this.iscsi.targetName(diskCeph());
-    });
+    return this.locks.run(
+      [
+        shared(lockKey.project(project.name)),
+        shared(lockKey.image(project.id, imageName)),
+        exclusive(lockKey.image(project.id, diskName)),
+      ],
+      async () => {
+        const source = await this.catalog.require(project, imageName);
+        if (this.catalog.kind(source) === 'disk') {
+          throw new WrongImageKindError(`${imageName} is a disk: create a snapshot of it and make disks from that`);
+        }
+        const existing = await this.catalog.find(project.id, diskName);
+        if (existing) throw new DiskExistsError(this.iscsi.targetName(this.catalog.cephName(existing)));
+        const sourceCeph = this.catalog.cephName(source);
+        let row: ImageEntity | undefined;
+        const diskCeph = () => {
+          if (!row) throw new Error('the disk row is not inserted yet');
+          return this.catalog.cephName(row);
+        };
+        const steps: Step[] = [
+          this.catalog.insertStep(
+            { name: diskName, projectId: project.id, parentId: source.id, isSnapshot: false, isPublic: false },
+            project.name,
+            (r) => (row = r),
+          ),
+          this.steps.clone(sourceCeph, this.config.bmi.snapshot, diskCeph),
+          this.exportStep(diskCeph),
+        ];
+        await withBmiNames({ [sourceCeph]: imageName }, () => runSaga('create_disk', steps));
+        return this.iscsi.targetName(diskCeph());
+      },
+    );
   }
 
   /**

@@ -42,7 +42,10 @@ export class ImagesController {
 
   @Put('create_disk')
   @ApiOperation({ summary: 'Clone an image into a new disk and export it over iSCSI' })
-  @ApiOkResponse({ description: 'the iSCSI target name, as a JSON string', schema: { type: 'string', example: '5img12' } })
+  @ApiOkResponse({
+    description: 'the iSCSI target name, as a JSON string',
+    schema: { type: 'string', example: '5img12' },
+  })
   createDisk(@CallerCredentials() c: Credentials, @Body() dto: CreateDiskDto): Promise<string> {
     return this.disks.createDisk({ credentials: c, project: dto.project }, dto.disk_name, dto.img);
   }
@@ -103,7 +106,9 @@ export class ImagesController {
   }
 
   @Put('import_image')
-  @ApiOperation({ summary: 'Import a raw RBD image (or one of its snapshots) as a golden image (admin; BMI extension)' })
+  @ApiOperation({
+    summary: 'Import a raw RBD image (or one of its snapshots) as a golden image (admin; BMI extension)',
+  })
   @ApiSuccessText()
   async importImage(@CallerCredentials() c: Credentials, @Body() dto: ImportImageDto): Promise<void> {
     const caller = { credentials: c, project: dto.project };

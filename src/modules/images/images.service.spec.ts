@@ -5,7 +5,13 @@ import { ProjectsService } from '../projects/projects.service';
 import { ProjectNotFoundError } from '../projects/projects.errors';
 import { DisksService } from './disks.service';
 import { ImageCatalog } from './image-catalog';
-import { ImageExistsError, ImageHasClonesError, ImageInUseError, ImageNotFoundError, WrongImageKindError } from './images.errors';
+import {
+  ImageExistsError,
+  ImageHasClonesError,
+  ImageInUseError,
+  ImageNotFoundError,
+  WrongImageKindError,
+} from './images.errors';
 import { ImagesService } from './images.service';
 import { BlockStorage } from './storage/block-storage';
 import { RbdImageHasSnapshotsError, RbdImageNotFoundError } from './storage/storage.errors';
@@ -219,20 +225,17 @@ describe('ImagesService.createSnapshot', () => {
     ['protecting the new image’s snapshot', () => failOn(storage, 'protectSnapshot', (i: string) => i !== diskCeph)],
     ['unprotecting the disk snapshot', () => failOn(storage, 'unprotectSnapshot', (i: string) => i === diskCeph)],
     ['removing the disk snapshot', () => failOn(storage, 'removeSnapshot', (i: string) => i === diskCeph)],
-  ])(
-    'failing at %s leaves no snapshot on the disk, no new row and no new image (§8 #12)',
-    async (_, inject) => {
-      const before = await state();
-      const boom = inject();
-      await expect(images.createSnapshot(alice, 'disk1', 'snap1')).rejects.toBe(boom);
-      expect(await state()).toEqual(before);
-      expect(await storage.listSnapshots(diskCeph)).toEqual([]);
-      // and the next attempt works
-      jest.restoreAllMocks();
-      await images.createSnapshot(alice, 'disk1', 'snap1');
-      expect(await row('proj1', 'snap1')).toMatchObject({ isSnapshot: true });
-    },
-  );
+  ])('failing at %s leaves no snapshot on the disk, no new row and no new image (§8 #12)', async (_, inject) => {
+    const before = await state();
+    const boom = inject();
+    await expect(images.createSnapshot(alice, 'disk1', 'snap1')).rejects.toBe(boom);
+    expect(await state()).toEqual(before);
+    expect(await storage.listSnapshots(diskCeph)).toEqual([]);
+    // and the next attempt works
+    jest.restoreAllMocks();
+    await images.createSnapshot(alice, 'disk1', 'snap1');
+    expect(await row('proj1', 'snap1')).toMatchObject({ isSnapshot: true });
+  });
 
   it('removes a BMI snapshot a crashed run left on the disk, when nothing was cloned from it', async () => {
     await storage.createSnapshot(diskCeph, S);

@@ -132,28 +132,35 @@ export class ImagesService {
    */
   async createSnapshot(caller: Caller, diskName: string, snapName: string): Promise<void> {
     const project = await this.scope(caller);
-    return this.locks.run([shared(lockKey.project(project.name)), exclusive(lockKey.image(project.id, diskName)), exclusive(lockKey.image(project.id, snapName))], async () => {
-      const disk = await this.catalog.require(project, diskName);
-      if (this.catalog.kind(disk) !== 'disk') {
-        throw new WrongImageKindError(`${diskName} is not a disk: copy it with copy_image instead`);
-      }
-      await this.catalog.assertFree(project, snapName);
-      const diskCeph = this.catalog.cephName(disk);
-      await this.healLeftoverSnapshot(diskCeph);
-      let row: ImageEntity | undefined;
-      const newCeph = () => this.cephOf(row);
-      const steps: Step[] = [
-        this.steps.protectedSnapshot(diskCeph),
-        this.catalog.insertStep(
-          { name: snapName, projectId: project.id, parentId: disk.parentId, isSnapshot: true, isPublic: false },
-          project.name,
-          (r) => (row = r),
-        ),
-        ...this.steps.sealedCopy(diskCeph, this.snap, newCeph),
-        this.steps.dropSnapshot(diskCeph),
-      ];
-      await withBmiNames({ [diskCeph]: diskName }, () => runSaga('create_snapshot', steps));
-    });
+    return this.locks.run(
+      [
+        shared(lockKey.project(project.name)),
+        exclusive(lockKey.image(project.id, diskName)),
+        exclusive(lockKey.image(project.id, snapName)),
+      ],
+      async () => {
+        const disk = await this.catalog.require(project, diskName);
+        if (this.catalog.kind(disk) !== 'disk') {
+          throw new WrongImageKindError(`${diskName} is not a disk: copy it with copy_image instead`);
+        }
+        await this.catalog.assertFree(project, snapName);
+        const diskCeph = this.catalog.cephName(disk);
+        await this.healLeftoverSnapshot(diskCeph);
+        let row: ImageEntity | undefined;
+        const newCeph = () => this.cephOf(row);
+        const steps: Step[] = [
+          this.steps.protectedSnapshot(diskCeph),
+          this.catalog.insertStep(
+            { name: snapName, projectId: project.id, parentId: disk.parentId, isSnapshot: true, isPublic: false },
+            project.name,
+            (r) => (row = r),
+          ),
+          ...this.steps.sealedCopy(diskCeph, this.snap, newCeph),
+          this.steps.dropSnapshot(diskCeph),
+        ];
+        await withBmiNames({ [diskCeph]: diskName }, () => runSaga('create_snapshot', steps));
+      },
+    );
   }
 
   /**
@@ -163,20 +170,23 @@ export class ImagesService {
    */
   async removeImage(caller: Caller, name: string): Promise<void> {
     const project = await this.scope(caller);
-    return this.locks.run([shared(lockKey.project(project.name)), exclusive(lockKey.image(project.id, name))], async () => {
-      const row = await this.catalog.require(project, name);
-      if (this.catalog.kind(row) === 'disk') {
-        throw new WrongImageKindError(`${name} is a disk: use delete_disk to remove it`);
-      }
-      await this.catalog.assertNoDiskChildren(row);
-      const ceph = this.catalog.cephName(row);
-      await this.assertRemovable(ceph, name);
-      await runSaga('remove_image', [
-        this.steps.dropSnapshot(ceph),
-        this.catalog.deleteStep(row),
-        this.steps.removeImage(ceph),
-      ]);
-    });
+    return this.locks.run(
+      [shared(lockKey.project(project.name)), exclusive(lockKey.image(project.id, name))],
+      async () => {
+        const row = await this.catalog.require(project, name);
+        if (this.catalog.kind(row) === 'disk') {
+          throw new WrongImageKindError(`${name} is a disk: use delete_disk to remove it`);
+        }
+        await this.catalog.assertNoDiskChildren(row);
+        const ceph = this.catalog.cephName(row);
+        await this.assertRemovable(ceph, name);
+        await runSaga('remove_image', [
+          this.steps.dropSnapshot(ceph),
+          this.catalog.deleteStep(row),
+          this.steps.removeImage(ceph),
+        ]);
+      },
+    );
   }
 
   /**
@@ -186,26 +196,33 @@ export class ImagesService {
   async importImage(caller: Caller, source: string): Promise<void> {
     this.catalog.assertNotBmiName(source);
     const project = await this.scope(caller, true);
-    return this.locks.run([shared(lockKey.project(project.name)), exclusive(lockKey.rbd(source)), exclusive(lockKey.image(project.id, source))], async () => {
-      await this.catalog.assertFree(project, source);
-      if (!(await this.storage.imageExists(source))) throw RbdImageNotFoundError.of(source);
-      if ((await this.storage.listSnapshots(source)).some((s) => s.name === this.snap)) {
-        throw new ConflictError(
-          `${source} already has a snapshot named "${this.snap}"; import it with --snap ${this.snap} instead`,
-        );
-      }
-      let row: ImageEntity | undefined;
-      await runSaga('import_image', [
-        this.steps.protectedSnapshot(source),
-        this.catalog.insertStep(
-          { name: source, projectId: project.id, parentId: null, isSnapshot: false, isPublic: false },
-          project.name,
-          (r) => (row = r),
-        ),
-        ...this.steps.sealedCopy(source, this.snap, () => this.cephOf(row)),
-        this.steps.dropSnapshot(source),
-      ]);
-    });
+    return this.locks.run(
+      [
+        shared(lockKey.project(project.name)),
+        exclusive(lockKey.rbd(source)),
+        exclusive(lockKey.image(project.id, source)),
+      ],
+      async () => {
+        await this.catalog.assertFree(project, source);
+        if (!(await this.storage.imageExists(source))) throw RbdImageNotFoundError.of(source);
+        if ((await this.storage.listSnapshots(source)).some((s) => s.name === this.snap)) {
+          throw new ConflictError(
+            `${source} already has a snapshot named "${this.snap}"; import it with --snap ${this.snap} instead`,
+          );
+        }
+        let row: ImageEntity | undefined;
+        await runSaga('import_image', [
+          this.steps.protectedSnapshot(source),
+          this.catalog.insertStep(
+            { name: source, projectId: project.id, parentId: null, isSnapshot: false, isPublic: false },
+            project.name,
+            (r) => (row = r),
+          ),
+          ...this.steps.sealedCopy(source, this.snap, () => this.cephOf(row)),
+          this.steps.dropSnapshot(source),
+        ]);
+      },
+    );
   }
 
   /**
@@ -215,29 +232,36 @@ export class ImagesService {
   async importSnapshot(caller: Caller, source: string, snapshot: string, protect: boolean): Promise<void> {
     this.catalog.assertNotBmiName(source);
     const project = await this.scope(caller, true);
-    return this.locks.run([shared(lockKey.project(project.name)), exclusive(lockKey.rbd(source)), exclusive(lockKey.image(project.id, source))], async () => {
-      await this.catalog.assertFree(project, source);
-      const snaps = await this.storage.listSnapshots(source);
-      const found = snaps.find((s) => s.name === snapshot);
-      if (!found) throw RbdImageNotFoundError.of(`${source}@${snapshot}`);
-      if (!found.protected && !protect) {
-        throw new ConflictError(`Snapshot ${snapshot} of ${source} is not protected; import it with --protect`);
-      }
-      let row: ImageEntity | undefined;
-      const steps: Step[] = [];
-      const weProtect = protect && !found.protected;
-      if (weProtect) steps.push(this.steps.protect(source, snapshot));
-      steps.push(
-        this.catalog.insertStep(
-          { name: source, projectId: project.id, parentId: null, isSnapshot: false, isPublic: false },
-          project.name,
-          (r) => (row = r),
-        ),
-        ...this.steps.sealedCopy(source, snapshot, () => this.cephOf(row)),
-      );
-      if (weProtect) steps.push(this.steps.unprotect(source, snapshot));
-      await runSaga('import_snapshot', steps);
-    });
+    return this.locks.run(
+      [
+        shared(lockKey.project(project.name)),
+        exclusive(lockKey.rbd(source)),
+        exclusive(lockKey.image(project.id, source)),
+      ],
+      async () => {
+        await this.catalog.assertFree(project, source);
+        const snaps = await this.storage.listSnapshots(source);
+        const found = snaps.find((s) => s.name === snapshot);
+        if (!found) throw RbdImageNotFoundError.of(`${source}@${snapshot}`);
+        if (!found.protected && !protect) {
+          throw new ConflictError(`Snapshot ${snapshot} of ${source} is not protected; import it with --protect`);
+        }
+        let row: ImageEntity | undefined;
+        const steps: Step[] = [];
+        const weProtect = protect && !found.protected;
+        if (weProtect) steps.push(this.steps.protect(source, snapshot));
+        steps.push(
+          this.catalog.insertStep(
+            { name: source, projectId: project.id, parentId: null, isSnapshot: false, isPublic: false },
+            project.name,
+            (r) => (row = r),
+          ),
+          ...this.steps.sealedCopy(source, snapshot, () => this.cephOf(row)),
+        );
+        if (weProtect) steps.push(this.steps.unprotect(source, snapshot));
+        await runSaga('import_snapshot', steps);
+      },
+    );
   }
 
   /** Exports a BMI image as an independent raw RBD image named `target` (no DB change). */
@@ -262,32 +286,40 @@ export class ImagesService {
     const cross = destProject !== caller.project;
     const project = await this.scope(caller, cross);
     const dest = cross ? await this.projects.require(destProject) : project;
-    return this.locks.run([shared(lockKey.project(project.name)), shared(lockKey.project(dest.name)), shared(lockKey.image(project.id, name)), exclusive(lockKey.image(dest.id, newName ?? name))], async () => {
-      const row = await this.catalog.require(project, name);
-      if (this.catalog.kind(row) === 'disk') {
-        throw new WrongImageKindError(`${name} is a disk: create a snapshot of it and copy the snapshot`);
-      }
-      const targetName = newName ?? name;
-      await this.catalog.assertFree(dest, targetName);
-      const ceph = this.catalog.cephName(row);
-      let copy: ImageEntity | undefined;
-      await withBmiNames({ [ceph]: name }, () =>
-        runSaga('copy_image', [
-          this.catalog.insertStep(
-            {
-              name: targetName,
-              projectId: dest.id,
-              parentId: cross ? null : row.parentId,
-              isSnapshot: cross ? false : row.isSnapshot,
-              isPublic: row.isPublic,
-            },
-            dest.name,
-            (r) => (copy = r),
-          ),
-          ...this.steps.sealedCopy(ceph, this.snap, () => this.cephOf(copy)),
-        ]),
-      );
-    });
+    return this.locks.run(
+      [
+        shared(lockKey.project(project.name)),
+        shared(lockKey.project(dest.name)),
+        shared(lockKey.image(project.id, name)),
+        exclusive(lockKey.image(dest.id, newName ?? name)),
+      ],
+      async () => {
+        const row = await this.catalog.require(project, name);
+        if (this.catalog.kind(row) === 'disk') {
+          throw new WrongImageKindError(`${name} is a disk: create a snapshot of it and copy the snapshot`);
+        }
+        const targetName = newName ?? name;
+        await this.catalog.assertFree(dest, targetName);
+        const ceph = this.catalog.cephName(row);
+        let copy: ImageEntity | undefined;
+        await withBmiNames({ [ceph]: name }, () =>
+          runSaga('copy_image', [
+            this.catalog.insertStep(
+              {
+                name: targetName,
+                projectId: dest.id,
+                parentId: cross ? null : row.parentId,
+                isSnapshot: cross ? false : row.isSnapshot,
+                isPublic: row.isPublic,
+              },
+              dest.name,
+              (r) => (copy = r),
+            ),
+            ...this.steps.sealedCopy(ceph, this.snap, () => this.cephOf(copy)),
+          ]),
+        );
+      },
+    );
   }
 
   /**
@@ -298,48 +330,61 @@ export class ImagesService {
     const cross = destProject !== caller.project;
     const project = await this.scope(caller, cross);
     const dest = cross ? await this.projects.require(destProject) : project;
-    return this.locks.run([shared(lockKey.project(project.name)), shared(lockKey.project(dest.name)), exclusive(lockKey.image(project.id, name)), exclusive(lockKey.image(dest.id, newName ?? name))], async () => {
-      const row = await this.catalog.require(project, name);
-      const targetName = newName ?? name;
-      if (!cross && targetName === name) return;
-      await this.catalog.assertFree(dest, targetName);
-      if (cross && (await this.catalog.children(row.id)).length) {
-        throw new ImageInUseError(`${name} has disks or snapshots made from it and cannot leave project ${project.name}`);
-      }
-      if (cross && this.catalog.kind(row) === 'disk') {
-        throw new WrongImageKindError(`${name} is a disk and cannot leave project ${project.name}`);
-      }
-      await this.catalog.update(
-        row,
-        cross ? { name: targetName, projectId: dest.id, parentId: null, isSnapshot: false } : { name: targetName },
-        dest.name,
-      );
-    });
+    return this.locks.run(
+      [
+        shared(lockKey.project(project.name)),
+        shared(lockKey.project(dest.name)),
+        exclusive(lockKey.image(project.id, name)),
+        exclusive(lockKey.image(dest.id, newName ?? name)),
+      ],
+      async () => {
+        const row = await this.catalog.require(project, name);
+        const targetName = newName ?? name;
+        if (!cross && targetName === name) return;
+        await this.catalog.assertFree(dest, targetName);
+        if (cross && (await this.catalog.children(row.id)).length) {
+          throw new ImageInUseError(
+            `${name} has disks or snapshots made from it and cannot leave project ${project.name}`,
+          );
+        }
+        if (cross && this.catalog.kind(row) === 'disk') {
+          throw new WrongImageKindError(`${name} is a disk and cannot leave project ${project.name}`);
+        }
+        await this.catalog.update(
+          row,
+          cross ? { name: targetName, projectId: dest.id, parentId: null, isSnapshot: false } : { name: targetName },
+          dest.name,
+        );
+      },
+    );
   }
 
   /** DB only (admin): registers a row, e.g. to adopt an image already laid out in Ceph. */
   async addImage(caller: Caller, req: AddImageRequest): Promise<number> {
     const project = await this.scope(caller, true);
-    return this.locks.run([shared(lockKey.project(project.name)), exclusive(lockKey.image(project.id, req.name))], async () => {
-      await this.catalog.assertFree(project, req.name);
-      let parentId: number | null = null;
-      if (req.parent !== undefined) parentId = (await this.catalog.require(project, req.parent)).id;
-      if (req.id !== undefined && (await this.catalog.byId(req.id))) {
-        throw new ConflictError(`Image id ${req.id} is already taken`);
-      }
-      const row = await this.catalog.insert(
-        {
-          id: req.id,
-          name: req.name,
-          projectId: project.id,
-          parentId,
-          isSnapshot: req.snapshot ?? false,
-          isPublic: req.public ?? false,
-        },
-        project.name,
-      );
-      return row.id;
-    });
+    return this.locks.run(
+      [shared(lockKey.project(project.name)), exclusive(lockKey.image(project.id, req.name))],
+      async () => {
+        await this.catalog.assertFree(project, req.name);
+        let parentId: number | null = null;
+        if (req.parent !== undefined) parentId = (await this.catalog.require(project, req.parent)).id;
+        if (req.id !== undefined && (await this.catalog.byId(req.id))) {
+          throw new ConflictError(`Image id ${req.id} is already taken`);
+        }
+        const row = await this.catalog.insert(
+          {
+            id: req.id,
+            name: req.name,
+            projectId: project.id,
+            parentId,
+            isSnapshot: req.snapshot ?? false,
+            isPublic: req.public ?? false,
+          },
+          project.name,
+        );
+        return row.id;
+      },
+    );
   }
 
   /** DB only (admin): removes a row, with the same clone rules as remove_image. */

@@ -74,11 +74,11 @@ export class NodesService {
   async nodeIp(caller: Caller, node: string, nic?: string): Promise<string> {
     await this.images.scope(caller);
     const hilNode = await this.access.ownedNode(caller, node);
-    const macs = nic ? [macOf(hilNode, nic)] : hilNode.nics.filter((n) => isMac(n.macaddr)).map((n) => n.macaddr.toLowerCase());
+    const macs = nic
+      ? [macOf(hilNode, nic)]
+      : hilNode.nics.filter((n) => isMac(n.macaddr)).map((n) => n.macaddr.toLowerCase());
     const leases = await this.tftp.leases();
-    const lease = leases
-      .filter((l) => macs.includes(l.mac))
-      .sort((a, b) => b.expires - a.expires)[0];
+    const lease = leases.filter((l) => macs.includes(l.mac)).sort((a, b) => b.expires - a.expires)[0];
     if (!lease) throw new NoLeaseError(`${macs.join(', ') || node} Has Not Been Assigned An IP Yet`);
     return lease.ip;
   }
@@ -88,6 +88,7 @@ export class NodesService {
 function macOf(node: HilNode, label: string): string {
   const nic = node.nics.find((n) => n.label === label);
   if (!nic) throw new NicNotFoundError(node.name, label);
-  if (!isMac(nic.macaddr)) throw new BadMacError(`HIL gave NIC ${label} of ${node.name} an invalid MAC "${nic.macaddr}"`);
+  if (!isMac(nic.macaddr))
+    throw new BadMacError(`HIL gave NIC ${label} of ${node.name} an invalid MAC "${nic.macaddr}"`);
   return nic.macaddr.toLowerCase();
 }

@@ -7,7 +7,8 @@ import { runSaga } from '../../common/orchestration/saga';
 import { FsBootFileStore } from './drivers/fs-boot-file.store';
 import { TftpService } from './tftp.service';
 
-const IPXE = '#!ipxe\n      set keep-san 1\n      ifconf --configurator=dhcp net2\n      sanboot --keep iscsi:10.0.0.1:tcp:3260:1:5img12\n      boot';
+const IPXE =
+  '#!ipxe\n      set keep-san 1\n      ifconf --configurator=dhcp net2\n      sanboot --keep iscsi:10.0.0.1:tcp:3260:1:5img12\n      boot';
 const PXE =
   'DEFAULT menu\n  PROMPT 0\n  MENU TITLE PXE Menu\n  TIMEOUT 30\n  ONTIMEOUT disk1\n\n\nLABEL disk1\n     MENU LABEL disk1\n     KERNEL ipxe.lkrn\n     INITRD node-01.ipxe';
 const FILES = { node: 'node-01', mac: '52:54:00:aB:cD:Ef', target: '5img12', label: 'disk1' };

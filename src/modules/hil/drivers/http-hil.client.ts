@@ -49,7 +49,9 @@ export class HttpHilClient extends HilClient {
   }
 
   async listProjectNodes(c: Credentials, project: string): Promise<string[]> {
-    return stringList(await this.get(c, `project/${encodeURIComponent(project)}/nodes`, { kind: 'project', name: project }));
+    return stringList(
+      await this.get(c, `project/${encodeURIComponent(project)}/nodes`, { kind: 'project', name: project }),
+    );
   }
 
   async listFreeNodes(c: Credentials): Promise<string[]> {

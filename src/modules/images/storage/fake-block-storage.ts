@@ -32,7 +32,8 @@ export class FakeBlockStorage extends BlockStorage {
     seed: { image: string; sizeBytes?: number }[] = [],
   ) {
     super();
-    for (const s of seed) this.images.set(s.image, { size: s.sizeBytes ?? 1 << 30, snapshots: new Map(), parent: null });
+    for (const s of seed)
+      this.images.set(s.image, { size: s.sizeBytes ?? 1 << 30, snapshots: new Map(), parent: null });
   }
 
   async listImages(): Promise<string[]> {

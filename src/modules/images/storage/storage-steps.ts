@@ -81,7 +81,10 @@ export class StorageSteps {
 
   /** The irreversible last step of a removal; an image that is already gone counts as removed. */
   removeImage(image: Name): Step {
-    return { name: `remove image ${label(image)}`, run: async () => void (await this.removeImageIfExists(name(image))) };
+    return {
+      name: `remove image ${label(image)}`,
+      run: async () => void (await this.removeImageIfExists(name(image))),
+    };
   }
 
   /** Copy `src@snap` into a new, independent, cloneable image: clone, flatten, seal with `@<snapshot>`. */

@@ -1,4 +1,13 @@
-import { promises as fsPromises, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  promises as fsPromises,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { BootFileError, UnsafeBootFileNameError } from '../tftp.errors';
@@ -146,18 +155,21 @@ describe('FsBootFileStore: unsafe names', () => {
     'x'.repeat(200),
   ];
 
-  it.each(unsafe.map((n) => [JSON.stringify(n), n]))('%s is refused by put, get and remove, and nothing is written', async (_, name) => {
-    // a file outside the roots that an escape would hit
-    mkdirSync(pxeRoot, { recursive: true });
-    writeFileSync(path.join(base, 'escape'), 'outside');
-    const before = tree();
-    await expect(store.put('pxelinux', name, 'x', 0o644)).rejects.toThrow(UnsafeBootFileNameError);
-    await expect(store.put('ipxe', name, 'x', 0o755)).rejects.toThrow(UnsafeBootFileNameError);
-    await expect(store.get('ipxe', name)).rejects.toThrow(UnsafeBootFileNameError);
-    await expect(store.remove('pxelinux', name)).rejects.toThrow(UnsafeBootFileNameError);
-    expect(tree()).toEqual(before);
-    expect(readFileSync(path.join(base, 'escape'), 'utf8')).toBe('outside');
-  });
+  it.each(unsafe.map((n) => [JSON.stringify(n), n]))(
+    '%s is refused by put, get and remove, and nothing is written',
+    async (_, name) => {
+      // a file outside the roots that an escape would hit
+      mkdirSync(pxeRoot, { recursive: true });
+      writeFileSync(path.join(base, 'escape'), 'outside');
+      const before = tree();
+      await expect(store.put('pxelinux', name, 'x', 0o644)).rejects.toThrow(UnsafeBootFileNameError);
+      await expect(store.put('ipxe', name, 'x', 0o755)).rejects.toThrow(UnsafeBootFileNameError);
+      await expect(store.get('ipxe', name)).rejects.toThrow(UnsafeBootFileNameError);
+      await expect(store.remove('pxelinux', name)).rejects.toThrow(UnsafeBootFileNameError);
+      expect(tree()).toEqual(before);
+      expect(readFileSync(path.join(base, 'escape'), 'utf8')).toBe('outside');
+    },
+  );
 
   it('the refusal is a 400 naming the name', async () => {
     const err = await store.put('ipxe', '../x', 'x', 0o755).catch((e: unknown) => e);
