@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 ensure_node
 ensure_deps
 
-log "type-check"
+log "type-check and format"
 npx --no-install tsc --noEmit -p tsconfig.test.json
+npx --no-install prettier --check --log-level warn "src/**/*.ts" "test/**/*.ts"
 build
 log "OpenAPI document"
 node dist/bin/sync-openapi.js --check
