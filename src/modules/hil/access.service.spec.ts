@@ -8,6 +8,7 @@ import {
   HilProjectNotFoundError,
   NodeNotOwnedError,
 } from './hil.errors';
+import { rejection } from '../../../test/utils/faults';
 
 const SEED: HilSeed = {
   users: {
@@ -45,15 +46,6 @@ function access(seed: HilSeed = SEED, adminProject = 'bmi_infra'): AccessService
 
 let svc: AccessService;
 beforeEach(() => (svc = access()));
-
-async function rejection(p: Promise<unknown>): Promise<Error & { status: number }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error & { status: number };
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('AccessService.assertProjectAccess', () => {
   it.each<[Who, string]>([

@@ -9,6 +9,7 @@ import { DiskExistsError, ImageNotFoundError, WrongImageKindError } from './imag
 import { ImagesService } from './images.service';
 import { BlockStorage } from './storage/block-storage';
 import { RbdImageHasSnapshotsError, RbdImageNotFoundError } from './storage/storage.errors';
+import { appState, failOn, rejection } from '../../../test/utils/faults';
 
 /** DisksService on the real DB (SQLite :memory:, real migration) and the in-memory pool, targets and HIL. */
 
@@ -43,45 +44,7 @@ afterEach(async () => {
   await t.close();
 });
 
-async function state() {
-  const rows = (await catalog.repo.find({ order: { id: 'ASC' } })).map((r) => ({ ...r }));
-  const pool: Record<string, unknown> = {};
-  for (const image of await storage.listImages()) {
-    const snaps = await storage.listSnapshots(image);
-    pool[image] = {
-      parent: await storage.parentOf(image),
-      snaps: await Promise.all(snaps.map(async (s) => ({ ...s, children: await storage.children(image, s.name) }))),
-    };
-  }
-  return { rows, pool, targets: await t.iscsi.listTargets() };
-}
-
-function failOn<T extends object, K extends keyof T & string>(
-  target: T,
-  method: K,
-  when: (...args: never[]) => boolean = () => true,
-  error: unknown = new Error(`${method} failed`),
-): unknown {
-  const original = (target[method] as (...a: unknown[]) => Promise<unknown>).bind(target);
-  let fired = false;
-  jest.spyOn(target, method as never).mockImplementation(((...args: never[]) => {
-    if (!fired && when(...args)) {
-      fired = true;
-      return Promise.reject(error);
-    }
-    return original(...args);
-  }) as never);
-  return error;
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error & { status: number }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error & { status: number };
-  }
-  throw new Error('expected the call to fail');
-}
+const state = () => appState(t, async () => (await catalog.repo.find({ order: { id: 'ASC' } })).map((r) => ({ ...r })));
 
 const diskRow = async (name: string) => catalog.find((await t.app.get(ProjectsService).require('proj1')).id, name);
 

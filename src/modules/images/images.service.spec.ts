@@ -15,6 +15,7 @@ import {
 import { ImagesService } from './images.service';
 import { BlockStorage } from './storage/block-storage';
 import { RbdImageHasSnapshotsError, RbdImageNotFoundError } from './storage/storage.errors';
+import { appState, failOn, rejection } from '../../../test/utils/faults';
 
 /**
  * ImagesService with its real collaborators: TypeORM on SQLite :memory: (the real migration), the in-memory
@@ -51,47 +52,7 @@ afterEach(async () => {
   await t.close();
 });
 
-/** DB rows, RBD pool (parents, snapshots, children) and iSCSI targets: what a failed call must leave as it was. */
-async function state() {
-  const rows = (await catalog.repo.find({ order: { id: 'ASC' } })).map((r) => ({ ...r }));
-  const pool: Record<string, unknown> = {};
-  for (const image of await storage.listImages()) {
-    const snaps = await storage.listSnapshots(image);
-    pool[image] = {
-      parent: await storage.parentOf(image),
-      snaps: await Promise.all(snaps.map(async (s) => ({ ...s, children: await storage.children(image, s.name) }))),
-    };
-  }
-  return { rows, pool, targets: await t.iscsi.listTargets() };
-}
-
-/** Makes `method` of `target` fail once for the calls `when` matches; other calls go through. */
-function failOn<T extends object, K extends keyof T & string>(
-  target: T,
-  method: K,
-  when: (...args: never[]) => boolean = () => true,
-  error: unknown = new Error(`${method} failed`),
-): unknown {
-  const original = (target[method] as (...a: unknown[]) => Promise<unknown>).bind(target);
-  let fired = false;
-  jest.spyOn(target, method as never).mockImplementation(((...args: never[]) => {
-    if (!fired && when(...args)) {
-      fired = true;
-      return Promise.reject(error);
-    }
-    return original(...args);
-  }) as never);
-  return error;
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error & { status: number }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error & { status: number };
-  }
-  throw new Error('expected the call to fail');
-}
+const state = () => appState(t, async () => (await catalog.repo.find({ order: { id: 'ASC' } })).map((r) => ({ ...r })));
 
 /** Imports bmi_test into proj1 as an admin; returns its row. */
 async function importGolden(name = 'bmi_test', caller = admin) {

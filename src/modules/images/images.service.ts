@@ -283,9 +283,7 @@ export class ImagesService {
    * A same-project copy keeps the snapshot flag and parent; a copy into another project becomes a golden image.
    */
   async copyImage(caller: Caller, name: string, destProject: string, newName?: string): Promise<void> {
-    const cross = destProject !== caller.project;
-    const project = await this.scope(caller, cross);
-    const dest = cross ? await this.projects.require(destProject) : project;
+    const { cross, project, dest } = await this.transferScope(caller, destProject);
     return this.locks.run(
       [
         shared(lockKey.project(project.name)),
@@ -327,9 +325,7 @@ export class ImagesService {
    * its parent and snapshot flag; an image that other rows descend from cannot leave its project.
    */
   async moveImage(caller: Caller, name: string, destProject: string, newName?: string): Promise<void> {
-    const cross = destProject !== caller.project;
-    const project = await this.scope(caller, cross);
-    const dest = cross ? await this.projects.require(destProject) : project;
+    const { cross, project, dest } = await this.transferScope(caller, destProject);
     return this.locks.run(
       [
         shared(lockKey.project(project.name)),
@@ -395,6 +391,17 @@ export class ImagesService {
       await this.catalog.assertNoDiskChildren(row);
       await runSaga('delete_image', [this.catalog.deleteStep(row)]);
     });
+  }
+
+  /** Source and destination projects of a copy or move; another project needs an admin. */
+  private async transferScope(
+    caller: Caller,
+    destProject: string,
+  ): Promise<{ cross: boolean; project: ProjectEntity; dest: ProjectEntity }> {
+    const cross = destProject !== caller.project;
+    const project = await this.scope(caller, cross);
+    const dest = cross ? await this.projects.require(destProject) : project;
+    return { cross, project, dest };
   }
 
   private cephOf(row: ImageEntity | undefined): string {
