@@ -1,9 +1,22 @@
-// Three tiers, selectable with --selectProjects: unit (src/**/*.spec.ts), e2e (whole app on fakes).
+// Three tiers, selectable with --selectProjects: unit (src/**/*.spec.ts), e2e (whole app on fakes),
+// integration (real Ceph).
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.test.json', isolatedModules: true }];
+// the librbd binding's own tests (native/ceph-rbd-napi): its unit tests and its tests against real Ceph
+const rbd = require('./native/ceph-rbd-napi/jest.config.js').projects;
 const common = { transform: { '^.+\\.ts$': tsJest }, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
 module.exports = {
+  // a Ceph call may wait on the cluster; no test relies on this for timing
+  testTimeout: 60000,
   projects: [
     { ...common, displayName: 'unit', rootDir: '.', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     { ...common, displayName: 'e2e', rootDir: '.', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
+    // against the real components (a Ceph cluster from scripts/ceph-local.sh); fail in CI when they are missing
+    {
+      ...common,
+      displayName: 'integration',
+      rootDir: '.',
+      testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'],
+    },
+    ...rbd,
   ],
 };

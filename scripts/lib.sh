@@ -61,3 +61,31 @@ build() {
   log "building"
   npx --no-install nest build
 }
+
+# The first port from $1 on (at most $2 tries) that nothing on 127.0.0.1 listens on.
+free_port() {
+  local port=$1 tries=${2:-20}
+  while [ "$tries" -gt 0 ]; do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+    port=$((port + 1))
+    tries=$((tries - 1))
+  done
+  die "no free port from $1 on"
+}
+
+# A throw-away Ceph cluster (memstore, no mgr) for the integration tests, purged when the calling shell exits.
+# Exports CEPH_CONF, CEPH_KEYRING, CEPH_ID and CEPH_POOL.
+start_test_ceph() {
+  local dir
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/bmi-ceph-test.XXXXXX")
+  # shellcheck disable=SC2064
+  trap "scripts/ceph-local.sh purge '$dir' >/dev/null 2>&1 || true" EXIT
+  local env
+  env=$(CEPH_OBJECTSTORE=memstore CEPH_WITH_MGR=0 CEPH_MON_PORT=$(free_port 3390) \
+    CEPH_MON_PORT_V1=$(free_port 6786) scripts/ceph-local.sh up "$dir")
+  eval "$env"
+  export CEPH_CONF CEPH_KEYRING CEPH_ID CEPH_POOL
+}

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Runs every check and every test of the project, from a fresh clone on a fresh Debian machine:
-# installs what is missing, type-checks, builds, checks the committed OpenAPI document, runs all jest projects.
+# installs what is missing (Node.js, Ceph, npm packages), starts a throw-away single-node Ceph, type-checks,
+# builds, checks the committed OpenAPI document and runs all jest projects (unit, e2e, integration).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 ensure_node
+# Ceph first: the librbd binding builds against librbd-dev during the npm install
+log "local Ceph for the integration tests"
+start_test_ceph
 ensure_deps
 
 log "type-check and format"

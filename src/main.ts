@@ -1,3 +1,6 @@
+// Each librbd call in flight holds a libuv pool thread (default 4): give Ceph calls room before any I/O starts.
+process.env.UV_THREADPOOL_SIZE ??= '16';
+
 import { Logger } from '@nestjs/common';
 import { createApp } from './bootstrap';
 import { ConfigError, loadConfig } from './config/app-config';

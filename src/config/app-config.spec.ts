@@ -181,7 +181,14 @@ describe('loadConfig: a config written for the original BMI master', () => {
         leasesFile: '/var/lib/misc/dnsmasq.leases',
       },
       iscsi: { ip: '192.168.100.10', port: 3260, lun: 1 },
-      fs: { id: 'bmi', pool: 'bmi', confFile: cephConf, keyring: '/etc/ceph/ceph.client.bmi.keyring', fakeImages: [] },
+      fs: {
+        id: 'bmi',
+        pool: 'bmi',
+        confFile: cephConf,
+        keyring: '/etc/ceph/ceph.client.bmi.keyring',
+        timeoutSeconds: 30,
+        fakeImages: [],
+      },
       netIsolator: { url: 'http://127.0.0.1:7000', fakeSeed: '' },
       logs: { path: '/var/log/bmi/', debug: false, verbose: true },
       drivers: { fs: 'ceph', iscsi: 'tgt', netIsolator: 'hil' },
@@ -221,6 +228,7 @@ describe('loadConfig: the install guide’s older key names', () => {
       pool: 'bmi',
       confFile: cephConf,
       keyring: '/etc/ceph/bmi.key',
+      timeoutSeconds: 30,
       fakeImages: [],
     });
     expect(cfg.tftp.pxelinuxPath).toBe('/var/lib/tftpboot/pxelinux.cfg');

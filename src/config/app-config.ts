@@ -39,7 +39,7 @@ export class AppConfig {
     leasesFile: string;
   };
   iscsi: { ip: string; port: number; lun: number };
-  fs: { id: string; pool: string; confFile: string; keyring: string; fakeImages: string[] };
+  fs: { id: string; pool: string; confFile: string; keyring: string; timeoutSeconds: number; fakeImages: string[] };
   netIsolator: { url: string; fakeSeed: string; timeoutMs: number };
   logs: { path: string; debug: boolean; verbose: boolean };
   drivers: { fs: StorageDriverName; iscsi: IscsiDriverName; netIsolator: NetIsolatorName };
@@ -128,8 +128,8 @@ const KNOWN_KEYS: Record<string, string[] | null> = {
   net_isolator: ['url', 'fake_seed', 'timeout_ms'],
   haas: ['url'],
   iscsi: ['ip', 'port', 'lun', 'password'],
-  fs: ['id', 'pool', 'conf_file', 'keyring', 'fake_images'],
-  ceph: ['id', 'pool', 'conf_file', 'keyring'],
+  fs: ['id', 'pool', 'conf_file', 'keyring', 'timeout_seconds', 'fake_images'],
+  ceph: ['id', 'pool', 'conf_file', 'keyring', 'timeout_seconds'],
   filesystem: null,
   tests: null,
 };
@@ -324,6 +324,7 @@ function validate(sections: Sections, source: string): AppConfig {
       pool: r.str(['fs.pool', 'ceph.pool'], { required: needCeph }),
       confFile: r.str(['fs.conf_file', 'ceph.conf_file'], { required: needCeph }),
       keyring: r.str(['fs.keyring', 'ceph.keyring']),
+      timeoutSeconds: r.int(['fs.timeout_seconds', 'ceph.timeout_seconds'], { fallback: 30, min: 1, max: 3600 }),
       fakeImages: r
         .str(['fs.fake_images'])
         .split(',')

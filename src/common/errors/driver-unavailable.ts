@@ -1,17 +1,16 @@
 import type { AppConfig } from '../../config/app-config';
 
 /**
- * The drivers this build contains, per `[driver]` setting. The Ceph (librbd) and tgt drivers arrive with
- * their own issues; until then a config that selects them stops the start with a message saying what to set.
+ * The drivers this build contains, per `[driver]` setting. The tgt driver and the standalone user store arrive
+ * with their own issues; until then a config that selects them stops the start with a message saying what to set.
  */
 const BUILT: Record<'fs' | 'iscsi' | 'net_isolator', readonly string[]> = {
-  fs: ['fake'],
+  fs: ['ceph', 'fake'],
   iscsi: ['fake'],
   net_isolator: ['hil', 'fake'],
 };
 
 const WHAT: Record<string, string> = {
-  'fs=ceph': 'the librbd driver (ceph-rbd-napi)',
   'iscsi=tgt': 'the tgtadm driver',
   'net_isolator=standalone': 'the standalone user store',
 };

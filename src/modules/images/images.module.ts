@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../../config/app-config';
-import { DriverUnavailableError } from '../../common/errors/driver-unavailable';
 import { HilModule } from '../hil/hil.module';
 import { IscsiModule } from '../iscsi/iscsi.module';
 import { ProjectsModule } from '../projects/projects.module';
@@ -11,10 +10,11 @@ import { ImageEntity } from './image.entity';
 import { ImagesController } from './images.controller';
 import { ImagesService } from './images.service';
 import { BlockStorage } from './storage/block-storage';
+import { CephRbdStorage } from './storage/ceph-rbd.storage';
 import { FakeBlockStorage } from './storage/fake-block-storage';
 import { StorageLifecycle } from './storage/storage-lifecycle';
 
-export function storageFactory(config: AppConfig): BlockStorage {
+export async function storageFactory(config: AppConfig): Promise<BlockStorage> {
   switch (config.drivers.fs) {
     case 'fake':
       return new FakeBlockStorage(
@@ -22,7 +22,13 @@ export function storageFactory(config: AppConfig): BlockStorage {
         config.fs.fakeImages.map((image) => ({ image })),
       );
     case 'ceph':
-      throw DriverUnavailableError.of('fs', 'ceph');
+      return CephRbdStorage.connect({
+        confFile: config.fs.confFile,
+        clientId: config.fs.id,
+        keyring: config.fs.keyring,
+        pool: config.fs.pool,
+        timeoutSeconds: config.fs.timeoutSeconds,
+      });
   }
 }
 

@@ -1,0 +1,260 @@
+import { Logger } from '@nestjs/common';
+import type * as Rbd from 'ceph-rbd-napi';
+import { BlockStorage, ParentInfo, SnapshotInfo } from './block-storage';
+import {
+  RbdImageBusyError,
+  RbdImageExistsError,
+  RbdImageHasSnapshotsError,
+  RbdImageNotFoundError,
+  RbdInvalidOperationError,
+  RbdSnapshotBusyError,
+  StorageFailedError,
+  StorageUnavailableError,
+} from './storage.errors';
+
+/** What this driver uses of ceph-rbd-napi (the binding is loaded lazily: machines without librbd never load it). */
+export interface RbdBinding {
+  connect(opts: { confFile: string; clientId: string; keyring?: string; timeoutSeconds?: number }): Promise<RbdCluster>;
+}
+export interface RbdCluster {
+  openPool(pool: string): Promise<RbdIoCtx>;
+  close(): Promise<void>;
+}
+export interface RbdIoCtx {
+  listImages(): Promise<string[]>;
+  create(image: string, sizeBytes: number, opts?: { features?: number; order?: number }): Promise<void>;
+  remove(image: string): Promise<void>;
+  stat(image: string): Promise<{ size: number }>;
+  snapCreate(image: string, snap: string): Promise<void>;
+  snapRemove(image: string, snap: string): Promise<void>;
+  snapProtect(image: string, snap: string): Promise<void>;
+  snapUnprotect(image: string, snap: string): Promise<void>;
+  snapIsProtected(image: string, snap: string): Promise<boolean>;
+  /** every snapshot, including format-2 clone parents moved to the `trash` namespace */
+  snapList(image: string): Promise<{ name: string; namespace?: string }[]>;
+  clone(parent: string, snap: string, child: string, opts?: { format?: 1 | 2; features?: number }): Promise<void>;
+  flatten(image: string, onProgress?: (done: number, total: number) => void): Promise<void>;
+  parentInfo(image: string): Promise<{ pool: string; image: string; snapshot: string } | null>;
+  children(image: string, snap: string): Promise<{ pool: string; image: string }[]>;
+  close(): Promise<void>;
+}
+
+// The binding must keep offering what this driver uses: checked at compile time, loaded at run time only.
+type Satisfies<T extends U, U> = T;
+export type BindingChecks = [
+  Satisfies<typeof Rbd.connect, (o: Parameters<RbdBinding['connect']>[0]) => Promise<RbdCluster>>,
+  Satisfies<Rbd.Cluster, RbdCluster>,
+  Satisfies<Rbd.IoCtx, RbdIoCtx>,
+];
+
+export interface CephRbdOptions {
+  confFile: string;
+  /** Ceph client id, without "client." */
+  clientId: string;
+  keyring?: string;
+  pool: string;
+  /** librados mount, monitor and OSD operation timeouts: without them an unhealthy cluster hangs calls forever */
+  timeoutSeconds: number;
+}
+
+/** RBD feature bit for layering, the one feature BMI's clones need (as the original's `features=1`). */
+const LAYERING = 1;
+
+/**
+ * BlockStorage on a Ceph RBD pool through librbd (ceph-rbd-napi), over one long-lived connection. Clones are
+ * format 1 (a protected parent snapshot, as the original BMI made them), so pools laid out by the original
+ * keep working. librbd errors become BMI's storage errors here and nowhere else.
+ */
+export class CephRbdStorage extends BlockStorage {
+  private readonly logger = new Logger(CephRbdStorage.name);
+
+  private constructor(
+    private readonly cluster: RbdCluster,
+    private readonly io: RbdIoCtx,
+    readonly pool: string,
+  ) {
+    super();
+  }
+
+  static async connect(options: CephRbdOptions, binding: RbdBinding = loadBinding()): Promise<CephRbdStorage> {
+    let cluster: RbdCluster;
+    try {
+      cluster = await binding.connect({
+        confFile: options.confFile,
+        clientId: options.clientId,
+        keyring: options.keyring || undefined,
+        timeoutSeconds: options.timeoutSeconds,
+      });
+    } catch (e) {
+      throw new StorageUnavailableError(
+        `Not Able to Connect to File System: Ceph as client.${options.clientId} with ${options.confFile}: ${reason(e)}`,
+        { cause: e },
+      );
+    }
+    try {
+      return new CephRbdStorage(cluster, await cluster.openPool(options.pool), options.pool);
+    } catch (e) {
+      await cluster.close().catch(() => undefined);
+      throw new StorageUnavailableError(`Cannot open Ceph pool ${options.pool}: ${reason(e)}`, { cause: e });
+    }
+  }
+
+  listImages(): Promise<string[]> {
+    return this.call('list', this.pool, async () => (await this.io.listImages()).sort());
+  }
+
+  async imageExists(image: string): Promise<boolean> {
+    try {
+      await this.call('stat', image, () => this.io.stat(image));
+      return true;
+    } catch (e) {
+      if (e instanceof RbdImageNotFoundError) return false;
+      throw e;
+    }
+  }
+
+  createImage(image: string, sizeBytes: number): Promise<void> {
+    return this.call('create', image, () => this.io.create(image, sizeBytes));
+  }
+
+  removeImage(image: string): Promise<void> {
+    return this.call('remove', image, () => this.io.remove(image));
+  }
+
+  imageSize(image: string): Promise<number> {
+    return this.call('stat', image, async () => (await this.io.stat(image)).size);
+  }
+
+  listSnapshots(image: string): Promise<SnapshotInfo[]> {
+    return this.call('snap list', image, async () => {
+      // user snapshots only: a removed parent of format-2 clones lingers in the trash namespace
+      const snaps = (await this.io.snapList(image)).filter((x) => (x.namespace ?? 'user') === 'user');
+      return Promise.all(
+        snaps.map(async (s) => ({ name: s.name, protected: await this.io.snapIsProtected(image, s.name) })),
+      );
+    });
+  }
+
+  createSnapshot(image: string, snapshot: string): Promise<void> {
+    return this.call('snap create', image, () => this.io.snapCreate(image, snapshot), snapshot);
+  }
+
+  removeSnapshot(image: string, snapshot: string): Promise<void> {
+    return this.call('snap remove', image, () => this.io.snapRemove(image, snapshot), snapshot);
+  }
+
+  protectSnapshot(image: string, snapshot: string): Promise<void> {
+    return this.call('snap protect', image, () => this.io.snapProtect(image, snapshot), snapshot);
+  }
+
+  unprotectSnapshot(image: string, snapshot: string): Promise<void> {
+    return this.call('snap unprotect', image, () => this.io.snapUnprotect(image, snapshot), snapshot);
+  }
+
+  clone(parent: string, snapshot: string, child: string): Promise<void> {
+    return this.call(
+      'clone',
+      parent,
+      () => this.io.clone(parent, snapshot, child, { format: 1, features: LAYERING }),
+      snapshot,
+      child,
+    );
+  }
+
+  async flatten(image: string): Promise<void> {
+    try {
+      await this.call('flatten', image, () => this.io.flatten(image));
+    } catch (e) {
+      // librbd refuses to flatten an image without a parent; for BMI that is simply done
+      if (e instanceof RbdInvalidOperationError && (await this.parentOf(image)) === null) return;
+      throw e;
+    }
+  }
+
+  parentOf(image: string): Promise<ParentInfo | null> {
+    return this.call('parent', image, () => this.io.parentInfo(image));
+  }
+
+  children(image: string, snapshot: string): Promise<string[]> {
+    return this.call(
+      'children',
+      image,
+      async () => (await this.io.children(image, snapshot)).map((c) => c.image).sort(),
+      snapshot,
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.io.close().catch((e: unknown) => this.logger.warn(`closing the pool: ${reason(e)}`));
+    await this.cluster.close().catch((e: unknown) => this.logger.warn(`closing the Ceph connection: ${reason(e)}`));
+  }
+
+  /** Runs one binding call and translates its failure into BMI's storage errors. */
+  private async call<T>(op: RbdOp, image: string, fn: () => Promise<T>, snapshot?: string, child?: string): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw translate(e, op, image, snapshot, child);
+    }
+  }
+}
+
+type RbdOp =
+  | 'list'
+  | 'stat'
+  | 'create'
+  | 'remove'
+  | 'snap list'
+  | 'snap create'
+  | 'snap remove'
+  | 'snap protect'
+  | 'snap unprotect'
+  | 'clone'
+  | 'flatten'
+  | 'parent'
+  | 'children';
+
+/**
+ * librbd's errno, in the context of the call, to the error Ceph's rule means for BMI (see BlockStorage).
+ * A clone that fails with EEXIST names the child; everything else names the image or `image@snapshot`.
+ */
+export function translate(e: unknown, op: RbdOp, image: string, snapshot?: string, child?: string): Error {
+  const code = (e as { code?: unknown })?.code;
+  const target = snapshot ? `${image}@${snapshot}` : image;
+  switch (code) {
+    case 'ENOENT':
+      return RbdImageNotFoundError.of(target);
+    case 'EEXIST':
+      return RbdImageExistsError.of(
+        op === 'clone' && child ? child : op === 'snap create' ? (snapshot ?? image) : image,
+      );
+    case 'ENOTEMPTY':
+      return RbdImageHasSnapshotsError.of(image);
+    case 'EBUSY':
+      if (op === 'snap remove') return RbdSnapshotBusyError.of(snapshot ?? image);
+      if (op === 'snap protect') return new RbdInvalidOperationError(`Snapshot ${target} is already protected`);
+      return RbdImageBusyError.of(image);
+    case 'EINVAL':
+      if (op === 'snap unprotect') return new RbdInvalidOperationError(`Snapshot ${target} is not protected`);
+      if (op === 'clone') return new RbdInvalidOperationError(`Snapshot ${target} must be protected before cloning`);
+      return new RbdInvalidOperationError(`Ceph refused ${op} of ${target}: invalid argument`);
+    case 'ETIMEDOUT':
+    case 'ECONNREFUSED':
+    case 'ENOTCONN':
+    case 'ESHUTDOWN':
+    case 'EBADF':
+      return new StorageUnavailableError(`Ceph did not answer ${op} of ${target} (${String(code)})`, { cause: e });
+    default:
+      return new StorageFailedError(`Ceph failed ${op} of ${target}: ${reason(e)}`, { cause: e });
+  }
+}
+
+function reason(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The one place that loads the native binding. */
+function loadBinding(): RbdBinding {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('ceph-rbd-napi') as RbdBinding;
+}
