@@ -14,7 +14,7 @@ ensure_deps
 
 log "type-check and format"
 npx --no-install tsc --noEmit -p tsconfig.test.json
-npx --no-install prettier --check --log-level warn "src/**/*.ts" "test/**/*.ts"
+npx --no-install prettier --check --log-level warn "src/**/*.ts" "test/**/*.ts" "bench/**/*.ts"
 build
 log "OpenAPI document"
 node dist/bin/sync-openapi.js --check
