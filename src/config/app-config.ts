@@ -40,7 +40,21 @@ export class AppConfig {
   };
   iscsi: { ip: string; port: number; lun: number };
   fs: { id: string; pool: string; confFile: string; keyring: string; timeoutSeconds: number; fakeImages: string[] };
-  netIsolator: { url: string; fakeSeed: string; timeoutMs: number };
+  netIsolator: {
+    url: string;
+    fakeSeed: string;
+    /** total time for one HIL request */
+    timeoutMs: number;
+    /** time to open the TCP connection to HIL */
+    connectTimeoutMs: number;
+    /** extra attempts of an idempotent GET when HIL cannot be reached */
+    retries: number;
+    /** how long an access decision (credentials + project) is reused; 0 turns the cache off */
+    cacheSeconds: number;
+    /** standalone mode: the admin user created at first start, and its password (required then) */
+    adminUser: string;
+    adminPassword: string;
+  };
   logs: { path: string; debug: boolean; verbose: boolean };
   drivers: { fs: StorageDriverName; iscsi: IscsiDriverName; netIsolator: NetIsolatorName };
   /** keys BMI does not know (typos, options of other tools): logged at start, never fatal */
@@ -125,7 +139,16 @@ const KNOWN_KEYS: Record<string, string[] | null> = {
   http: ['bind_ip', 'bind_port'],
   logs: ['path', 'url', 'debug', 'verbose'],
   driver: ['fs', 'iscsi', 'net_isolator'],
-  net_isolator: ['url', 'fake_seed', 'timeout_ms'],
+  net_isolator: [
+    'url',
+    'fake_seed',
+    'timeout_ms',
+    'connect_timeout_ms',
+    'retries',
+    'cache_seconds',
+    'admin_user',
+    'admin_password',
+  ],
   haas: ['url'],
   iscsi: ['ip', 'port', 'lun', 'password'],
   fs: ['id', 'pool', 'conf_file', 'keyring', 'timeout_seconds', 'fake_images'],
@@ -335,6 +358,11 @@ function validate(sections: Sections, source: string): AppConfig {
       url: r.str(['net_isolator.url', 'haas.url'], { required: drivers.netIsolator === 'hil' }),
       fakeSeed: r.str(['net_isolator.fake_seed']),
       timeoutMs: r.int(['net_isolator.timeout_ms'], { fallback: 10000, min: 100, max: 600000 }),
+      connectTimeoutMs: r.int(['net_isolator.connect_timeout_ms'], { fallback: 3000, min: 50, max: 600000 }),
+      retries: r.int(['net_isolator.retries'], { fallback: 2, min: 0, max: 10 }),
+      cacheSeconds: r.int(['net_isolator.cache_seconds'], { fallback: 5, min: 0, max: 60 }),
+      adminUser: r.str(['net_isolator.admin_user'], { fallback: 'admin' }),
+      adminPassword: r.str(['net_isolator.admin_password']),
     },
     logs: {
       path: r.str(['logs.path', 'logs.url']),
