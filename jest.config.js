@@ -1,6 +1,6 @@
 // Three tiers, selectable with --selectProjects: unit (src/**/*.spec.ts), e2e (whole app on fakes),
 // integration (real Ceph).
-const tsJest = ['ts-jest', { tsconfig: 'tsconfig.test.json', isolatedModules: true }];
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.test.json' }];
 // the librbd binding's own tests (native/ceph-rbd-napi): its unit tests and its tests against real Ceph
 const rbd = require('./native/ceph-rbd-napi/jest.config.js').projects;
 const common = { transform: { '^.+\\.ts$': tsJest }, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };

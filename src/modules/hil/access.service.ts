@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { Caller } from './caller';
-import { HilClient, HilNode } from './hil.client';
+import { Credentials, HilClient, HilNode } from './hil.client';
 import { AdminRequiredError, HilAuthenticationError, HilProjectNotFoundError, NodeNotOwnedError } from './hil.errors';
 
 /**
@@ -12,23 +13,33 @@ import { AdminRequiredError, HilAuthenticationError, HilProjectNotFoundError, No
  */
 @Injectable()
 export class AccessService {
+  private readonly granted: GrantCache;
+
   constructor(
     private readonly hil: HilClient,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.granted = new GrantCache(config.netIsolator.cacheSeconds * 1000);
+  }
 
   async assertProjectAccess(caller: Caller): Promise<void> {
-    try {
-      await this.hil.listProjectNodes(caller.credentials, caller.project);
-    } catch (e) {
-      // A BMI project HIL does not know (the admin project, typically) is open to HIL admins only. A 401
-      // is final: HIL admins can list every project's nodes.
-      if (e instanceof HilProjectNotFoundError && (await this.hil.isAdmin(caller.credentials))) return;
-      throw e;
-    }
+    await this.granted.remember('project', caller.credentials, caller.project, async () => {
+      try {
+        await this.hil.listProjectNodes(caller.credentials, caller.project);
+      } catch (e) {
+        // A BMI project HIL does not know (the admin project, typically) is open to HIL admins only. A 401
+        // is final: HIL admins can list every project's nodes.
+        if (e instanceof HilProjectNotFoundError && (await this.hil.isAdmin(caller.credentials))) return;
+        throw e;
+      }
+    });
   }
 
   async assertAdmin(caller: Caller): Promise<void> {
+    await this.granted.remember('admin', caller.credentials, '', () => this.checkAdmin(caller));
+  }
+
+  private async checkAdmin(caller: Caller): Promise<void> {
     if (await this.hil.isAdmin(caller.credentials)) return;
     try {
       await this.hil.listProjectNodes(caller.credentials, this.config.bmi.adminProject);
@@ -57,5 +68,36 @@ export class AccessService {
 
   getNode(caller: Caller, node: string): Promise<HilNode> {
     return this.hil.getNode(caller.credentials, node);
+  }
+}
+
+/**
+ * Access granted recently, per credentials and project, so that one request (or a burst of them) asks HIL
+ * once. Only grants are kept, for a few seconds at most; refusals always go back to HIL. Keys hold a hash of
+ * the password, never the password.
+ */
+export class GrantCache {
+  private readonly until = new Map<string, number>();
+  private static readonly MAX_ENTRIES = 10000;
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async remember(kind: string, c: Credentials, scope: string, check: () => Promise<void>): Promise<void> {
+    if (this.ttlMs <= 0) return check();
+    const key = [kind, c.username, createHash('sha256').update(c.password).digest('hex'), scope].join('\0');
+    const expiry = this.until.get(key);
+    if (expiry !== undefined && expiry > this.now()) return;
+    await check();
+    if (this.until.size >= GrantCache.MAX_ENTRIES) this.prune();
+    this.until.set(key, this.now() + this.ttlMs);
+  }
+
+  private prune(): void {
+    const now = this.now();
+    for (const [key, expiry] of this.until) if (expiry <= now) this.until.delete(key);
+    if (this.until.size >= GrantCache.MAX_ENTRIES) this.until.clear();
   }
 }

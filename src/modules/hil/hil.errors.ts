@@ -1,5 +1,6 @@
 import {
   BadGatewayError,
+  ConflictError,
   ForbiddenError,
   NotFoundError,
   ServiceUnavailableError,
@@ -45,4 +46,8 @@ export class HilUnavailableError extends ServiceUnavailableError {
 }
 export class HilBadResponseError extends BadGatewayError {
   override readonly code = 'HIL_BAD_RESPONSE';
+}
+/** HIL refused the request because of the node's state (409 BlockedError: OBM off, node owned…). */
+export class HilBlockedError extends ConflictError {
+  override readonly code = 'HIL_BLOCKED';
 }

@@ -13,7 +13,12 @@ export function hilClientFactory(config: AppConfig): HilClient {
         ? FakeHilClient.fromFile(config.netIsolator.fakeSeed)
         : new FakeHilClient(DEFAULT_HIL_SEED);
     case 'hil':
-      return new HttpHilClient({ url: config.netIsolator.url, timeoutMs: config.netIsolator.timeoutMs });
+      return new HttpHilClient({
+        url: config.netIsolator.url,
+        timeoutMs: config.netIsolator.timeoutMs,
+        connectTimeoutMs: config.netIsolator.connectTimeoutMs,
+        retries: config.netIsolator.retries,
+      });
     case 'standalone':
       throw DriverUnavailableError.of('net_isolator', 'standalone');
   }

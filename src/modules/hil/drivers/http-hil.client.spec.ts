@@ -1,10 +1,13 @@
 import { HIL_FIXTURES, HIL_USERS, HilReplay, startHilReplay } from '../../../../test/utils/hil-replay';
 
 const creds = HIL_USERS;
-import { apiBase, HttpHilClient } from './http-hil.client';
+import * as http from 'node:http';
+import { Socket } from 'node:net';
+import { apiBase, HttpHilClient, withConnectTimeout } from './http-hil.client';
 import {
   HilAuthenticationError,
   HilBadResponseError,
+  HilBlockedError,
   HilNodeNotFoundError,
   HilProjectNotFoundError,
   HilUnavailableError,
@@ -117,5 +120,121 @@ describe('HttpHilClient against recorded HIL exchanges', () => {
     expect(apiBase('http://h:7000/')).toBe('http://h:7000/v0/');
     expect(apiBase('http://h:7000/v0')).toBe('http://h:7000/v0/');
     expect(apiBase('http://h:7000/v0/')).toBe('http://h:7000/v0/');
+  });
+
+  it('reads the power status through the redirect to the OBM daemon, without the caller credentials', async () => {
+    let obmAuth: string | undefined = 'unset';
+    const obm = await startHilReplay((req, res) => {
+      if (req.url === '/v0/node/node-01/power_status') {
+        res.writeHead(307, { Location: `${obmUrl}/node/node-01/power_status?token=t0k3n` }).end('redirect');
+        return true;
+      }
+      if (req.url === '/node/node-01/power_status?token=t0k3n') {
+        obmAuth = req.headers.authorization;
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"power_status":"off"} ');
+        return true;
+      }
+      return false;
+    });
+    const obmUrl = obm.url;
+    try {
+      const c = new HttpHilClient({ url: obm.url, timeoutMs: 2000 });
+      await expect(c.powerStatus(creds.alice, 'node-01')).resolves.toBe('off');
+      expect(obmAuth).toBeUndefined();
+    } finally {
+      await obm.close();
+    }
+  });
+
+  it("maps HIL's 409 for a node whose OBM is off to a 409 with HIL's message", async () => {
+    // the recording holds two answers to this request (before and after OBM was enabled): serve the first
+    const recorded = HIL_FIXTURES.find((f) => f.name === 'power_status-node-01-obm-disabled')!;
+    const off = await startHilReplay((req, res) => {
+      res.writeHead(recorded.response.status).end(recorded.response.body);
+      return true;
+    });
+    try {
+      const c = new HttpHilClient({ url: off.url, timeoutMs: 2000 });
+      const err = await c.powerStatus(creds.alice, 'node-01').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(HilBlockedError);
+      expect((err as HilBlockedError).status).toBe(409);
+      expect((err as Error).message).toBe('OBM is not enabled');
+    } finally {
+      await off.close();
+    }
+  });
+
+  it('tries a GET again when the connection is reset, and gives up after the configured retries', async () => {
+    let resets = 2;
+    let seen = 0;
+    const flaky = await startHilReplay((req) => {
+      seen++;
+      if (resets > 0) {
+        resets--;
+        req.socket.destroy();
+        return true;
+      }
+      return false;
+    });
+    try {
+      const patient = new HttpHilClient({ url: flaky.url, timeoutMs: 2000, retries: 2, retryDelayMs: 5 });
+      await expect(patient.listFreeNodes(creds.bob)).resolves.toEqual(['node-02']);
+      expect(seen).toBe(3);
+      resets = 1;
+      const impatient = new HttpHilClient({ url: flaky.url, timeoutMs: 2000, retries: 0, retryDelayMs: 5 });
+      await expect(impatient.listFreeNodes(creds.bob)).rejects.toBeInstanceOf(HilUnavailableError);
+    } finally {
+      await flaky.close();
+    }
+  });
+
+  it('does not try again when HIL answered, even with an error', async () => {
+    let seen = 0;
+    const counting = await startHilReplay(() => {
+      seen++;
+      return false;
+    });
+    try {
+      const c = new HttpHilClient({ url: counting.url, timeoutMs: 2000, retries: 3, retryDelayMs: 5 });
+      await expect(c.getNode(creds.bob, 'node-01')).rejects.toBeInstanceOf(HilAuthenticationError);
+      expect(seen).toBe(1);
+    } finally {
+      await counting.close();
+    }
+  });
+});
+
+describe('withConnectTimeout', () => {
+  it('destroys a connection that does not open in time, with a connection error code', async () => {
+    const agent = new http.Agent();
+    const never = new Socket(); // never connects
+    (agent as unknown as { createConnection: () => Socket }).createConnection = () => never;
+    withConnectTimeout(agent, 30);
+    const socket = (agent as unknown as { createConnection: () => Socket }).createConnection();
+    const error = await new Promise<NodeJS.ErrnoException>((resolve) => socket.once('error', resolve));
+    expect(error.code).toBe('ECONNTIMEOUT');
+    expect(socket.destroyed).toBe(true);
+  });
+
+  it('leaves a connection that opens in time alone', async () => {
+    const server = http.createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const { port } = server.address() as { port: number };
+    const agent = withConnectTimeout(new http.Agent(), 50);
+    try {
+      const body = await new Promise<string>((resolve, reject) => {
+        http
+          .get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+            let text = '';
+            res.on('data', (d: Buffer) => (text += d.toString()));
+            res.on('end', () => setTimeout(() => resolve(text), 80)); // past the timeout: nothing fires
+          })
+          .on('error', reject);
+      });
+      expect(body).toBe('ok');
+    } finally {
+      agent.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });

@@ -1,8 +1,12 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { Socket } from 'node:net';
 import axios, { AxiosError, AxiosInstance } from 'axios';
 import { Credentials, HilClient, HilNode } from '../hil.client';
 import {
   HilAuthenticationError,
   HilBadResponseError,
+  HilBlockedError,
   HilNodeNotFoundError,
   HilProjectNotFoundError,
   HilUnavailableError,
@@ -13,7 +17,16 @@ export interface HttpHilOptions {
   url: string;
   /** total time allowed for one request, in ms */
   timeoutMs: number;
+  /** time allowed to open a connection, in ms (default: the total time) */
+  connectTimeoutMs?: number;
+  /** extra attempts of a GET that could not reach HIL (default 2) */
+  retries?: number;
+  /** wait before the first extra attempt, tripled for each next one, in ms (default 100) */
+  retryDelayMs?: number;
 }
+
+/** Errors that mean the request never reached HIL, so trying again is safe and may help. */
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNTIMEOUT', 'EHOSTUNREACH', 'EAI_AGAIN', 'EPIPE']);
 
 type Resource = { kind: 'node'; name: string } | { kind: 'project'; name: string } | { kind: 'other' };
 
@@ -24,11 +37,16 @@ type Resource = { kind: 'node'; name: string } | { kind: 'project'; name: string
  */
 export class HttpHilClient extends HilClient {
   private readonly http: AxiosInstance;
+  private readonly retries: number;
+  private readonly retryDelayMs: number;
 
-  constructor(options: HttpHilOptions, http?: AxiosInstance) {
+  constructor(options: HttpHilOptions, client?: AxiosInstance) {
     super();
+    const connectMs = options.connectTimeoutMs ?? options.timeoutMs;
+    this.retries = options.retries ?? 2;
+    this.retryDelayMs = options.retryDelayMs ?? 100;
     this.http =
-      http ??
+      client ??
       axios.create({
         baseURL: apiBase(options.url),
         timeout: options.timeoutMs,
@@ -36,6 +54,10 @@ export class HttpHilClient extends HilClient {
         transformResponse: (body: unknown) => body,
         validateStatus: () => true,
         maxRedirects: 0,
+        proxy: false,
+        // one pool of kept-alive connections to HIL, each given connectMs to open
+        httpAgent: withConnectTimeout(new http.Agent({ keepAlive: true }), connectMs),
+        httpsAgent: withConnectTimeout(new https.Agent({ keepAlive: true }), connectMs),
       });
   }
 
@@ -68,14 +90,45 @@ export class HttpHilClient extends HilClient {
     }
   }
 
-  private async get(c: Credentials, path: string, resource: Resource): Promise<unknown> {
-    let res;
-    try {
-      res = await this.http.get<string>(path, { auth: { username: c.username, password: c.password } });
-    } catch (e) {
-      const code = e instanceof AxiosError ? e.code : undefined;
-      throw new HilUnavailableError(`HIL is unreachable (${code ?? 'network error'})`);
+  /**
+   * GET /v0/node/<node>/power_status. HIL answers with a redirect to the node's OBM daemon, which is asked
+   * without the caller's credentials (the redirect carries a token). 409 when the node's OBM is off.
+   */
+  async powerStatus(c: Credentials, node: string): Promise<string> {
+    const res = await this.send(`node/${encodeURIComponent(node)}/power_status`, c);
+    const location = res.headers.location as string | undefined;
+    if (res.status === 307 && location) {
+      const obm = await this.send(location, null);
+      const body = parseJson(obm.data);
+      if (obm.status === 200 && isObject(body) && typeof body.power_status === 'string') return body.power_status;
+      throw new HilBadResponseError(`the OBM of node ${node} answered ${obm.status} without a power status`);
     }
+    this.check(res, `node/${node}/power_status`, { kind: 'node', name: node });
+    throw new HilBadResponseError(`HIL answered ${res.status} without redirecting to the OBM of node ${node}`);
+  }
+
+  private async get(c: Credentials, path: string, resource: Resource): Promise<unknown> {
+    return this.check(await this.send(path, c), path, resource);
+  }
+
+  /** One GET, tried again with backoff while HIL cannot be reached; credentials only when given. */
+  private async send(path: string, c: Credentials | null) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.http.get<string>(path, c ? { auth: { username: c.username, password: c.password } } : {});
+      } catch (e) {
+        const code = e instanceof AxiosError ? e.code : undefined;
+        if (attempt < this.retries && code && CONNECTION_ERRORS.has(code)) {
+          await new Promise((r) => setTimeout(r, this.retryDelayMs * 3 ** attempt));
+          continue;
+        }
+        throw new HilUnavailableError(`HIL is unreachable (${code ?? 'network error'})`);
+      }
+    }
+  }
+
+  /** HIL's answer as a value, or the BMI error it means. */
+  private check(res: { status: number; data: string }, path: string, resource: Resource): unknown {
     const body = parseJson(res.data);
     const msg = isObject(body) && typeof body.msg === 'string' ? body.msg : undefined;
     if (res.status === 200) {
@@ -83,6 +136,7 @@ export class HttpHilClient extends HilClient {
       return body;
     }
     if (res.status === 401) throw new HilAuthenticationError(msg ?? 'Authentication Failed');
+    if (res.status === 409) throw new HilBlockedError(msg ?? `HIL refused ${path} (409)`);
     if (res.status === 404) {
       // HIL's database auth backend answers 404 for an unknown user: that is an authentication failure.
       if (msg && /^User .* does not exist\.?$/.test(msg)) throw new HilAuthenticationError();
@@ -91,6 +145,26 @@ export class HttpHilClient extends HilClient {
     }
     throw new HilBadResponseError(`HIL answered ${res.status}${msg ? `: ${msg}` : ''}`);
   }
+}
+
+/**
+ * Gives every new connection of `agent` `ms` to open, then destroys it with code ECONNTIMEOUT (a connection
+ * error, so the GET is tried again). Exported for tests.
+ */
+export function withConnectTimeout<A extends http.Agent>(agent: A, ms: number): A {
+  const open = (agent as unknown as { createConnection: (...a: unknown[]) => Socket }).createConnection.bind(agent);
+  (agent as unknown as { createConnection: (...a: unknown[]) => Socket }).createConnection = (...args: unknown[]) => {
+    const socket = open(...args);
+    const timer = setTimeout(() => {
+      socket.destroy(Object.assign(new Error(`connecting to HIL took over ${ms} ms`), { code: 'ECONNTIMEOUT' }));
+    }, ms);
+    const done = () => clearTimeout(timer);
+    socket.once('connect', done);
+    socket.once('secureConnect', done);
+    socket.once('close', done);
+    return socket;
+  };
+  return agent;
 }
 
 /** `http://hil:7000`, `http://hil:7000/` and `http://hil:7000/v0` all mean `http://hil:7000/v0/`. */
