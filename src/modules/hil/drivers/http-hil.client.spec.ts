@@ -115,6 +115,21 @@ describe('HttpHilClient against recorded HIL exchanges', () => {
     expect((err as Error).message).toMatch(/HIL/);
   });
 
+  it("reports a 404 page that is not HIL's (a wrong URL) as 502, not as a missing node", async () => {
+    const notHil = await startHilReplay((_req, res) => {
+      res.writeHead(404, { 'Content-Type': 'text/html' }).end('<h1>Not Found</h1>');
+      return true;
+    });
+    try {
+      const wrong = new HttpHilClient({ url: notHil.url, timeoutMs: 2000 });
+      const err = await wrong.getNode(creds.alice, 'node-01').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(HilBadResponseError);
+      expect((err as Error).message).toMatch(/check \[net_isolator\] url/);
+    } finally {
+      await notHil.close();
+    }
+  });
+
   it('accepts the base URL with or without /v0 and trailing slashes', () => {
     expect(apiBase('http://h:7000')).toBe('http://h:7000/v0/');
     expect(apiBase('http://h:7000/')).toBe('http://h:7000/v0/');

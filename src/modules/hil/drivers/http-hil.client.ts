@@ -138,6 +138,12 @@ export class HttpHilClient extends HilClient {
     if (res.status === 401) throw new HilAuthenticationError(msg ?? 'Authentication Failed');
     if (res.status === 409) throw new HilBlockedError(msg ?? `HIL refused ${path} (409)`);
     if (res.status === 404) {
+      // Only HIL's own NotFoundError says something is missing; a bare 404 page means a wrong URL.
+      if (!isObject(body) || body.type !== 'NotFoundError') {
+        throw new HilBadResponseError(
+          `HIL has no ${path}: check [net_isolator] url (answered 404 without HIL's error)`,
+        );
+      }
       // HIL's database auth backend answers 404 for an unknown user: that is an authentication failure.
       if (msg && /^User .* does not exist\.?$/.test(msg)) throw new HilAuthenticationError();
       if (resource.kind === 'node') throw new HilNodeNotFoundError(resource.name);
