@@ -76,16 +76,35 @@ free_port() {
   die "no free port from $1 on"
 }
 
+# Runs the given command when the calling shell exits, after the ones registered later (last in, first out).
+exit_cmds=()
+on_exit() {
+  exit_cmds=("$1" "${exit_cmds[@]}")
+  trap 'for c in "${exit_cmds[@]}"; do eval "$c"; done' EXIT
+}
+
 # A throw-away Ceph cluster (memstore, no mgr) for the integration tests, purged when the calling shell exits.
 # Exports CEPH_CONF, CEPH_KEYRING, CEPH_ID and CEPH_POOL.
 start_test_ceph() {
   local dir
   dir=$(mktemp -d "${TMPDIR:-/tmp}/bmi-ceph-test.XXXXXX")
-  # shellcheck disable=SC2064
-  trap "scripts/ceph-local.sh purge '$dir' >/dev/null 2>&1 || true" EXIT
+  on_exit "scripts/ceph-local.sh purge '$dir' >/dev/null 2>&1 || true"
   local env
   env=$(CEPH_OBJECTSTORE=memstore CEPH_WITH_MGR=0 CEPH_MON_PORT=$(free_port 3390) \
     CEPH_MON_PORT_V1=$(free_port 6786) scripts/ceph-local.sh up "$dir")
   eval "$env"
   export CEPH_CONF CEPH_KEYRING CEPH_ID CEPH_POOL
+}
+
+# A throw-away tgtd for the integration tests, on a free control port and a free portal port, stopped (its targets
+# deleted) when the calling shell exits, before the test Ceph it exports from. Exports TGT_CONTROL_PORT and
+# TGT_PORTAL. Also installs libiscsi-bin: the tests log in to the targets with its iscsi-inq.
+start_test_tgt() {
+  apt_install libiscsi-bin
+  local dir env
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/bmi-tgt-test.XXXXXX")
+  on_exit "scripts/tgt-local.sh purge '$dir' >/dev/null 2>&1 || true"
+  env=$(TGT_CONTROL_PORT='' TGT_PORTAL="127.0.0.1:$(free_port 3270)" scripts/tgt-local.sh up "$dir")
+  eval "$env"
+  export TGT_CONTROL_PORT TGT_PORTAL
 }

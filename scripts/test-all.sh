@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and every test of the project, from a fresh clone on a fresh Debian machine:
-# installs what is missing (Node.js, Ceph, npm packages), starts a throw-away single-node Ceph, type-checks,
-# builds, checks the committed OpenAPI document and runs all jest projects (unit, e2e, integration).
+# installs what is missing (Node.js, Ceph, tgt, npm packages), starts a throw-away single-node Ceph and a tgtd,
+# type-checks, builds, checks the committed OpenAPI document and runs all jest projects (unit, e2e, integration).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -10,6 +10,8 @@ ensure_node
 # Ceph first: the librbd binding builds against librbd-dev during the npm install
 log "local Ceph for the integration tests"
 start_test_ceph
+log "local tgtd for the integration tests"
+start_test_tgt
 ensure_deps
 
 log "type-check and format"

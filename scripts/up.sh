@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Brings BMI up on this machine: installs what it needs, starts the local single-node Ceph (persistent, in
-# var/ceph), builds, writes var/bmi.cfg for it and serves the API in the foreground.
+# var/ceph) and a HIL-compatible server (seeded with config/hil-seed.json), builds, writes var/bmi.cfg for
+# them and serves the API in the foreground.
 #   bash scripts/up.sh                         # BMI on the local Ceph, http://127.0.0.1:8000 (Swagger UI at /docs)
 #   BMI_CONFIG=/etc/bmi/bmiconfig.cfg bash scripts/up.sh   # your own config instead (no local Ceph started)
-# Until the tgt driver lands, iSCSI targets are kept by the in-memory driver; users and nodes come from the
-# in-memory HIL seeded with config/hil-seed.json. Stop Ceph with: scripts/ceph-local.sh down
+# Until the tgt driver lands, iSCSI targets are kept by the in-memory driver. Stop Ceph with
+# `scripts/ceph-local.sh down`; the HIL server stops with BMI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -13,10 +14,19 @@ ensure_node
 if [ -z "${BMI_CONFIG:-}" ]; then
   log "local Ceph (var/ceph)"
   eval "$(scripts/ceph-local.sh up "$PWD/var/ceph")"
+  ensure_deps
   # a raw image in the pool to import as a first golden image: `bmi import bmi_infra demo-golden`
   rbd --conf "$CEPH_CONF" --id "$CEPH_ID" --keyring "$CEPH_KEYRING" info "$CEPH_POOL/demo-golden" >/dev/null 2>&1 ||
     rbd --conf "$CEPH_CONF" --id "$CEPH_ID" --keyring "$CEPH_KEYRING" create --size 1G "$CEPH_POOL/demo-golden"
   mkdir -p var
+  # HIL for this machine: users, projects and nodes of config/hil-seed.json, over HTTP like a real HIL
+  hil_port=$(free_port "${HIL_PORT:-7000}")
+  node -r ts-node/register/transpile-only tools/hil-server/main.ts --seed config/hil-seed.json --port "$hil_port" \
+    --quiet >var/hil-server.log 2>&1 &
+  hil_pid=$!
+  trap 'kill "$hil_pid" 2>/dev/null || true' EXIT
+  for _ in $(seq 1 100); do grep -q listening var/hil-server.log 2>/dev/null && break; sleep 0.1; done
+  grep -q listening var/hil-server.log || die "the HIL server did not start: $(cat var/hil-server.log)"
   cat >var/bmi.cfg <<CFG
 # written by scripts/up.sh: BMI on the local Ceph in var/ceph
 [bmi]
@@ -30,14 +40,14 @@ port = ${BMI_PORT:-8000}
 [driver]
 fs = ceph
 iscsi = fake
-net_isolator = fake
+net_isolator = hil
 [fs]
 id = $CEPH_ID
 pool = $CEPH_POOL
 conf_file = $CEPH_CONF
 keyring = $CEPH_KEYRING
 [net_isolator]
-fake_seed = $PWD/config/hil-seed.json
+url = http://127.0.0.1:$hil_port
 [iscsi]
 ip = 127.0.0.1
 [tftp]
@@ -46,8 +56,10 @@ ipxe_path = $PWD/var/tftpboot
 leases_file = $PWD/var/dnsmasq.leases
 CFG
   export BMI_CONFIG="$PWD/var/bmi.cfg"
+else
+  apt_install librbd-dev librados-dev # the librbd binding builds against them
+  ensure_deps
 fi
-ensure_deps
 build
 log "config: $BMI_CONFIG"
-exec node dist/main.js
+node dist/main.js

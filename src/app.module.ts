@@ -1,9 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
 import { AppConfig } from './config/app-config';
 import { ConcurrencyModule } from './common/concurrency/locks';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HilModule } from './modules/hil/hil.module';
+import { StandaloneModule } from './modules/hil/standalone/standalone.module';
 import { ImagesModule } from './modules/images/images.module';
 import { IscsiModule } from './modules/iscsi/iscsi.module';
 import { NodesModule } from './modules/nodes/nodes.module';
@@ -18,6 +20,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         ConcurrencyModule,
+        ScheduleModule.forRoot(),
         DatabaseModule,
         ProjectsModule,
         HilModule,
@@ -25,6 +28,7 @@ export class AppModule {
         TftpModule,
         ImagesModule,
         NodesModule,
+        StandaloneModule,
       ],
     };
   }

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { addAdminCommands } from './commands/admin';
 import { addImageCommands } from './commands/images';
 import { addNodeCommands } from './commands/nodes';
+import { addStandaloneCommands, readProcessStdin, ReadStdin } from './commands/standalone';
 import { CliError, EXIT } from './errors';
 import { Output, GlobalOptions, Session } from './session';
 import { Env } from './settings';
@@ -15,17 +16,21 @@ export interface CliDeps {
   fetch?: typeof fetch;
   /** or with this transport */
   transport?: Transport;
+  /** standard input, read to its end (--password-stdin); default: process.stdin */
+  readStdin?: ReadStdin;
 }
 
 const FOOTER = `
 Every command is a request to the BMI server, made with your HIL credentials.
 
 Environment:
-  HIL_USERNAME, HIL_PASSWORD  your HIL credentials (required; sent as HTTP Basic auth)
+  HIL_USERNAME, HIL_PASSWORD  your HIL credentials (required; sent as HTTP Basic auth); in standalone mode,
+                              your BMI user name and password
   BMI_URL                     the server's URL, e.g. http://127.0.0.1:8000 (same as --url); without it, the
                               server's config file gives [rest_api] ip and port
   BMI_CONFIG                  that config file (default /etc/bmi/bmiconfig.cfg)
   BMI_ADMIN_PROJECT           the admin project (default: [bmi] admin_project, or bmi_infra)
+  BMI_NEW_PASSWORD            the password for "user create" and "user passwd" (or use --password-stdin)
 
 Output:
   Tables by default; "Success" when the server answers just that; names and ids as they are.
@@ -57,6 +62,7 @@ export function buildProgram(deps: CliDeps): Command {
   addImageCommands(program, session);
   addNodeCommands(program, session);
   addAdminCommands(program, session);
+  addStandaloneCommands(program, session, { env: deps.env, readStdin: deps.readStdin ?? readProcessStdin });
   return program;
 }
 

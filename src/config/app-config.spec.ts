@@ -180,7 +180,15 @@ describe('loadConfig: a config written for the original BMI master', () => {
         ipxeInterface: 'net2',
         leasesFile: '/var/lib/misc/dnsmasq.leases',
       },
-      iscsi: { ip: '192.168.100.10', port: 3260, lun: 1 },
+      iscsi: {
+        ip: '192.168.100.10',
+        port: 3260,
+        lun: 1,
+        tgtControlPort: 0,
+        targetPrefix: '',
+        initiatorAcl: false,
+        reconcileSeconds: 60,
+      },
       fs: {
         id: 'bmi',
         pool: 'bmi',
@@ -697,5 +705,60 @@ describe('loadConfig: warnings', () => {
   it('reports a line it cannot parse as a ConfigError', () => {
     const err = configError(() => loadConfig({ text: '[bmi]\nwhat is this\n', env: {} }));
     expect(err.problems[0]).toMatch(/cannot parse/);
+  });
+});
+
+describe('loadConfig: [iscsi] keys of the tgt driver', () => {
+  const tgt = (extra: string) =>
+    loadConfig({
+      text: fakeConfig(`[iscsi]\nip = 10.0.0.1\n${extra}`).replace('iscsi = fake', 'iscsi = tgt'),
+      env: { BMI_FS_ID: 'bmi', BMI_FS_POOL: 'bmi', BMI_FS_CONF_FILE: cephConf },
+    });
+
+  it('defaults: control port 0, bare target names, no ACL, a check every 60 s; no warnings', () => {
+    const cfg = tgt('');
+    expect(cfg.iscsi).toMatchObject({ tgtControlPort: 0, targetPrefix: '', initiatorAcl: false, reconcileSeconds: 60 });
+    expect(cfg.warnings).toEqual([]);
+  });
+
+  it('reads them, from the file and from BMI_ISCSI_* variables', () => {
+    const cfg = tgt(
+      'tgt_control_port = 42\ntarget_prefix = iqn.2026-11.org.bmi:\ninitiator_acl = true\nreconcile_seconds = 0\n',
+    );
+    expect(cfg.iscsi).toMatchObject({
+      tgtControlPort: 42,
+      targetPrefix: 'iqn.2026-11.org.bmi:',
+      initiatorAcl: true,
+      reconcileSeconds: 0,
+    });
+    expect(cfg.warnings).toEqual([]);
+    const env = loadConfig({ text: fakeConfig(), env: { BMI_ISCSI_TGT_CONTROL_PORT: '7' } });
+    expect(env.iscsi.tgtControlPort).toBe(7);
+  });
+
+  it('refuses a control port tgtadm refuses, a prefix with upper case or "_", and LUN 0 with tgt', () => {
+    const err = configError(() =>
+      tgt('tgt_control_port = 32768\ntarget_prefix = IQN.2026-11.org_bmi:\nlun = 0\nreconcile_seconds = -1\n'),
+    );
+    expect(err.problems).toEqual([
+      '[iscsi] tgt_control_port must be a whole number between 0 and 32767, got "32768"',
+      '[iscsi] reconcile_seconds must be a whole number between 0 and 86400, got "-1"',
+      '[iscsi] target_prefix "IQN.2026-11.org_bmi:" may hold only lower-case letters, digits, ".", ":" and "-" (e.g. iqn.2026-11.org.bmi:)',
+      "[iscsi] lun must be 1 or more with iscsi = tgt (tgtd's LUN 0 is its controller)",
+    ]);
+  });
+
+  it('with tgt and bare names, refuses a uid whose "_" tgtd would refuse in target names; a prefix fixes it', () => {
+    const bare = (prefix: string) =>
+      loadConfig({
+        text: fakeConfig(`[iscsi]\nip = 10.0.0.1\ntarget_prefix = ${prefix}\n`)
+          .replace('iscsi = fake', 'iscsi = tgt')
+          .replace('uid = 5', 'uid = site_a'),
+        env: { BMI_FS_ID: 'bmi', BMI_FS_POOL: 'bmi', BMI_FS_CONF_FILE: cephConf },
+      });
+    expect(configError(() => bare('')).problems).toEqual([
+      '[bmi] uid "site_a" makes target names tgtd refuses (it allows letters, digits, ".", ":" and "-"); set [iscsi] target_prefix, with which target names are sanitised',
+    ]);
+    expect(bare('iqn.2026-11.org.bmi:').bmi.uid).toBe('site_a');
   });
 });

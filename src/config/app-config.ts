@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import * as path from 'node:path';
 import * as ini from 'ini';
 import { isSafeName, UID_PATTERN } from '../common/validation/names';
@@ -37,8 +38,29 @@ export class AppConfig {
     /** the iPXE network interface the node DHCPs on (the original hard-coded net2) */
     ipxeInterface: string;
     leasesFile: string;
+    /**
+     * directory of the per-MAC iPXE scripts (`<aa-bb-cc-dd-ee-ff>.ipxe`) for clients that are iPXE already
+     * (UEFI through snponly.efi, iPXE ROMs); '' (default): none are written
+     */
+    ipxeMacPath: string;
+    /** serve the per-MAC scripts at GET /boot/ipxe?mac=… (unauthenticated: the nodes cannot log in) */
+    httpBoot: boolean;
+    /** client addresses (IPs or CIDRs) GET /boot/ipxe answers; empty: any */
+    httpBootAllow: string[];
   };
-  iscsi: { ip: string; port: number; lun: number };
+  iscsi: {
+    ip: string;
+    port: number;
+    lun: number;
+    /** tgtd's control port (`tgtadm -C`); 0 is tgtadm's default socket */
+    tgtControlPort: number;
+    /** prepended to every target name, e.g. `iqn.2026-11.org.bmi:`; empty: the original's bare Ceph names */
+    targetPrefix: string;
+    /** each target lets in only the initiator name IscsiService.initiatorName gives (off: any initiator) */
+    initiatorAcl: boolean;
+    /** how often the targets are checked and missing ones re-created (tgt driver); 0: only at start */
+    reconcileSeconds: number;
+  };
   fs: { id: string; pool: string; confFile: string; keyring: string; timeoutSeconds: number; fakeImages: string[] };
   netIsolator: {
     url: string;
@@ -134,7 +156,17 @@ const KNOWN_KEYS: Record<string, string[] | null> = {
   bmi: ['uid', 'snapshot', 'service', 'admin_project'],
   db: ['path', 'url'],
   rpc: null,
-  tftp: ['pxelinux_path', 'pxelinux_url', 'ipxe_path', 'ipxe_url', 'ipxe_interface', 'leases_file'],
+  tftp: [
+    'pxelinux_path',
+    'pxelinux_url',
+    'ipxe_path',
+    'ipxe_url',
+    'ipxe_interface',
+    'leases_file',
+    'ipxe_mac_path',
+    'http_boot',
+    'http_boot_allow',
+  ],
   rest_api: ['ip', 'port'],
   http: ['bind_ip', 'bind_port'],
   logs: ['path', 'url', 'debug', 'verbose'],
@@ -150,7 +182,7 @@ const KNOWN_KEYS: Record<string, string[] | null> = {
     'admin_password',
   ],
   haas: ['url'],
-  iscsi: ['ip', 'port', 'lun', 'password'],
+  iscsi: ['ip', 'port', 'lun', 'password', 'tgt_control_port', 'target_prefix', 'initiator_acl', 'reconcile_seconds'],
   fs: ['id', 'pool', 'conf_file', 'keyring', 'timeout_seconds', 'fake_images'],
   ceph: ['id', 'pool', 'conf_file', 'keyring', 'timeout_seconds'],
   filesystem: null,
@@ -336,11 +368,22 @@ function validate(sections: Sections, source: string): AppConfig {
       ipxePath: dir(r.str(['tftp.ipxe_path', 'tftp.ipxe_url'], { required: true })),
       ipxeInterface: r.str(['tftp.ipxe_interface'], { fallback: 'net2' }),
       leasesFile: r.str(['tftp.leases_file'], { fallback: '/var/lib/misc/dnsmasq.leases' }),
+      ipxeMacPath: dir(r.str(['tftp.ipxe_mac_path'])),
+      httpBoot: r.bool(['tftp.http_boot'], false),
+      httpBootAllow: r
+        .str(['tftp.http_boot_allow'])
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
     },
     iscsi: {
       ip: r.str(['iscsi.ip'], { required: true }),
       port: r.int(['iscsi.port'], { fallback: 3260, min: 1, max: 65535 }),
       lun: r.int(['iscsi.lun'], { fallback: 1, min: 0, max: 255 }),
+      tgtControlPort: r.int(['iscsi.tgt_control_port'], { fallback: 0, min: 0, max: 32767 }),
+      targetPrefix: r.str(['iscsi.target_prefix']),
+      initiatorAcl: r.bool(['iscsi.initiator_acl'], false),
+      reconcileSeconds: r.int(['iscsi.reconcile_seconds'], { fallback: 60, min: 0, max: 86400 }),
     },
     fs: {
       id: r.str(['fs.id', 'ceph.id'], { required: needCeph }),
@@ -376,8 +419,35 @@ function validate(sections: Sections, source: string): AppConfig {
   if (!/^[0-9A-Za-z.:-]+$/.test(cfg.iscsi.ip) && cfg.iscsi.ip) {
     r.problems.push(`[iscsi] ip "${cfg.iscsi.ip}" must be an IP address or a host name`);
   }
+  if (!/^[a-z0-9.:-]*$/.test(cfg.iscsi.targetPrefix)) {
+    r.problems.push(
+      `[iscsi] target_prefix "${cfg.iscsi.targetPrefix}" may hold only lower-case letters, digits, ".", ":" and "-" ` +
+        '(e.g. iqn.2026-11.org.bmi:)',
+    );
+  }
+  if (drivers.iscsi === 'tgt' && cfg.iscsi.lun === 0) {
+    r.problems.push("[iscsi] lun must be 1 or more with iscsi = tgt (tgtd's LUN 0 is its controller)");
+  }
+  if (drivers.iscsi === 'tgt' && !cfg.iscsi.targetPrefix && uid && !/^[A-Za-z0-9.:-]+$/.test(uid)) {
+    r.problems.push(
+      `[bmi] uid "${uid}" makes target names tgtd refuses (it allows letters, digits, ".", ":" and "-"); ` +
+        'set [iscsi] target_prefix, with which target names are sanitised',
+    );
+  }
   if (!/^[A-Za-z0-9._-]{1,32}$/.test(cfg.tftp.ipxeInterface)) {
     r.problems.push(`[tftp] ipxe_interface "${cfg.tftp.ipxeInterface}" must be an iPXE interface name such as net0`);
+  }
+  const { ipxeMacPath } = cfg.tftp;
+  if (ipxeMacPath && (ipxeMacPath === cfg.tftp.ipxePath || ipxeMacPath === cfg.tftp.pxelinuxPath)) {
+    r.problems.push(
+      `[tftp] ipxe_mac_path must be a directory of its own (a node may be named like a MAC), e.g. ${path.join(cfg.tftp.ipxePath || '/var/lib/tftpboot', 'mac')}`,
+    );
+  }
+  if (cfg.tftp.httpBoot && !ipxeMacPath) {
+    r.problems.push('[tftp] http_boot serves the per-MAC scripts: set [tftp] ipxe_mac_path too');
+  }
+  for (const entry of cfg.tftp.httpBootAllow) {
+    if (!isCidr(entry)) r.problems.push(`[tftp] http_boot_allow: "${entry}" is not an IP address or CIDR`);
   }
   if (drivers.fs === 'ceph' && cfg.fs.confFile && !existsSync(cfg.fs.confFile)) {
     r.problems.push(`[fs] conf_file ${cfg.fs.confFile} does not exist`);
@@ -394,6 +464,15 @@ function validate(sections: Sections, source: string): AppConfig {
   }
   if (r.problems.length) throw new ConfigError(source, r.problems);
   return cfg;
+}
+
+/** An IPv4 or IPv6 address, optionally with a /prefix length that fits it. */
+export function isCidr(entry: string): boolean {
+  const [ip, prefix, ...rest] = entry.split('/');
+  const family = isIP(ip);
+  if (!family || rest.length) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 /** Directory paths work with or without their trailing slash (the original needed one). */

@@ -3,12 +3,15 @@ import * as path from 'node:path';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
+import { STANDALONE_ENTITIES } from '../modules/hil/standalone/standalone.entities';
 import { ImageEntity } from '../modules/images/image.entity';
 import { ProjectEntity } from '../modules/projects/project.entity';
 import { InitialSchema1764100000000 } from './migrations/1764100000000-initial-schema';
+import { Standalone1764200000000 } from './migrations/1764200000000-standalone';
+import { ImageExported1764300000000 } from './migrations/1764300000000-image-exported';
 
-export const ENTITIES = [ProjectEntity, ImageEntity];
-export const MIGRATIONS = [InitialSchema1764100000000];
+export const ENTITIES = [ProjectEntity, ImageEntity, ...STANDALONE_ENTITIES];
+export const MIGRATIONS = [InitialSchema1764100000000, Standalone1764200000000, ImageExported1764300000000];
 
 /** `[db] path` may be a plain path or, as in the original's docs, an SQLAlchemy URL `sqlite:///path`. */
 export function sqliteFile(dbPath: string): string {

@@ -185,13 +185,47 @@ describe('the server process, started from a config written for the original BMI
     expect(existsSync(path.join(dir, 'bmi.db'))).toBe(true);
   });
 
-  it('stops at start with a clear message when a driver of this build is missing (iscsi = tgt)', async () => {
+  it('with iscsi = tgt and no tgtd on the control port: starts, says so, and create_disk is a 503 that leaves nothing', async () => {
+    const port = await freePort();
     const file = path.join(dir, 'bmiconfig.cfg');
-    writeFileSync(file, originalConfig(dir, await freePort(), hil.url));
-    const s = startServer({ BMI_CONFIG: file });
-    expect(await s.exited).toBe(1);
-    expect(s.output()).toMatch(/\[driver\] iscsi = tgt: .*set \[driver\] iscsi = fake/);
-    expect(s.output()).not.toMatch(/net_isolator|\[driver\] fs/);
+    writeFileSync(file, originalConfig(dir, port, hil.url));
+    // no tgtd answers on this control port (and without tgt installed, tgtadm cannot even start)
+    const controlPort = String(30000 + Math.floor(Math.random() * 2000));
+    const s = startServer({
+      BMI_CONFIG: file,
+      BMI_DRIVER_FS: 'fake',
+      BMI_FS_FAKE_IMAGES: 'bmi_test',
+      BMI_ISCSI_TGT_CONTROL_PORT: controlPort,
+    });
+    try {
+      await waitFor(s, 'serving on');
+      expect(s.output()).toContain('cannot check the iSCSI targets');
+      expect(s.output()).toMatch(/drivers fs=fake iscsi=tgt/);
+      const url = `http://127.0.0.1:${port}`;
+      expect(
+        (await post(`${url}/add_project/`, 'PUT', HIL_USERS.admin, { project: 'bmi_infra', name: 'proj1' })).status,
+      ).toBe(200);
+      expect(
+        (await post(`${url}/import_image/`, 'PUT', HIL_USERS.admin, { project: 'proj1', img: 'bmi_test' })).status,
+      ).toBe(200);
+      expect(
+        await post(`${url}/create_disk`, 'PUT', HIL_USERS.alice, {
+          project: 'proj1',
+          disk_name: 'd1',
+          img: 'bmi_test',
+        }),
+      ).toEqual({
+        status: 503,
+        text: `the iSCSI target daemon is not reachable (tgtd on control port ${controlPort})`,
+      });
+      expect(await post(`${url}/list_disks/`, 'POST', HIL_USERS.alice, { project: 'proj1' })).toEqual({
+        status: 200,
+        text: '[]',
+      });
+    } finally {
+      s.proc.kill('SIGTERM');
+      await s.exited;
+    }
   });
 
   it('lists every problem of a bad config at once and exits 78', async () => {

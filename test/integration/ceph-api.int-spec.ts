@@ -247,8 +247,8 @@ describeWithCeph('a pool and database laid out by the original BMI', (env) => {
   });
 
   it('snapshots and deletes the disks the original made, and finally removes the image, leaving nothing', async () => {
-    // the original's disks had no target (tgt conf files); re-export it as an admin would
-    await expectOk(call(t, 'put', '/mount_image/', ADMIN, { project: P, img: 'old-disk' }));
+    // the original's disks are exported again at start: the reconciler makes the target of every disk
+    expect(await t.iscsi.listTargets()).toContainEqual({ name: `${uid}img2`, image: `${uid}img2` });
     await expectText(
       call(t, 'put', '/create_snapshot/', ALICE, { project: P, disk_name: 'old-disk', snap_name: 'old-snap' }),
       200,

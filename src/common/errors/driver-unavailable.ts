@@ -1,19 +1,16 @@
 import type { AppConfig } from '../../config/app-config';
 
 /**
- * The drivers this build contains, per `[driver]` setting. The tgt driver and the standalone user store arrive
- * with their own issues; until then a config that selects them stops the start with a message saying what to set.
+ * The drivers this build contains, per `[driver]` setting. A driver that is not built yet stops the start with a
+ * message saying what to set.
  */
 const BUILT: Record<'fs' | 'iscsi' | 'net_isolator', readonly string[]> = {
   fs: ['ceph', 'fake'],
-  iscsi: ['fake'],
-  net_isolator: ['hil', 'fake'],
+  iscsi: ['tgt', 'fake'],
+  net_isolator: ['hil', 'standalone', 'fake'],
 };
 
-const WHAT: Record<string, string> = {
-  'iscsi=tgt': 'the tgtadm driver',
-  'net_isolator=standalone': 'the standalone user store',
-};
+const WHAT: Record<string, string> = {};
 
 /** Thrown when the config selects a driver that this build does not contain. */
 export class DriverUnavailableError extends Error {

@@ -127,7 +127,17 @@ describe.each([
     const tables = (await d.query(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)).map(
       (r: { name: string }) => r.name,
     );
-    expect(tables).toEqual(['image', 'migrations', 'project', 'sqlite_sequence']);
+    expect(tables).toEqual([
+      'image',
+      'migrations',
+      'project',
+      'sqlite_sequence',
+      // the later migration 1764200000000-standalone
+      'standalone_nic',
+      'standalone_node',
+      'standalone_user',
+      'standalone_user_project',
+    ]);
   });
 
   it('the entities read the adopted rows (parent relation included)', async () => {
@@ -192,7 +202,11 @@ describe.each([
     const before = await images(d);
     const d2 = await reopen();
     expect(await images(d2)).toEqual(before);
-    expect(await d2.query(`SELECT name FROM migrations`)).toEqual([{ name: 'InitialSchema1764100000000' }]);
+    expect(await d2.query(`SELECT name FROM migrations ORDER BY id`)).toEqual([
+      { name: 'InitialSchema1764100000000' },
+      { name: 'Standalone1764200000000' },
+      { name: 'ImageExported1764300000000' },
+    ]);
   });
 });
 
@@ -236,9 +250,9 @@ describe('a new database', () => {
     expect(warn).not.toHaveBeenCalled();
   });
 
-  it('migration down drops both tables', async () => {
+  it('migration down drops both tables (once the later migrations are undone)', async () => {
     const d = await open();
-    await d.undoLastMigration();
+    for (let i = MIGRATIONS.length; i > 0; i--) await d.undoLastMigration();
     const tables = await d.query(
       `SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('project', 'image')`,
     );

@@ -19,7 +19,10 @@ export class AccessService {
     private readonly hil: HilClient,
     private readonly config: AppConfig,
   ) {
-    this.granted = new GrantCache(config.netIsolator.cacheSeconds * 1000);
+    // Standalone mode answers from BMI's own DB: no round trip to save, and a revoked member must lose access
+    // at once, so grants are kept only for a remote HIL.
+    const ttlMs = config.drivers.netIsolator === 'standalone' ? 0 : config.netIsolator.cacheSeconds * 1000;
+    this.granted = new GrantCache(ttlMs);
   }
 
   async assertProjectAccess(caller: Caller): Promise<void> {

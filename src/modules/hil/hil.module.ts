@@ -1,12 +1,14 @@
 import { Module } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
-import { DriverUnavailableError } from '../../common/errors/driver-unavailable';
 import { AccessService } from './access.service';
 import { DEFAULT_HIL_SEED, FakeHilClient } from './drivers/fake-hil.client';
 import { HttpHilClient } from './drivers/http-hil.client';
+import { StandaloneHilClient } from './drivers/standalone-hil.client';
 import { HilClient } from './hil.client';
+import { StandaloneDirectory } from './standalone/standalone-directory';
+import { StandaloneStoreModule } from './standalone/standalone-store.module';
 
-export function hilClientFactory(config: AppConfig): HilClient {
+export function hilClientFactory(config: AppConfig, directory?: StandaloneDirectory): HilClient {
   switch (config.drivers.netIsolator) {
     case 'fake':
       return config.netIsolator.fakeSeed
@@ -20,12 +22,17 @@ export function hilClientFactory(config: AppConfig): HilClient {
         retries: config.netIsolator.retries,
       });
     case 'standalone':
-      throw DriverUnavailableError.of('net_isolator', 'standalone');
+      if (!directory) throw new Error('net_isolator = standalone needs the standalone directory');
+      return new StandaloneHilClient(directory);
   }
 }
 
 @Module({
-  providers: [{ provide: HilClient, inject: [AppConfig], useFactory: hilClientFactory }, AccessService],
+  imports: [StandaloneStoreModule],
+  providers: [
+    { provide: HilClient, inject: [AppConfig, StandaloneDirectory], useFactory: hilClientFactory },
+    AccessService,
+  ],
   exports: [AccessService],
 })
 export class HilModule {}

@@ -60,7 +60,14 @@ export class DisksService {
         };
         const steps: Step[] = [
           this.catalog.insertStep(
-            { name: diskName, projectId: project.id, parentId: source.id, isSnapshot: false, isPublic: false },
+            {
+              name: diskName,
+              projectId: project.id,
+              parentId: source.id,
+              isSnapshot: false,
+              isPublic: false,
+              exported: true,
+            },
             project.name,
             (r) => (row = r),
           ),
@@ -101,21 +108,35 @@ export class DisksService {
     });
   }
 
-  /** Exports an image over iSCSI (admin, `bmi iscsi create`); returns the target name. */
+  /**
+   * Exports an image over iSCSI (admin, `bmi iscsi create`) and records it, so that the target is re-created
+   * after a tgtd restart; returns the target name.
+   */
   async mountImage(caller: Caller, name: string): Promise<string> {
     const project = await this.images.scope(caller, true);
     return this.locks.run([exclusive(lockKey.image(project.id, name))], async () => {
       const row = await this.catalog.require(project, name);
-      return this.iscsi.export(this.catalog.cephName(row));
+      const ceph = this.catalog.cephName(row);
+      await withBmiNames({ [ceph]: name }, () =>
+        runSaga('mount_image', [this.exportStep(() => ceph), this.catalog.exportedStep(row, true)]),
+      );
+      return this.iscsi.targetName(ceph);
     });
   }
 
-  /** Removes an image's iSCSI target (admin, `bmi iscsi rm`). */
+  /**
+   * Removes an image's iSCSI target (admin, `bmi iscsi rm`) and the record of it. An image recorded as exported
+   * whose target is already gone (a tgtd restart not yet reconciled) is unmounted too; one that is neither is a 404.
+   */
   async umountImage(caller: Caller, name: string): Promise<void> {
     const project = await this.images.scope(caller, true);
     return this.locks.run([exclusive(lockKey.image(project.id, name))], async () => {
       const row = await this.catalog.require(project, name);
-      await this.iscsi.unexport(this.catalog.cephName(row));
+      const ceph = this.catalog.cephName(row);
+      const unexport = row.exported ? this.unexportStep(ceph) : this.strictUnexportStep(ceph);
+      await withBmiNames({ [ceph]: name }, () =>
+        runSaga('umount_image', [unexport, this.catalog.exportedStep(row, false)]),
+      );
     });
   }
 
@@ -136,6 +157,15 @@ export class DisksService {
       name: 'export the disk over iSCSI',
       run: async () => void (await this.iscsi.export(image())),
       undo: () => this.iscsi.unexport(image()),
+    };
+  }
+
+  /** Removes the target; a missing one is a TargetNotFoundError. Undo puts it back. */
+  private strictUnexportStep(image: string): Step {
+    return {
+      name: `remove the iSCSI target of ${image}`,
+      run: () => this.iscsi.unexport(image),
+      undo: async () => void (await this.iscsi.export(image)),
     };
   }
 

@@ -17,6 +17,8 @@ export interface NewImageRow {
   parentId: number | null;
   isSnapshot: boolean;
   isPublic: boolean;
+  /** the image should have an iSCSI target (default false) */
+  exported?: boolean;
   id?: number;
 }
 
@@ -87,6 +89,22 @@ export class ImageCatalog {
   async listAll(): Promise<(ImageEntity & { parentName: string; projectName: string })[]> {
     const rows = await this.repo.find({ relations: { parent: true, project: true }, order: { id: 'ASC' } });
     return rows.map((r) => Object.assign(r, { parentName: r.parent?.name ?? '', projectName: r.project?.name ?? '' }));
+  }
+
+  /** Rows whose image should have an iSCSI target (disks, mounted images), in id order. */
+  listExported(): Promise<ImageEntity[]> {
+    return this.repo.find({ where: { exported: true }, order: { id: 'ASC' } });
+  }
+
+  /** Step: mark whether the row's image should have an iSCSI target; undo puts the previous value back. */
+  exportedStep(row: ImageEntity, exported: boolean): Step {
+    const before = row.exported;
+    const set = (value: boolean) => this.dbLock.run(() => this.repo.update({ id: row.id }, { exported: value }));
+    return {
+      name: `mark ${row.name} ${exported ? 'exported' : 'not exported'}`,
+      run: async () => void (await set(exported)),
+      undo: async () => void (await set(before)),
+    };
   }
 
   listGolden(projectId: number): Promise<ImageEntity[]> {
@@ -167,6 +185,7 @@ export class ImageCatalog {
             parentId: saved.parentId,
             isSnapshot: saved.isSnapshot,
             isPublic: saved.isPublic,
+            exported: saved.exported,
           });
           if (orphaned.length) await m.update(ImageEntity, orphaned, { parentId: row.id, isSnapshot: true });
         });
@@ -176,7 +195,9 @@ export class ImageCatalog {
 }
 
 /** Every write outside a step goes through here too (see DbWriteLock). */
-export type CatalogUpdate = Partial<Pick<ImageEntity, 'name' | 'projectId' | 'parentId' | 'isSnapshot' | 'isPublic'>>;
+export type CatalogUpdate = Partial<
+  Pick<ImageEntity, 'name' | 'projectId' | 'parentId' | 'isSnapshot' | 'isPublic' | 'exported'>
+>;
 
 export function isUniqueViolation(e: unknown): boolean {
   if (!(e instanceof QueryFailedError)) return false;

@@ -7,6 +7,8 @@ import { ProjectEntity } from '../projects/project.entity';
  * - disk (a clone a node boots from): parent = source image, is_snapshot false;
  * - snapshot: parent = the disk's source image, is_snapshot true.
  * Its Ceph name is `<uid>img<id>`, so the id must never be reused (AUTOINCREMENT).
+ * `exported`: the image should have an iSCSI target (every disk, and images mounted with mount_image); the
+ * target reconciler re-creates the missing ones.
  */
 @Entity({ name: 'image' })
 @Unique('_project_id_image_name_unique_constraint', ['projectId', 'name'])
@@ -22,6 +24,9 @@ export class ImageEntity {
 
   @Column({ name: 'is_snapshot', type: 'boolean', default: false })
   isSnapshot: boolean;
+
+  @Column({ name: 'exported', type: 'boolean', default: false })
+  exported: boolean;
 
   @Column({ name: 'project_id', type: 'integer' })
   projectId: number;

@@ -13,6 +13,7 @@ import { BlockStorage } from './storage/block-storage';
 import { CephRbdStorage } from './storage/ceph-rbd.storage';
 import { FakeBlockStorage } from './storage/fake-block-storage';
 import { StorageLifecycle } from './storage/storage-lifecycle';
+import { TargetReconciler } from './target-reconciler.service';
 
 export async function storageFactory(config: AppConfig): Promise<BlockStorage> {
   switch (config.drivers.fs) {
@@ -41,6 +42,7 @@ export async function storageFactory(config: AppConfig): Promise<BlockStorage> {
     ImageCatalog,
     ImagesService,
     DisksService,
+    TargetReconciler,
   ],
   exports: [ImagesService, DisksService, ImageCatalog],
 })

@@ -3,9 +3,9 @@
  *
  * A target exports one RBD image of the configured pool as one LUN. Target names are chosen by IscsiService
  * (bare Ceph names as in the original, or IQNs); the driver stores and reports them verbatim.
- * - addTarget of a name that exists: TargetExistsError;
+ * - addTarget of a name that exists: TargetExistsError; a target that cannot be completed is removed again;
  * - removeTarget of a name that does not exist: TargetNotFoundError;
- * - the tool itself failing: IscsiCommandError.
+ * - the tool itself failing: IscsiCommandError (IscsiUnavailableError when the daemon cannot be reached).
  */
 export abstract class IscsiTargetDriver {
   abstract addTarget(target: IscsiTarget): Promise<void>;
@@ -16,6 +16,22 @@ export abstract class IscsiTargetDriver {
 export interface IscsiTarget {
   /** the target name the initiator logs in to */
   name: string;
-  /** the RBD image (in the configured pool) behind LUN 1 */
+  /** the RBD image (in the configured pool) behind the LUN */
   image: string;
+  /**
+   * Who may log in (the target's ACL). Absent: any initiator. Otherwise each entry is an IPv4/IPv6 address or
+   * CIDR, or an initiator name (IQN); an empty list lets no one in.
+   */
+  initiators?: string[];
 }
+
+/** An IPv4 or IPv6 address, optionally a CIDR: an ACL entry that is matched against the initiator's address. */
+export function isInitiatorAddress(entry: string): boolean {
+  return (
+    /^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/.test(entry) ||
+    (/^[0-9A-Fa-f:.]+(\/\d{1,3})?$/.test(entry) && entry.includes(':') && !/:::/.test(entry))
+  );
+}
+
+/** Names tgtd accepts for targets and initiators: letters, digits, `.`, `:` and `-` (no `_`, no space). */
+export const TGT_NAME = /^[A-Za-z0-9.:-]+$/;

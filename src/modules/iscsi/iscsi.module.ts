@@ -1,21 +1,33 @@
 import { Module } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
+import { CommandRunner } from '../../common/process/command-runner';
+import { ProcessModule } from '../../common/process/process.module';
 import { FakeIscsiTargetDriver } from './drivers/fake-iscsi-target.driver';
+import { TgtIscsiTargetDriver } from './drivers/tgt-iscsi-target.driver';
 import { IscsiTargetDriver } from './iscsi-target.driver';
 import { IscsiService } from './iscsi.service';
-import { DriverUnavailableError } from '../../common/errors/driver-unavailable';
 
-export function iscsiDriverFactory(config: AppConfig): IscsiTargetDriver {
+export function iscsiDriverFactory(config: AppConfig, runner: CommandRunner): IscsiTargetDriver {
   switch (config.drivers.iscsi) {
     case 'fake':
       return new FakeIscsiTargetDriver();
     case 'tgt':
-      throw DriverUnavailableError.of('iscsi', 'tgt');
+      return new TgtIscsiTargetDriver(runner, {
+        controlPort: config.iscsi.tgtControlPort,
+        pool: config.fs.pool,
+        cephConf: config.fs.confFile,
+        cephId: config.fs.id,
+        lun: config.iscsi.lun,
+      });
   }
 }
 
 @Module({
-  providers: [{ provide: IscsiTargetDriver, inject: [AppConfig], useFactory: iscsiDriverFactory }, IscsiService],
+  imports: [ProcessModule],
+  providers: [
+    { provide: IscsiTargetDriver, inject: [AppConfig, CommandRunner], useFactory: iscsiDriverFactory },
+    IscsiService,
+  ],
   exports: [IscsiService],
 })
 export class IscsiModule {}

@@ -1,23 +1,50 @@
 import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../../config/app-config';
 import { IscsiTarget, IscsiTargetDriver } from './iscsi-target.driver';
 import { TargetNotFoundError } from './iscsi.errors';
 
 /**
- * Target naming and bookkeeping over the driver. The target of an RBD image is named after it (the
- * original's scheme, reference §5.1), so the same string goes into the node's iPXE `sanboot` URI.
+ * Target naming and bookkeeping over the driver. The same name goes into the node's iPXE `sanboot` URI.
+ *
+ * Naming (`[iscsi] target_prefix`):
+ * - no prefix (the default): the target of an RBD image is named after it, `<uid>img<id>`, the original's
+ *   scheme (reference §5.1), so that a site's existing boot scripts keep working;
+ * - a prefix such as `iqn.2026-11.org.bmi:`: `<prefix><image>`, sanitised to what tgtd and RFC 3720 accept:
+ *   lower-cased, and every character outside `[a-z0-9.:-]` (an `_` in the uid) becomes `-`. Within one BMI the
+ *   mapping cannot collide: every image name is the same uid followed by `img<id>`.
+ *
+ * With `[iscsi] initiator_acl`, a target lets in only the initiator named `<target>:initiator` (initiatorName),
+ * the name the node's boot script logs in with; otherwise any initiator.
  */
 @Injectable()
 export class IscsiService {
-  constructor(private readonly driver: IscsiTargetDriver) {}
+  constructor(
+    private readonly driver: IscsiTargetDriver,
+    private readonly config: AppConfig,
+  ) {}
 
   targetName(image: string): string {
-    return image;
+    const prefix = this.config.iscsi.targetPrefix;
+    if (!prefix) return image;
+    return `${prefix}${image}`.toLowerCase().replace(/[^a-z0-9.:-]/g, '-');
+  }
+
+  /** The initiator name the target of this image lets in, or null when targets let any initiator in. */
+  initiatorName(image: string): string | null {
+    return this.config.iscsi.initiatorAcl ? `${this.targetName(image)}:initiator` : null;
+  }
+
+  /** The target that should export this image: its name, the image, and its ACL. */
+  targetFor(image: string): IscsiTarget {
+    const initiator = this.initiatorName(image);
+    const name = this.targetName(image);
+    return initiator === null ? { name, image } : { name, image, initiators: [initiator] };
   }
 
   async export(image: string): Promise<string> {
-    const name = this.targetName(image);
-    await this.driver.addTarget({ name, image });
-    return name;
+    const target = this.targetFor(image);
+    await this.driver.addTarget(target);
+    return target.name;
   }
 
   async unexport(image: string): Promise<void> {

@@ -3,12 +3,13 @@ import { HilModule } from '../hil/hil.module';
 import { ImagesModule } from '../images/images.module';
 import { IscsiModule } from '../iscsi/iscsi.module';
 import { TftpModule } from '../tftp/tftp.module';
+import { BootController } from './boot.controller';
 import { NodesController } from './nodes.controller';
 import { NodesService } from './nodes.service';
 
 @Module({
   imports: [ImagesModule, IscsiModule, TftpModule, HilModule],
-  controllers: [NodesController],
+  controllers: [NodesController, BootController],
   providers: [NodesService],
 })
 export class NodesModule {}

@@ -39,8 +39,9 @@ export class NodesService {
   ) {}
 
   /**
-   * Writes the node's iPXE script and its per-MAC pxelinux file (§3.3), so that the node's next PXE boot
-   * comes up on the disk. The disk must exist and be exported; both files are written or neither is.
+   * Writes the node's iPXE script and its per-MAC pxelinux file (§3.3), and its per-MAC iPXE script when
+   * `[tftp] ipxe_mac_path` is set, so that the node's next PXE boot comes up on the disk. The disk must exist
+   * and be exported; all the files are written or none is.
    */
   async provision(caller: Caller, node: string, diskName: string, nic: string): Promise<void> {
     const project = await this.images.scope(caller);
@@ -56,18 +57,33 @@ export class NodesService {
       const mac = macOf(await this.access.ownedNode(caller, node), nic);
       await runSaga(
         'provision',
-        this.tftp.writeSteps({ node, mac, target: this.iscsi.targetName(ceph), label: diskName }),
+        this.tftp.writeSteps({
+          node,
+          mac,
+          target: this.iscsi.targetName(ceph),
+          label: diskName,
+          initiator: this.iscsi.initiatorName(ceph),
+        }),
       );
     });
   }
 
-  /** Removes exactly the two files provision wrote; a file that is already gone is fine. The disk stays. */
+  /** Removes exactly the files provision wrote; a file that is already gone is fine. The disk stays. */
   async deprovision(caller: Caller, node: string, nic: string): Promise<void> {
     await this.images.scope(caller);
     return this.locks.run([exclusive(lockKey.node(node))], async () => {
       const mac = macOf(await this.access.ownedNode(caller, node), nic);
       await runSaga('deprovision', this.tftp.removeSteps(node, mac));
     });
+  }
+
+  /**
+   * The iPXE script of the node provisioned with this MAC, for GET /boot/ipxe: unauthenticated (a booting node
+   * has no credentials), so it reveals only what TFTP already serves on the provisioning network, and only
+   * while the node is provisioned. See TftpService.httpBootScript for the checks.
+   */
+  bootScript(mac: string, client: string | undefined): Promise<string> {
+    return this.tftp.httpBootScript(mac, client);
   }
 
   /** The IP dnsmasq leased to one of the node's NICs (the given one, or any). */

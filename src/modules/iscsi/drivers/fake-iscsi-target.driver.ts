@@ -3,11 +3,11 @@ import { TargetExistsError, TargetNotFoundError } from '../iscsi.errors';
 
 /** An in-memory target table that refuses duplicates and unknown names, as tgtd does. */
 export class FakeIscsiTargetDriver extends IscsiTargetDriver {
-  private readonly targets = new Map<string, string>();
+  private readonly targets = new Map<string, IscsiTarget>();
 
   async addTarget(target: IscsiTarget): Promise<void> {
     if (this.targets.has(target.name)) throw new TargetExistsError(target.name);
-    this.targets.set(target.name, target.image);
+    this.targets.set(target.name, copy(target));
   }
 
   async removeTarget(name: string): Promise<void> {
@@ -15,6 +15,13 @@ export class FakeIscsiTargetDriver extends IscsiTargetDriver {
   }
 
   async listTargets(): Promise<IscsiTarget[]> {
-    return [...this.targets].map(([name, image]) => ({ name, image })).sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.targets.values()].map(copy).sort((a, b) => a.name.localeCompare(b.name));
   }
+}
+
+/** A target as stored and reported: `initiators` only when the target has an ACL. */
+function copy(t: IscsiTarget): IscsiTarget {
+  return t.initiators === undefined
+    ? { name: t.name, image: t.image }
+    : { name: t.name, image: t.image, initiators: [...t.initiators] };
 }

@@ -1,0 +1,116 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { Credentials, HilClient, HilNode } from '../hil.client';
+import { HilAuthenticationError, HilNodeNotFoundError, HilProjectNotFoundError } from '../hil.errors';
+import { burnVerification, verifyPassword } from '../standalone/password-hash';
+import { DirectoryUser, StandaloneDirectory } from '../standalone/standalone-directory';
+
+export interface StandaloneHilClientOptions {
+  /**
+   * How long a successful password check is remembered, so that the several checks of one request (and the
+   * requests of one CLI run) do not each pay for scrypt. What is kept is an HMAC of the password under a key
+   * that exists only in this process, together with the stored hash it matched: changing the password or
+   * deleting the user ends it at once. 0 turns it off.
+   */
+  verifiedTtlMs?: number;
+  /** at most this many remembered checks (oldest dropped first) */
+  maxVerified?: number;
+  now?: () => number;
+}
+
+const NO_ACCESS = 'You do not have access to the required project.';
+
+/**
+ * The HIL port on BMI's own database, for sites without HIL (`[driver] net_isolator = standalone`). Same rules
+ * as HIL (../shared/docs/hil-contract.md), so that AccessService works unchanged:
+ * - unknown user or wrong password: HilAuthenticationError (401);
+ * - a node: unknown → HilNodeNotFoundError (404); owned by a project the caller is not in (and not admin) →
+ *   HilAuthenticationError('You do not have access to the required project.'); free → any authenticated user;
+ * - a project's nodes: unknown project → HilProjectNotFoundError (404, checked before membership, as HIL does);
+ *   needs membership or admin;
+ * - isAdmin: the user's admin flag.
+ */
+export class StandaloneHilClient extends HilClient {
+  private readonly ttlMs: number;
+  private readonly maxVerified: number;
+  private readonly now: () => number;
+  private readonly key = randomBytes(32);
+  private readonly verified = new Map<string, { storedHash: string; digest: Buffer; until: number }>();
+
+  constructor(
+    private readonly directory: StandaloneDirectory,
+    options: StandaloneHilClientOptions = {},
+  ) {
+    super();
+    this.ttlMs = options.verifiedTtlMs ?? 60_000;
+    this.maxVerified = options.maxVerified ?? 1000;
+    this.now = options.now ?? Date.now;
+  }
+
+  async getNode(c: Credentials, node: string): Promise<HilNode> {
+    const user = await this.authenticate(c);
+    const n = await this.directory.findNode(node);
+    if (!n) throw new HilNodeNotFoundError(node);
+    if (n.project !== null && !user.isAdmin && !user.projects.includes(n.project)) {
+      throw new HilAuthenticationError(NO_ACCESS);
+    }
+    return { name: n.name, project: n.project, nics: n.nics.map((nic) => ({ ...nic })) };
+  }
+
+  async listProjectNodes(c: Credentials, project: string): Promise<string[]> {
+    const user = await this.authenticate(c);
+    if (!(await this.directory.projectExists(project))) throw new HilProjectNotFoundError(project);
+    if (!user.isAdmin && !user.projects.includes(project)) throw new HilAuthenticationError(NO_ACCESS);
+    return this.directory.listNodes(project);
+  }
+
+  async listFreeNodes(c: Credentials): Promise<string[]> {
+    await this.authenticate(c);
+    return this.directory.listNodes(null);
+  }
+
+  async isAdmin(c: Credentials): Promise<boolean> {
+    return (await this.authenticate(c)).isAdmin;
+  }
+
+  /** The user, when the password is right; HilAuthenticationError otherwise (unknown user included). */
+  private async authenticate(c: Credentials): Promise<DirectoryUser> {
+    const user = await this.directory.findUser(c.username);
+    if (!user) {
+      await burnVerification(c.password);
+      throw new HilAuthenticationError();
+    }
+    if (this.recentlyVerified(user, c.password)) return user;
+    if (!(await verifyPassword(c.password, user.passwordHash))) throw new HilAuthenticationError();
+    this.remember(user, c.password);
+    return user;
+  }
+
+  private digest(username: string, password: string): Buffer {
+    return createHmac('sha256', this.key).update(username).update('\0').update(password).digest();
+  }
+
+  private recentlyVerified(user: DirectoryUser, password: string): boolean {
+    const hit = this.verified.get(user.name);
+    if (!hit) return false;
+    if (hit.until <= this.now() || hit.storedHash !== user.passwordHash) {
+      this.verified.delete(user.name);
+      return false;
+    }
+    return timingSafeEqual(hit.digest, this.digest(user.name, password));
+  }
+
+  private remember(user: DirectoryUser, password: string): void {
+    if (this.ttlMs <= 0) return;
+    this.verified.delete(user.name);
+    while (this.verified.size >= this.maxVerified) {
+      const oldest = this.verified.keys().next().value;
+      if (oldest === undefined) break;
+      this.verified.delete(oldest);
+    }
+    this.verified.set(user.name, {
+      storedHash: user.passwordHash,
+      digest: this.digest(user.name, password),
+      until: this.now() + this.ttlMs,
+    });
+  }
+}

@@ -1,0 +1,321 @@
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { exclusive, lockKey, OperationLocks, shared, DbWriteLock } from '../../../common/concurrency/locks';
+import { isSafeName, NAME_RULE } from '../../../common/validation/names';
+import { AppConfig } from '../../../config/app-config';
+import { ProjectsService } from '../../projects/projects.service';
+import { AccessService } from '../access.service';
+import { Caller } from '../caller';
+import type { Credentials } from '../hil.client';
+import { HilAuthenticationError, HilNodeNotFoundError, NicNotFoundError } from '../hil.errors';
+import { burnVerification, hashPassword, verifyPassword } from './password-hash';
+import { StandaloneMembershipEntity } from './standalone-membership.entity';
+import { StandaloneNicEntity } from './standalone-nic.entity';
+import { StandaloneNodeEntity } from './standalone-node.entity';
+import { StandaloneUserEntity } from './standalone-user.entity';
+import {
+  LastAdminError,
+  MacInUseError,
+  MembershipExistsError,
+  MembershipNotFoundError,
+  NicExistsError,
+  NodeExistsError,
+  NodeOwnershipConflictError,
+  StandaloneBootstrapError,
+  StandaloneModeOffError,
+  UserExistsError,
+  UserNotFoundError,
+} from './standalone.errors';
+
+/** A user as listed: never its password nor its hash. */
+export interface UserRow {
+  name: string;
+  isAdmin: boolean;
+  /** the projects it is a member of, sorted */
+  projects: string[];
+}
+
+export interface NodeRow {
+  name: string;
+  /** the owning project, null when free */
+  project: string | null;
+  /** in registration order, MACs lower-cased */
+  nics: { label: string; macaddr: string }[];
+}
+
+/**
+ * Users, memberships, nodes and NICs of standalone mode (`[driver] net_isolator = standalone`), kept in BMI's
+ * database where HIL would keep them. Every operation:
+ * - answers 409 StandaloneModeOffError in any other mode, before anything else (the routes always exist, so
+ *   that they are documented; in HIL mode HIL is where these things are managed);
+ * - needs `project` (the caller's project) to be a BMI project (404 otherwise), as every call does;
+ * - needs a BMI admin (AccessService.assertAdmin: the admin flag, or membership of [bmi] admin_project),
+ *   except a user changing their own password, who only has to authenticate.
+ * At the first start in standalone mode, when there is no user at all, `[net_isolator] admin_user` is created
+ * as an admin with `[net_isolator] admin_password`.
+ */
+@Injectable()
+export class StandaloneAdminService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(StandaloneAdminService.name);
+
+  constructor(
+    @InjectRepository(StandaloneUserEntity) private readonly users: Repository<StandaloneUserEntity>,
+    @InjectRepository(StandaloneMembershipEntity) private readonly members: Repository<StandaloneMembershipEntity>,
+    @InjectRepository(StandaloneNodeEntity) private readonly nodes: Repository<StandaloneNodeEntity>,
+    @InjectRepository(StandaloneNicEntity) private readonly nics: Repository<StandaloneNicEntity>,
+    private readonly projects: ProjectsService,
+    private readonly access: AccessService,
+    private readonly config: AppConfig,
+    private readonly locks: OperationLocks,
+    private readonly dbLock: DbWriteLock,
+  ) {}
+
+  /** The first admin user, at the first start in standalone mode. */
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.config.drivers.netIsolator !== 'standalone') return;
+    const { adminUser, adminPassword } = this.config.netIsolator;
+    if ((await this.users.count()) > 0) {
+      if (adminPassword) {
+        this.logger.log('[net_isolator] admin_password is only used at the first start (when there is no user)');
+      }
+      return;
+    }
+    if (!adminPassword) {
+      throw new StandaloneBootstrapError(
+        `standalone mode: BMI has no user yet, and [net_isolator] admin_password is empty. Set it (or ` +
+          `BMI_NET_ISOLATOR_ADMIN_PASSWORD) for this start: BMI then creates the admin user "${adminUser}" with ` +
+          'that password',
+      );
+    }
+    if (!isSafeName(adminUser)) {
+      throw new StandaloneBootstrapError(
+        `[net_isolator] admin_user "${adminUser}" is not a valid user name: ${NAME_RULE}`,
+      );
+    }
+    const passwordHash = await hashPassword(adminPassword);
+    await this.dbLock.run(() => this.users.insert({ name: adminUser, passwordHash, isAdmin: true }));
+    this.logger.log(`standalone mode: created the first admin user ${adminUser}`);
+  }
+
+  // ---- users
+
+  async listUsers(caller: Caller): Promise<UserRow[]> {
+    await this.authorizeAdmin(caller);
+    const rows = await this.users.find({ relations: { memberships: { project: true } }, order: { name: 'ASC' } });
+    return rows.map((u) => this.userRow(u));
+  }
+
+  async createUser(caller: Caller, name: string, password: string, isAdmin: boolean): Promise<UserRow> {
+    await this.authorizeAdmin(caller);
+    const passwordHash = await hashPassword(password);
+    await this.dbLock.run(async () => {
+      if (await this.users.existsBy({ name })) throw new UserExistsError(name);
+      await this.users.insert({ name, passwordHash, isAdmin });
+    });
+    this.logger.log(`created ${isAdmin ? 'admin ' : ''}user ${name}`);
+    return { name, isAdmin, projects: [] };
+  }
+
+  async deleteUser(caller: Caller, name: string): Promise<void> {
+    await this.authorizeAdmin(caller);
+    await this.dbLock.run(async () => {
+      const user = await this.requireUser(name);
+      if (user.isAdmin && (await this.users.countBy({ isAdmin: true })) <= 1) throw new LastAdminError(name);
+      await this.users.delete({ id: user.id });
+    });
+    this.logger.log(`deleted user ${name}`);
+  }
+
+  /** An admin may set anyone's password; any user their own (they authenticate with the current one). */
+  async changePassword(caller: Caller, name: string, newPassword: string): Promise<void> {
+    this.assertStandalone();
+    await this.projects.require(caller.project);
+    if (caller.credentials.username === name) await this.authenticate(caller.credentials);
+    else await this.access.assertAdmin(caller);
+    const passwordHash = await hashPassword(newPassword);
+    await this.dbLock.run(async () => {
+      const user = await this.requireUser(name);
+      await this.users.update({ id: user.id }, { passwordHash });
+    });
+    this.logger.log(`changed the password of user ${name}`);
+  }
+
+  async addUserToProject(caller: Caller, name: string, project: string): Promise<void> {
+    await this.authorizeAdmin(caller);
+    await this.locks.run([shared(lockKey.project(project))], async () => {
+      const target = await this.projects.require(project);
+      await this.dbLock.run(async () => {
+        const user = await this.requireUser(name);
+        if (await this.members.existsBy({ userId: user.id, projectId: target.id })) {
+          throw new MembershipExistsError(name, project);
+        }
+        await this.members.insert({ userId: user.id, projectId: target.id });
+      });
+    });
+    this.logger.log(`added user ${name} to project ${project}`);
+  }
+
+  async removeUserFromProject(caller: Caller, name: string, project: string): Promise<void> {
+    await this.authorizeAdmin(caller);
+    await this.locks.run([shared(lockKey.project(project))], async () => {
+      const target = await this.projects.require(project);
+      await this.dbLock.run(async () => {
+        const user = await this.requireUser(name);
+        const result = await this.members.delete({ userId: user.id, projectId: target.id });
+        if (!result.affected) throw new MembershipNotFoundError(name, project);
+      });
+    });
+    this.logger.log(`removed user ${name} from project ${project}`);
+  }
+
+  // ---- nodes and NICs
+
+  async listNodes(caller: Caller): Promise<NodeRow[]> {
+    await this.authorizeAdmin(caller);
+    const rows = await this.nodes.find({
+      relations: { project: true, nics: true },
+      order: { name: 'ASC', nics: { id: 'ASC' } },
+    });
+    return rows.map((n) => this.nodeRow(n));
+  }
+
+  async registerNode(caller: Caller, node: string): Promise<NodeRow> {
+    await this.authorizeAdmin(caller);
+    await this.locks.run([exclusive(lockKey.node(node))], () =>
+      this.dbLock.run(async () => {
+        if (await this.nodes.existsBy({ name: node })) throw new NodeExistsError(node);
+        await this.nodes.insert({ name: node, projectId: null });
+      }),
+    );
+    this.logger.log(`registered node ${node}`);
+    return { name: node, project: null, nics: [] };
+  }
+
+  /** A node must be free to be deleted (as in HIL); its NICs go with it. */
+  async deleteNode(caller: Caller, node: string): Promise<void> {
+    await this.authorizeAdmin(caller);
+    await this.locks.run([exclusive(lockKey.node(node))], () =>
+      this.dbLock.run(async () => {
+        const n = await this.requireNode(node);
+        if (n.project) {
+          throw new NodeOwnershipConflictError(
+            `Node ${node} is connected to project ${n.project.name}; detach it first`,
+          );
+        }
+        await this.nodes.delete({ id: n.id });
+      }),
+    );
+    this.logger.log(`deleted node ${node}`);
+  }
+
+  async addNic(caller: Caller, node: string, label: string, macaddr: string): Promise<void> {
+    await this.authorizeAdmin(caller);
+    const mac = macaddr.toLowerCase();
+    await this.locks.run([exclusive(lockKey.node(node))], () =>
+      this.dbLock.run(async () => {
+        const n = await this.requireNode(node);
+        if (await this.nics.existsBy({ nodeId: n.id, label })) throw new NicExistsError(node, label);
+        const taken = await this.nics.findOne({ where: { macaddr: mac }, relations: { node: true } });
+        if (taken) throw new MacInUseError(mac, taken.node?.name ?? '?', taken.label);
+        await this.nics.insert({ nodeId: n.id, label, macaddr: mac });
+      }),
+    );
+    this.logger.log(`added nic ${label} (${mac}) to node ${node}`);
+  }
+
+  async removeNic(caller: Caller, node: string, label: string): Promise<void> {
+    await this.authorizeAdmin(caller);
+    await this.locks.run([exclusive(lockKey.node(node))], () =>
+      this.dbLock.run(async () => {
+        const n = await this.requireNode(node);
+        const result = await this.nics.delete({ nodeId: n.id, label });
+        if (!result.affected) throw new NicNotFoundError(node, label);
+      }),
+    );
+    this.logger.log(`removed nic ${label} from node ${node}`);
+  }
+
+  /** Gives a free node to a project; a node that belongs to a project already is refused (409). */
+  async connectNode(caller: Caller, node: string, project: string): Promise<void> {
+    await this.authorizeAdmin(caller);
+    await this.locks.run([shared(lockKey.project(project)), exclusive(lockKey.node(node))], async () => {
+      const target = await this.projects.require(project);
+      await this.dbLock.run(async () => {
+        const n = await this.requireNode(node);
+        if (n.project) {
+          throw new NodeOwnershipConflictError(
+            n.project.id === target.id
+              ? `Node ${node} is already connected to project ${project}`
+              : `Node ${node} is connected to project ${n.project.name}; detach it first`,
+          );
+        }
+        await this.nodes.update({ id: n.id }, { projectId: target.id });
+      });
+    });
+    this.logger.log(`connected node ${node} to project ${project}`);
+  }
+
+  /** Frees a node; a free node is refused (409). */
+  async detachNode(caller: Caller, node: string): Promise<void> {
+    await this.authorizeAdmin(caller);
+    let from = '';
+    await this.locks.run([exclusive(lockKey.node(node))], () =>
+      this.dbLock.run(async () => {
+        const n = await this.requireNode(node);
+        if (!n.project) throw new NodeOwnershipConflictError(`Node ${node} is not connected to any project`);
+        from = n.project.name;
+        await this.nodes.update({ id: n.id }, { projectId: null });
+      }),
+    );
+    this.logger.log(`detached node ${node} from project ${from}`);
+  }
+
+  // ---- helpers
+
+  private assertStandalone(): void {
+    const mode = this.config.drivers.netIsolator;
+    if (mode !== 'standalone') throw new StandaloneModeOffError(mode);
+  }
+
+  private async authorizeAdmin(caller: Caller): Promise<void> {
+    this.assertStandalone();
+    await this.projects.require(caller.project);
+    await this.access.assertAdmin(caller);
+  }
+
+  /** The caller's own password check (an unknown user takes as long to refuse as a wrong password). */
+  private async authenticate(c: Credentials): Promise<void> {
+    const user = await this.users.findOneBy({ name: c.username });
+    if (!user) {
+      await burnVerification(c.password);
+      throw new HilAuthenticationError();
+    }
+    if (!(await verifyPassword(c.password, user.passwordHash))) throw new HilAuthenticationError();
+  }
+
+  private async requireUser(name: string): Promise<StandaloneUserEntity> {
+    const user = await this.users.findOneBy({ name });
+    if (!user) throw new UserNotFoundError(name);
+    return user;
+  }
+
+  private async requireNode(name: string): Promise<StandaloneNodeEntity> {
+    const node = await this.nodes.findOne({ where: { name }, relations: { project: true } });
+    if (!node) throw new HilNodeNotFoundError(name);
+    return node;
+  }
+
+  private userRow(u: StandaloneUserEntity): UserRow {
+    const projects = (u.memberships ?? []).map((m) => m.project?.name ?? '').filter(Boolean);
+    return { name: u.name, isAdmin: u.isAdmin, projects: projects.sort() };
+  }
+
+  private nodeRow(n: StandaloneNodeEntity): NodeRow {
+    return {
+      name: n.name,
+      project: n.project?.name ?? null,
+      nics: (n.nics ?? []).map((nic) => ({ label: nic.label, macaddr: nic.macaddr })),
+    };
+  }
+}

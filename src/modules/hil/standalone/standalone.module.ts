@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ProjectsModule } from '../../projects/projects.module';
+import { HilModule } from '../hil.module';
+import { STANDALONE_ENTITIES } from './standalone.entities';
+import { StandaloneAdminService } from './standalone-admin.service';
+import { StandaloneController } from './standalone.controller';
+
+/**
+ * Standalone mode's administration: users, memberships, nodes and NICs over the admin routes, and the first
+ * admin user at the first start. Registered in every mode (the routes answer 409 outside standalone mode).
+ */
+@Module({
+  imports: [TypeOrmModule.forFeature(STANDALONE_ENTITIES), HilModule, ProjectsModule],
+  controllers: [StandaloneController],
+  providers: [StandaloneAdminService],
+})
+export class StandaloneModule {}
