@@ -50,7 +50,11 @@ ensure_node() {
 ensure_deps() {
   local stamp=node_modules/.bmi-deps-stamp
   local want
-  want=$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)
+  # what decides node_modules: the lock file and the dependency fields of package.json (not its scripts)
+  want=$({
+    node -p 'const p = require("./package.json"); JSON.stringify([p.dependencies, p.devDependencies, p.workspaces, p.allowScripts])'
+    cat package-lock.json native/*/package.json
+  } | sha256sum | cut -d' ' -f1)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
   log "npm ci"
   npm ci --no-audit --no-fund --loglevel=error

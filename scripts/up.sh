@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Brings BMI up on this machine: installs what it needs, starts the local single-node Ceph (persistent, in
-# var/ceph) and a HIL-compatible server (seeded with config/hil-seed.json), builds, writes var/bmi.cfg for
-# them and serves the API in the foreground.
+# var/ceph), a tgtd for the iSCSI targets (var/tgt) and a HIL-compatible server (seeded with
+# config/hil-seed.json), builds, writes var/bmi.cfg for them and serves the API in the foreground.
 #   bash scripts/up.sh                         # BMI on the local Ceph, http://127.0.0.1:8000 (Swagger UI at /docs)
 #   BMI_CONFIG=/etc/bmi/bmiconfig.cfg bash scripts/up.sh   # your own config instead (no local Ceph started)
-# Until the tgt driver lands, iSCSI targets are kept by the in-memory driver. Stop Ceph with
-# `scripts/ceph-local.sh down`; the HIL server stops with BMI.
+# Stop Ceph and tgtd with `scripts/ceph-local.sh down` and `scripts/tgt-local.sh down`; the HIL server stops
+# with BMI. BMI re-creates its targets in a restarted tgtd by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -14,6 +14,8 @@ ensure_node
 if [ -z "${BMI_CONFIG:-}" ]; then
   log "local Ceph (var/ceph)"
   eval "$(scripts/ceph-local.sh up "$PWD/var/ceph")"
+  log "local tgtd (var/tgt)"
+  eval "$(scripts/tgt-local.sh up "$PWD/var/tgt")" # portal 127.0.0.1:3260 unless TGT_PORTAL says otherwise
   ensure_deps
   # a raw image in the pool to import as a first golden image: `bmi import bmi_infra demo-golden`
   rbd --conf "$CEPH_CONF" --id "$CEPH_ID" --keyring "$CEPH_KEYRING" info "$CEPH_POOL/demo-golden" >/dev/null 2>&1 ||
@@ -39,7 +41,7 @@ ip = 127.0.0.1
 port = ${BMI_PORT:-8000}
 [driver]
 fs = ceph
-iscsi = fake
+iscsi = tgt
 net_isolator = hil
 [fs]
 id = $CEPH_ID
@@ -49,7 +51,10 @@ keyring = $CEPH_KEYRING
 [net_isolator]
 url = http://127.0.0.1:$hil_port
 [iscsi]
-ip = 127.0.0.1
+# the portal as a node sees it; for nodes on another network, put the address they reach here
+ip = ${TGT_PORTAL%:*}
+port = ${TGT_PORTAL##*:}
+tgt_control_port = $TGT_CONTROL_PORT
 [tftp]
 pxelinux_path = $PWD/var/tftpboot/pxelinux.cfg
 ipxe_path = $PWD/var/tftpboot
