@@ -17,6 +17,8 @@ module.exports = {
       rootDir: '.',
       testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'],
     },
+    // real QEMU nodes PXE-booting from BMI's disks (scripts/boot-lib.sh sets the environment up); minutes, not ms
+    { ...common, displayName: 'boot', rootDir: '.', testMatch: ['<rootDir>/test/boot/**/*.boot-spec.ts'] },
     ...rbd,
   ],
 };

@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+. scripts/boot-lib.sh
 
 ensure_node
 # Ceph first: the librbd binding builds against librbd-dev during the npm install
@@ -12,6 +13,8 @@ log "local Ceph for the integration tests"
 start_test_ceph
 log "local tgtd for the integration tests"
 start_test_tgt
+log "provisioning network and golden image for the boot tests"
+start_boot_env
 ensure_deps
 
 log "type-check and format"

@@ -179,6 +179,9 @@ describe('loadConfig: a config written for the original BMI master', () => {
         ipxePath: '/var/lib/tftpboot',
         ipxeInterface: 'net2',
         leasesFile: '/var/lib/misc/dnsmasq.leases',
+        ipxeMacPath: '',
+        httpBoot: false,
+        httpBootAllow: [],
       },
       iscsi: {
         ip: '192.168.100.10',

@@ -61,7 +61,7 @@ afterEach(async () => {
 });
 
 /** Every file under the TFTP root with its content and mode. */
-function bootFiles(dir = t.tftpRoot): Record<string, { content: string; mode: number }> {
+function bootFiles(dir = t.tftpRoot, root = dir): Record<string, { content: string; mode: number }> {
   const out: Record<string, { content: string; mode: number }> = {};
   let entries;
   try {
@@ -71,8 +71,8 @@ function bootFiles(dir = t.tftpRoot): Record<string, { content: string; mode: nu
   }
   for (const e of entries) {
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) Object.assign(out, bootFiles(p));
-    else out[path.relative(t.tftpRoot, p)] = { content: readFileSync(p, 'utf8'), mode: statSync(p).mode & 0o777 };
+    if (e.isDirectory()) Object.assign(out, bootFiles(p, root));
+    else out[path.relative(root, p)] = { content: readFileSync(p, 'utf8'), mode: statSync(p).mode & 0o777 };
   }
   return out;
 }
@@ -249,5 +249,55 @@ describe('NodesService.nodeIp', () => {
 
   it('only for the project’s own nodes', async () => {
     await expect(nodes.nodeIp(alice, 'node-02')).rejects.toThrow(NodeNotOwnedError);
+  });
+});
+
+describe('NodesService with per-MAC iPXE scripts (UEFI / HTTP boot)', () => {
+  const chained = (tgt: string, initiator?: string) =>
+    `#!ipxe\n      set keep-san 1\n${initiator ? `      set initiator-iqn ${initiator}\n` : ''}      sanboot --keep iscsi:10.0.0.1:tcp:3260:1:${tgt}\n      boot`;
+  let m: TestApp;
+  let mNodes: NodesService;
+  let mTarget: string;
+
+  async function start(extra: string[]): Promise<void> {
+    m = await startTestApp({
+      fakeImages: ['bmi_test'],
+      hilSeed: SEED,
+      extraIni: ['[tftp]', 'ipxe_mac_path = %(ipxe_path)s/mac', 'http_boot = true', ...extra],
+    });
+    mNodes = m.app.get(NodesService);
+    await m.app.get(ProjectsService).add('proj1');
+    await m.app.get(ImagesService).importImage(admin, 'bmi_test');
+    mTarget = await m.app.get(DisksService).createDisk(alice, 'disk1', 'bmi_test');
+  }
+  afterEach(async () => {
+    await m?.close();
+  });
+
+  it('provision writes the per-MAC script too; deprovision removes exactly the three files', async () => {
+    await start([]);
+    await mNodes.provision(alice, 'node-01', 'disk1', 'eth1');
+    expect(bootFiles(m.tftpRoot)).toEqual({
+      'node-01.ipxe': { content: ipxe(mTarget), mode: 0o755 },
+      'pxelinux.cfg/01-52-54-00-ab-cd-ef': { content: pxe('disk1', 'node-01'), mode: 0o644 },
+      'mac/52-54-00-ab-cd-ef.ipxe': { content: chained(mTarget), mode: 0o644 },
+    });
+    expect(await mNodes.bootScript('52:54:00:AB:CD:EF', '10.0.0.9')).toBe(chained(mTarget));
+    await mNodes.deprovision(alice, 'node-01', 'eth1');
+    expect(bootFiles(m.tftpRoot)).toEqual({});
+    await expect(mNodes.bootScript('52:54:00:ab:cd:ef', '10.0.0.9')).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('with an initiator ACL, both scripts log in with the name the target lets in', async () => {
+    await start(['[iscsi]', 'target_prefix = iqn.2026-11.org.bmi:', 'initiator_acl = true']);
+    await mNodes.provision(alice, 'node-01', 'disk1', 'eth0');
+    const initiator = `${mTarget}:initiator`;
+    expect(mTarget).toMatch(/^iqn\.2026-11\.org\.bmi:5img\d+$/);
+    expect(await m.iscsi.listTargets()).toEqual([
+      { name: mTarget, image: expect.any(String), initiators: [initiator] },
+    ]);
+    const files = bootFiles(m.tftpRoot);
+    expect(files['node-01.ipxe'].content).toContain(`\n      set initiator-iqn ${initiator}\n`);
+    expect(files['mac/52-54-00-12-34-56.ipxe'].content).toBe(chained(mTarget, initiator));
   });
 });

@@ -1,6 +1,7 @@
 /**
- * BootFileStore: the only seam through which BMI touches the TFTP tree. Files live in two roots (the iPXE root
- * and the pxelinux.cfg directory); a name is a single path component, checked by the store, never a path.
+ * BootFileStore: the only seam through which BMI touches the TFTP tree. Files live in configured roots (the iPXE
+ * root, the pxelinux.cfg directory and, when configured, the per-MAC script directory); a name is a single path
+ * component, checked by the store, never a path.
  * `put` is atomic (write to a temporary file, then rename) and returns what the file held before, so that a
  * failed operation can put it back; `remove` of a missing file is not an error.
  */
@@ -11,4 +12,5 @@ export abstract class BootFileStore {
   abstract remove(root: BootRoot, name: string): Promise<string | null>;
 }
 
-export type BootRoot = 'ipxe' | 'pxelinux';
+/** `ipxe`: <node>.ipxe; `pxelinux`: 01-<mac>; `mac`: <mac>.ipxe for clients that are iPXE already. */
+export type BootRoot = 'ipxe' | 'pxelinux' | 'mac';

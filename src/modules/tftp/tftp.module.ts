@@ -9,7 +9,8 @@ import { TftpService } from './tftp.service';
     {
       provide: BootFileStore,
       inject: [AppConfig],
-      useFactory: (c: AppConfig) => new FsBootFileStore({ ipxe: c.tftp.ipxePath, pxelinux: c.tftp.pxelinuxPath }),
+      useFactory: (c: AppConfig) =>
+        new FsBootFileStore({ ipxe: c.tftp.ipxePath, pxelinux: c.tftp.pxelinuxPath, mac: c.tftp.ipxeMacPath }),
     },
     TftpService,
   ],

@@ -11,12 +11,15 @@ const IPXE =
   '#!ipxe\n      set keep-san 1\n      ifconf --configurator=dhcp net2\n      sanboot --keep iscsi:10.0.0.1:tcp:3260:1:5img12\n      boot';
 const PXE =
   'DEFAULT menu\n  PROMPT 0\n  MENU TITLE PXE Menu\n  TIMEOUT 30\n  ONTIMEOUT disk1\n\n\nLABEL disk1\n     MENU LABEL disk1\n     KERNEL ipxe.lkrn\n     INITRD node-01.ipxe';
+const MAC_SCRIPT = '#!ipxe\n      set keep-san 1\n      sanboot --keep iscsi:10.0.0.1:tcp:3260:1:5img12\n      boot';
 const FILES = { node: 'node-01', mac: '52:54:00:aB:cD:Ef', target: '5img12', label: 'disk1' };
 const MAC_FILE = '01-52-54-00-ab-cd-ef';
+const MAC_SCRIPT_FILE = '52-54-00-ab-cd-ef.ipxe';
 
 let dir: string;
 let tftpRoot: string;
 let pxeDir: string;
+let macDir: string;
 let store: FsBootFileStore;
 let tftp: TftpService;
 
@@ -31,10 +34,12 @@ function service(extraIni = ''): TftpService {
 
 beforeEach(() => {
   jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+  jest.spyOn(Logger.prototype, 'debug').mockImplementation(() => undefined);
   dir = mkdtempSync(path.join(tmpdir(), 'bmi-tftp-'));
   tftpRoot = path.join(dir, 'tftpboot');
   pxeDir = path.join(tftpRoot, 'pxelinux.cfg');
-  store = new FsBootFileStore({ ipxe: tftpRoot, pxelinux: pxeDir });
+  macDir = path.join(tftpRoot, 'mac');
+  store = new FsBootFileStore({ ipxe: tftpRoot, pxelinux: pxeDir, mac: macDir });
   tftp = service();
 });
 afterEach(() => {
@@ -45,8 +50,19 @@ afterEach(() => {
 const mode = (file: string) => statSync(file).mode & 0o777;
 
 describe('TftpService.render', () => {
-  it('renders both files from the config and the disk', () => {
-    expect(tftp.render(FILES)).toEqual({ ipxe: IPXE, pxelinux: PXE });
+  it('renders the files from the config and the disk', () => {
+    expect(tftp.render(FILES)).toEqual({ ipxe: IPXE, pxelinux: PXE, mac: MAC_SCRIPT });
+  });
+
+  it('with an initiator name (initiator ACL), both scripts set it before the login', () => {
+    const r = tftp.render({ ...FILES, initiator: 'iqn.2026-11.org.bmi:5img12:initiator' });
+    expect(r.ipxe).toBe(
+      '#!ipxe\n      set keep-san 1\n      set initiator-iqn iqn.2026-11.org.bmi:5img12:initiator\n      ifconf --configurator=dhcp net2\n      sanboot --keep iscsi:10.0.0.1:tcp:3260:1:5img12\n      boot',
+    );
+    expect(r.mac).toBe(
+      '#!ipxe\n      set keep-san 1\n      set initiator-iqn iqn.2026-11.org.bmi:5img12:initiator\n      sanboot --keep iscsi:10.0.0.1:tcp:3260:1:5img12\n      boot',
+    );
+    expect(r.pxelinux).toBe(PXE);
   });
 
   it('takes the iSCSI port, LUN and iPXE interface from the config', () => {
@@ -166,5 +182,118 @@ describe('TftpService.read / leases', () => {
     expect(await tftp.leases()).toEqual([
       { expires: 1700000000, mac: '52:54:00:ab:cd:ef', ip: '10.0.0.9', hostname: 'node-01' },
     ]);
+  });
+});
+
+/** Every file under the temp dir (but the leases), relative, with its mode. */
+function tree(d = dir, out: Record<string, number> = {}): Record<string, number> {
+  for (const e of readdirSync(d, { withFileTypes: true })) {
+    const p = path.join(d, e.name);
+    if (e.isDirectory()) tree(p, out);
+    else out[path.relative(dir, p)] = mode(p);
+  }
+  return out;
+}
+
+describe('per-MAC iPXE scripts ([tftp] ipxe_mac_path)', () => {
+  let withMac: TftpService;
+  beforeEach(() => {
+    withMac = service(`ipxe_mac_path = ${macDir}`);
+  });
+
+  it('without ipxe_mac_path only the original two files are written and removed', async () => {
+    await runSaga('provision', tftp.writeSteps(FILES));
+    expect(tree()).toEqual({ 'tftpboot/node-01.ipxe': 0o755, [`tftpboot/pxelinux.cfg/${MAC_FILE}`]: 0o644 });
+    expect(tftp.removeSteps('node-01', FILES.mac)).toHaveLength(2);
+  });
+
+  it('provision writes <mac>.ipxe (0644, lower-case, dashes) as well; deprovision removes exactly the three', async () => {
+    await runSaga('provision', withMac.writeSteps(FILES));
+    expect(tree()).toEqual({
+      'tftpboot/node-01.ipxe': 0o755,
+      [`tftpboot/pxelinux.cfg/${MAC_FILE}`]: 0o644,
+      [`tftpboot/mac/${MAC_SCRIPT_FILE}`]: 0o644,
+    });
+    expect(await store.get('mac', MAC_SCRIPT_FILE)).toBe(MAC_SCRIPT);
+    await runSaga('deprovision', withMac.removeSteps('node-01', '52:54:00:AB:cd:EF'));
+    expect(tree()).toEqual({});
+  });
+
+  it('deprovision leaves other nodes’ per-MAC scripts alone', async () => {
+    await store.put('mac', '52-54-00-00-00-99.ipxe', 'other', 0o644);
+    await runSaga('provision', withMac.writeSteps(FILES));
+    await runSaga('deprovision', withMac.removeSteps('node-01', FILES.mac));
+    expect(tree()).toEqual({ 'tftpboot/mac/52-54-00-00-00-99.ipxe': 0o644 });
+  });
+
+  it('when the per-MAC script cannot be written, the other two are undone', async () => {
+    const put = store.put.bind(store);
+    jest.spyOn(store, 'put').mockImplementation(async (root, name, content, m) => {
+      if (root === 'mac') throw new Error('disk full');
+      return put(root, name, content, m);
+    });
+    await expect(runSaga('provision', withMac.writeSteps(FILES))).rejects.toThrow('disk full');
+    expect(tree()).toEqual({});
+  });
+});
+
+describe('TftpService.httpBootScript (GET /boot/ipxe)', () => {
+  const on = () => `ipxe_mac_path = ${macDir}\nhttp_boot = true`;
+
+  it('serves the per-MAC script of a provisioned MAC, written with colons or dashes, in any case', async () => {
+    const s = service(on());
+    await runSaga('provision', s.writeSteps(FILES));
+    for (const mac of ['52:54:00:ab:cd:ef', '52-54-00-AB-CD-EF', '52:54:00:aB:cD:Ef']) {
+      expect(await s.httpBootScript(mac, '10.99.0.5')).toBe(MAC_SCRIPT);
+    }
+  });
+
+  it('is off (404) unless http_boot is set, even for a provisioned MAC', async () => {
+    const s = service(`ipxe_mac_path = ${macDir}`);
+    await runSaga('provision', s.writeSteps(FILES));
+    await expect(s.httpBootScript(FILES.mac, '10.99.0.5')).rejects.toMatchObject({
+      status: 404,
+      code: 'HTTP_BOOT_OFF',
+    });
+  });
+
+  it('a MAC no node is provisioned with is 404, also after deprovision', async () => {
+    const s = service(on());
+    await expect(s.httpBootScript('52:54:00:00:00:01', '10.99.0.5')).rejects.toMatchObject({
+      status: 404,
+      code: 'NOT_PROVISIONED',
+    });
+    await runSaga('provision', s.writeSteps(FILES));
+    await runSaga('deprovision', s.removeSteps('node-01', FILES.mac));
+    await expect(s.httpBootScript(FILES.mac, '10.99.0.5')).rejects.toMatchObject({ code: 'NOT_PROVISIONED' });
+  });
+
+  it('anything but a MAC is 400 and reads no file (no path can be smuggled in)', async () => {
+    const s = service(on());
+    await store.put('ipxe', 'node-01.ipxe', 'secret', 0o755);
+    const get = jest.spyOn(store, 'get');
+    for (const mac of ['../node-01', '52:54:00:ab:cd', '52:54:00:ab:cd:ef:00', 'node-01', '', '52:54:00:ab:cd:e/']) {
+      await expect(s.httpBootScript(mac, '10.99.0.5')).rejects.toMatchObject({ status: 400, code: 'INVALID_MAC' });
+    }
+    expect(get).not.toHaveBeenCalled();
+  });
+
+  it('with http_boot_allow, only those clients (IPv4, IPv4-mapped IPv6, IPv6, CIDRs) get an answer', async () => {
+    const s = service(`${on()}\nhttp_boot_allow = 10.99.0.0/24, 127.0.0.1, fd42::/16`);
+    await runSaga('provision', s.writeSteps(FILES));
+    for (const client of ['10.99.0.5', '::ffff:10.99.0.200', '127.0.0.1', 'fd42:99::5']) {
+      expect(await s.httpBootScript(FILES.mac, client)).toBe(MAC_SCRIPT);
+    }
+    for (const client of ['10.99.1.5', '::ffff:192.168.0.1', '::1', 'fe80::1', undefined]) {
+      await expect(s.httpBootScript(FILES.mac, client)).rejects.toMatchObject({
+        status: 403,
+        code: 'BOOT_CLIENT_NOT_ALLOWED',
+      });
+    }
+  });
+
+  it('a refused client learns nothing about the MAC: 403 comes before the MAC is looked at', async () => {
+    const s = service(`${on()}\nhttp_boot_allow = 10.99.0.0/24`);
+    await expect(s.httpBootScript('not-a-mac', '192.168.1.1')).rejects.toMatchObject({ status: 403 });
   });
 });

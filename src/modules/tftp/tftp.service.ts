@@ -1,10 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { BlockList, isIPv4 } from 'node:net';
+import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { Step } from '../../common/orchestration/saga';
+import { isMac } from '../../common/validation/names';
 import { BootFileStore, BootRoot } from './boot-file.store';
-import { renderIpxeScript } from './templates/ipxe.template';
+import { macScriptFileName, renderChainedIpxeScript, renderIpxeScript } from './templates/ipxe.template';
 import { pxelinuxFileName, renderPxelinuxConfig } from './templates/pxelinux.template';
 import { Lease, readLeases } from './leases';
+import { BootClientNotAllowedError, HttpBootDisabledError, InvalidMacError, NotProvisionedError } from './tftp.errors';
 
 export interface NodeBootFiles {
   node: string;
@@ -14,69 +17,113 @@ export interface NodeBootFiles {
   target: string;
   /** shown in the pxelinux menu: the disk name */
   label: string;
+  /** the initiator name the target lets in (initiator ACL), or null/absent for any */
+  initiator?: string | null;
 }
 
+const MODES: Record<BootRoot, number> = { ipxe: 0o755, pxelinux: 0o644, mac: 0o644 };
+
 /**
- * The node's boot files: `<ipxe root>/<node>.ipxe` (0755) and `<pxelinux.cfg>/01-<mac>` (0644), exactly the
- * original's (reference §3.3). Writing comes as saga steps whose undo puts back what was there before.
+ * The node's boot files:
+ * - `<ipxe root>/<node>.ipxe` (0755) and `<pxelinux.cfg>/01-<mac>` (0644), exactly the original's (reference
+ *   §3.3), for BIOS firmware through pxelinux and ipxe.lkrn;
+ * - with `[tftp] ipxe_mac_path`, also `<ipxe_mac_path>/<aa-bb-cc-dd-ee-ff>.ipxe` (0644) for clients that are
+ *   iPXE already (UEFI through snponly.efi, iPXE ROMs): fetched over TFTP by the name dnsmasq hands out, or
+ *   over HTTP from GET /boot/ipxe?mac=… (`[tftp] http_boot`).
+ * Writing comes as saga steps whose undo puts back what was there before; removal removes exactly these files.
  */
 @Injectable()
 export class TftpService {
+  private readonly logger = new Logger(TftpService.name);
+  private readonly allow: BlockList | null;
+
   constructor(
     private readonly store: BootFileStore,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.allow = config.tftp.httpBootAllow.length ? blockList(config.tftp.httpBootAllow) : null;
+  }
 
   ipxeFileName(node: string): string {
     return `${node}.ipxe`;
   }
 
-  render(files: NodeBootFiles): { ipxe: string; pxelinux: string } {
+  render(files: NodeBootFiles): { ipxe: string; pxelinux: string; mac: string } {
     const { iscsi, tftp } = this.config;
+    const san = {
+      portalIp: iscsi.ip,
+      portalPort: iscsi.port,
+      lun: iscsi.lun,
+      target: files.target,
+      initiator: files.initiator ?? null,
+    };
     return {
-      ipxe: renderIpxeScript({
-        portalIp: iscsi.ip,
-        portalPort: iscsi.port,
-        lun: iscsi.lun,
-        target: files.target,
-        iface: tftp.ipxeInterface,
-      }),
+      ipxe: renderIpxeScript({ ...san, iface: tftp.ipxeInterface }),
       pxelinux: renderPxelinuxConfig({ label: files.label, ipxeFile: this.ipxeFileName(files.node) }),
+      mac: renderChainedIpxeScript(san),
     };
   }
 
-  /** Steps that write both files; each undo restores the previous content (or removes the new file). */
+  /** Steps that write the node's files; each undo restores the previous content (or removes the new file). */
   writeSteps(files: NodeBootFiles): Step[] {
     const content = this.render(files);
-    return [
-      this.putStep('ipxe', this.ipxeFileName(files.node), content.ipxe, 0o755),
-      this.putStep('pxelinux', pxelinuxFileName(files.mac), content.pxelinux, 0o644),
+    const steps = [
+      this.putStep('ipxe', this.ipxeFileName(files.node), content.ipxe),
+      this.putStep('pxelinux', pxelinuxFileName(files.mac), content.pxelinux),
     ];
+    if (this.config.tftp.ipxeMacPath) steps.push(this.putStep('mac', macScriptFileName(files.mac), content.mac));
+    return steps;
   }
 
-  /** Steps that remove both files; each undo puts the removed content back. */
+  /** Steps that remove the node's files (those writeSteps writes); each undo puts the removed content back. */
   removeSteps(node: string, mac: string): Step[] {
-    return [this.removeStep('ipxe', this.ipxeFileName(node)), this.removeStep('pxelinux', pxelinuxFileName(mac))];
+    const steps = [
+      this.removeStep('ipxe', this.ipxeFileName(node)),
+      this.removeStep('pxelinux', pxelinuxFileName(mac)),
+    ];
+    if (this.config.tftp.ipxeMacPath) steps.push(this.removeStep('mac', macScriptFileName(mac)));
+    return steps;
   }
 
   read(root: BootRoot, name: string): Promise<string | null> {
     return this.store.get(root, name);
   }
 
+  /**
+   * The script GET /boot/ipxe serves: the per-MAC script of the node provisioned with this MAC, to a client
+   * `[tftp] http_boot_allow` lets in. Nothing else is ever read: the MAC becomes one fixed-form file name.
+   * Off (404) unless `[tftp] http_boot`; 403 for another client; 400 for a malformed MAC; 404 when no node is
+   * provisioned with it.
+   */
+  async httpBootScript(mac: string, client: string | undefined): Promise<string> {
+    const { httpBoot, ipxeMacPath } = this.config.tftp;
+    if (!httpBoot || !ipxeMacPath) throw new HttpBootDisabledError('HTTP boot is off ([tftp] http_boot)');
+    if (this.allow && !allowed(this.allow, client)) {
+      this.logger.warn(`refused the boot script of ${String(mac).slice(0, 32)} to ${client ?? 'an unknown client'}`);
+      throw new BootClientNotAllowedError(`${client ?? 'this client'} may not fetch boot scripts`);
+    }
+    const normalized = typeof mac === 'string' ? mac.replace(/-/g, ':').toLowerCase() : '';
+    if (!isMac(normalized)) throw new InvalidMacError('mac must be a MAC address such as 52:54:00:12:34:56');
+    const script = await this.store.get('mac', macScriptFileName(normalized));
+    if (script === null) throw new NotProvisionedError(`No node is provisioned with MAC ${normalized}`);
+    this.logger.debug(`served the boot script of ${normalized} to ${client}`);
+    return script;
+  }
+
   leases(): Promise<Lease[]> {
     return readLeases(this.config.tftp.leasesFile);
   }
 
-  private putStep(root: BootRoot, name: string, content: string, mode: number): Step {
+  private putStep(root: BootRoot, name: string, content: string): Step {
     let previous: string | null = null;
     return {
       name: `write ${root} file ${name}`,
       run: async () => {
-        previous = await this.store.put(root, name, content, mode);
+        previous = await this.store.put(root, name, content, MODES[root]);
       },
       undo: async () => {
         if (previous === null) await this.store.remove(root, name);
-        else await this.store.put(root, name, previous, mode);
+        else await this.store.put(root, name, previous, MODES[root]);
       },
     };
   }
@@ -89,8 +136,30 @@ export class TftpService {
         previous = await this.store.remove(root, name);
       },
       undo: async () => {
-        if (previous !== null) await this.store.put(root, name, previous, root === 'ipxe' ? 0o755 : 0o644);
+        if (previous !== null) await this.store.put(root, name, previous, MODES[root]);
       },
     };
+  }
+}
+
+function blockList(entries: string[]): BlockList {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [ip, prefix] = entry.split('/');
+    const type = isIPv4(ip) ? 'ipv4' : 'ipv6';
+    if (prefix === undefined) list.addAddress(ip, type);
+    else list.addSubnet(ip, Number(prefix), type);
+  }
+  return list;
+}
+
+/** Whether the client's address is on the list; an IPv4 client may arrive as `::ffff:a.b.c.d`. */
+function allowed(list: BlockList, client: string | undefined): boolean {
+  if (!client) return false;
+  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(client)?.[1] ?? (isIPv4(client) ? client : null);
+  try {
+    return v4 ? list.check(v4, 'ipv4') : list.check(client, 'ipv6');
+  } catch {
+    return false;
   }
 }

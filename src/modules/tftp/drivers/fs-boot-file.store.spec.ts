@@ -193,3 +193,20 @@ describe('FsBootFileStore: unsafe names', () => {
     await expect(store.put('ipxe', 'n'.repeat(129), 'x', 0o755)).rejects.toThrow(UnsafeBootFileNameError);
   });
 });
+
+describe('FsBootFileStore: the per-MAC script root', () => {
+  it('is a root of its own when configured', async () => {
+    const macRoot = path.join(ipxeRoot, 'mac');
+    const s = new FsBootFileStore({ ipxe: ipxeRoot, pxelinux: pxeRoot, mac: macRoot });
+    await s.put('mac', '52-54-00-12-34-56.ipxe', '#!ipxe', 0o644);
+    expect(readFileSync(path.join(macRoot, '52-54-00-12-34-56.ipxe'), 'utf8')).toBe('#!ipxe');
+    expect(await s.get('ipxe', '52-54-00-12-34-56.ipxe')).toBeNull();
+  });
+
+  it('when not configured, every call is a BootFileError and nothing is written anywhere', async () => {
+    await expect(store.put('mac', '52-54-00-12-34-56.ipxe', 'x', 0o644)).rejects.toThrow(BootFileError);
+    await expect(store.get('mac', '52-54-00-12-34-56.ipxe')).rejects.toThrow(BootFileError);
+    await expect(store.remove('mac', '52-54-00-12-34-56.ipxe')).rejects.toThrow(BootFileError);
+    expect(tree()).toEqual([]);
+  });
+});

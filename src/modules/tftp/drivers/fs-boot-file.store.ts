@@ -6,9 +6,12 @@ import { BootFileError, UnsafeBootFileNameError } from '../tftp.errors';
 
 const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
-/** Boot files as real files in real directories (the TFTP server's tree); also used by the laptop mode. */
+/**
+ * Boot files as real files in real directories (the TFTP server's tree); also used by the laptop mode. A root
+ * that is not configured (the per-MAC scripts by default) refuses every name.
+ */
 export class FsBootFileStore extends BootFileStore {
-  constructor(private readonly roots: Record<BootRoot, string>) {
+  constructor(private readonly roots: Partial<Record<BootRoot, string>>) {
     super();
   }
 
@@ -59,7 +62,9 @@ export class FsBootFileStore extends BootFileStore {
     if (!FILE_NAME.test(name) || name.includes('..')) {
       throw new UnsafeBootFileNameError(`Unsafe boot file name "${name}"`);
     }
-    const dir = path.resolve(this.roots[root]);
+    const configured = this.roots[root];
+    if (!configured) throw new BootFileError(`No directory is configured for ${root} boot files`);
+    const dir = path.resolve(configured);
     const file = path.resolve(dir, name);
     if (path.dirname(file) !== dir) throw new UnsafeBootFileNameError(`Unsafe boot file name "${name}"`);
     return file;

@@ -1,4 +1,4 @@
-import { renderIpxeScript } from './ipxe.template';
+import { macScriptFileName, renderChainedIpxeScript, renderIpxeScript } from './ipxe.template';
 
 /** Reference §3.3: the original's ims/ipxe.temp, filled in; it ends without a newline. */
 describe('iPXE script', () => {
@@ -26,5 +26,26 @@ describe('iPXE script', () => {
     expect(script).toBe(
       '#!ipxe\n      set keep-san 1\n      ifconf --configurator=dhcp net0\n      sanboot --keep iscsi:192.168.7.3:tcp:3261:0:iqn.2018-10.org.moc:7img3\n      boot',
     );
+  });
+});
+
+describe('iPXE script for a client that is iPXE already (per-MAC, TFTP or HTTP)', () => {
+  const o = { portalIp: '10.99.0.1', portalPort: 3260, lun: 1, target: 'iqn.2026-11.org.bmi:5img3' };
+
+  it('goes straight to sanboot: no ifconf, so no interface name that might not exist', () => {
+    expect(renderChainedIpxeScript(o)).toBe(
+      '#!ipxe\n      set keep-san 1\n      sanboot --keep iscsi:10.99.0.1:tcp:3260:1:iqn.2026-11.org.bmi:5img3\n      boot',
+    );
+  });
+
+  it('sets the initiator name when there is one (initiator ACL)', () => {
+    expect(renderChainedIpxeScript({ ...o, initiator: 'iqn.2026-11.org.bmi:5img3:initiator' })).toBe(
+      '#!ipxe\n      set keep-san 1\n      set initiator-iqn iqn.2026-11.org.bmi:5img3:initiator\n      sanboot --keep iscsi:10.99.0.1:tcp:3260:1:iqn.2026-11.org.bmi:5img3\n      boot',
+    );
+    expect(renderIpxeScript({ ...o, iface: 'net0', initiator: null })).not.toContain('initiator-iqn');
+  });
+
+  it('is named as iPXE expands ${netX/mac:hexhyp}.ipxe: lower case, dashes', () => {
+    expect(macScriptFileName('52:54:00:aB:cD:Ef')).toBe('52-54-00-ab-cd-ef.ipxe');
   });
 });
