@@ -36,6 +36,8 @@ CONTROL_PORT=${TGT_CONTROL_PORT:-$(saved TGT_CONTROL_PORT)}
 PORTAL=${TGT_PORTAL:-$(saved TGT_PORTAL)}
 PORTAL=${PORTAL:-127.0.0.1:3260}
 CHOSEN_PORT=0 # 1 when this script picked the control port (and may pick another one)
+# Stopping or asking about the tgtd of DIR uses the port DIR's tgtd was started on, whatever the environment says.
+case "$cmd" in down | purge | status) CONTROL_PORT=$(saved TGT_CONTROL_PORT) ;; esac
 
 [ -z "$CONTROL_PORT" ] || [[ "$CONTROL_PORT" =~ ^[0-9]+$ ]] || die "TGT_CONTROL_PORT must be a number"
 [[ "$PORTAL" =~ ^[A-Za-z0-9.-]+:[0-9]+$ ]] || die "TGT_PORTAL must be IP:PORT, got \"$PORTAL\""
@@ -158,11 +160,12 @@ stop_tgtd() {
     rm -f "$PIDFILE"
     return 0
   }
-  for tid in $(tgtadm -C "$CONTROL_PORT" --lld iscsi --mode target --op show 2>/dev/null |
+  for tid in $(timeout 10 tgtadm -C "$CONTROL_PORT" --lld iscsi --mode target --op show 2>/dev/null |
     sed -n 's/^Target \([0-9][0-9]*\): .*/\1/p'); do
-    tgtadm -C "$CONTROL_PORT" --lld iscsi --mode target --op delete --force --tid "$tid" >/dev/null 2>&1 || true
+    # a tgtd that cannot reach Ceph may never answer: bounded, the kill after the grace period ends it anyway
+    timeout 10 tgtadm -C "$CONTROL_PORT" --lld iscsi --mode target --op delete --force --tid "$tid" >/dev/null 2>&1 || true
   done
-  tgtadm -C "$CONTROL_PORT" --mode system --op delete >/dev/null 2>&1 ||
+  timeout 10 tgtadm -C "$CONTROL_PORT" --mode system --op delete >/dev/null 2>&1 ||
     log "tgtadm --mode system --op delete failed on control port $CONTROL_PORT"
   wait_gone "$pid"
   rm -f "$PIDFILE"
