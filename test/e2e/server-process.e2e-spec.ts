@@ -1,12 +1,8 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { HIL_USERS, HilReplay, startHilReplay } from '../utils/hil-replay';
-
-const ROOT = path.resolve(__dirname, '../..');
-const MAIN = path.join(ROOT, 'dist/main.js');
+import { freePort, SERVER_MAIN, startServer, waitFor } from '../utils/server-process';
 
 /** A config as the original BMI master's sample wrote it (reference §1.3), pointed at temp dirs. */
 function originalConfig(dir: string, port: number, hilUrl: string): string {
@@ -61,42 +57,6 @@ incorrect_hil_password = admin123##
 `;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Started {
-  proc: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function startServer(env: NodeJS.ProcessEnv): Started {
-  const proc = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH, ...env }, cwd: ROOT });
-  let out = '';
-  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  return { proc, output: () => out, exited };
-}
-
-async function waitFor(started: Started, text: string, ms = 15000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!started.output().includes(text)) {
-    if (Date.now() > deadline || started.proc.exitCode !== null) {
-      throw new Error(`server did not print "${text}"; output:\n${started.output()}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 function basic(u: { username: string; password: string }): string {
   return `Basic ${Buffer.from(`${u.username}:${u.password}`).toString('base64')}`;
 }
@@ -120,7 +80,8 @@ describe('the server process, started from a config written for the original BMI
   let hil: HilReplay;
 
   beforeAll(async () => {
-    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first (npm test does)`);
+    if (!existsSync(SERVER_MAIN))
+      throw new Error(`${SERVER_MAIN} is missing: run "npm run build" first (npm test does)`);
     hil = await startHilReplay();
   });
   afterAll(() => hil.close());

@@ -4,9 +4,8 @@
  * routes (and the CLI), and every BMI route then applies the same authorisation rules as with HIL. No password
  * ever shows in a response or in a log line.
  */
-import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { AddressInfo, createServer } from 'node:net';
+import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Logger } from '@nestjs/common';
@@ -26,6 +25,7 @@ import {
   HttpMethod,
   listFiles,
 } from '../utils/e2e';
+import { freePort, SERVER_MAIN, startServer, waitFor } from '../utils/server-process';
 
 type User = { username: string; password: string };
 
@@ -811,48 +811,11 @@ describe('first start', () => {
   });
 });
 
-const MAIN = path.resolve(__dirname, '../../dist/main.js');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Proc {
-  proc: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function startServer(env: NodeJS.ProcessEnv): Proc {
-  const proc = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH, ...env } });
-  let out = '';
-  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  return { proc, output: () => out, exited };
-}
-
-async function waitFor(p: Proc, text: string, ms = 15000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!p.output().includes(text)) {
-    if (Date.now() > deadline || p.proc.exitCode !== null) {
-      throw new Error(`server did not print "${text}"; output:\n${p.output()}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('the server process in standalone mode', () => {
   let dir: string;
   beforeAll(() => {
-    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first (npm test does)`);
+    if (!existsSync(SERVER_MAIN))
+      throw new Error(`${SERVER_MAIN} is missing: run "npm run build" first (npm test does)`);
   });
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'bmi-standalone-'));
