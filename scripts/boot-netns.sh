@@ -161,6 +161,9 @@ ipxe_script() {
     http) script="http://$BRIDGE_IP:$HTTP_PORT/boot/ipxe" ;;
     *) die "ipxe-script takes tftp or http" ;;
   esac
+  # the bridge's ULA was once found gone after several boots (cause not found): put it back if so, since
+  # without it dnsmasq sends no router advertisements and every iPXE DHCP stalls 16 s
+  ip -n "$NETNS" addr replace "$ULA::1/64" dev "$BRIDGE" nodad
   DNSMASQ_NETNS=$NETNS DNSMASQ_INTERFACE=$BRIDGE DNSMASQ_IPXE_SCRIPT=$script "$here/dnsmasq-local.sh" up "$D/dnsmasq" >/dev/null
   log "dnsmasq in $NETNS now hands iPXE its script over $mode"
 }
