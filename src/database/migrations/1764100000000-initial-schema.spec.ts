@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Logger } from '@nestjs/common';
-import * as sqlite3 from 'sqlite3';
 import { DataSource } from 'typeorm';
+import { openMigrated, rawExec as rawExecOn } from '../../../test/utils/sqlite-file';
+import { MIGRATIONS } from '../database.module';
 import { ImageEntity } from '../../modules/images/image.entity';
-import { ENTITIES, MIGRATIONS } from '../database.module';
 
 /**
  * The migration adopts a database file written by the ORIGINAL BMI (SQLAlchemy's `create_all`, reference §4):
@@ -47,29 +47,11 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs SQL on the file with the plain sqlite3 driver, as the original's SQLAlchemy would have. */
-function rawExec(sql: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const db = new sqlite3.Database(file, (openErr) => {
-      if (openErr) return reject(openErr);
-      db.exec(sql, (err) => db.close((closeErr) => (err || closeErr ? reject(err ?? closeErr) : resolve())));
-    });
-  });
-}
+const rawExec = (sql: string) => rawExecOn(file, sql);
 
-/** Opens the file the way DatabaseModule does: migrations run at start, never synchronize. */
 async function open(): Promise<DataSource> {
-  ds = new DataSource({
-    type: 'sqlite',
-    database: file,
-    entities: ENTITIES,
-    migrations: MIGRATIONS,
-    migrationsRun: true,
-    migrationsTransactionMode: 'each',
-    synchronize: false,
-    logging: false,
-  });
-  return ds.initialize();
+  ds = await openMigrated(file);
+  return ds;
 }
 
 async function reopen(): Promise<DataSource> {

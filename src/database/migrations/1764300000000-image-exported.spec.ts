@@ -2,10 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Logger } from '@nestjs/common';
-import * as sqlite3 from 'sqlite3';
 import { DataSource } from 'typeorm';
+import { openMigrated, rawExec as rawExecOn } from '../../../test/utils/sqlite-file';
 import { ImageEntity } from '../../modules/images/image.entity';
-import { ENTITIES, MIGRATIONS } from '../database.module';
 import { ImageExported1764300000000 } from './1764300000000-image-exported';
 
 /** `image.exported`: every disk already in a database (the original's, or ours before this column) is exported. */
@@ -27,27 +26,11 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function rawExec(sql: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const db = new sqlite3.Database(file, (openErr) => {
-      if (openErr) return reject(openErr);
-      db.exec(sql, (err) => db.close((closeErr) => (err || closeErr ? reject(err ?? closeErr) : resolve())));
-    });
-  });
-}
+const rawExec = (sql: string) => rawExecOn(file, sql);
 
 async function open(): Promise<DataSource> {
-  ds = new DataSource({
-    type: 'sqlite',
-    database: file,
-    entities: ENTITIES,
-    migrations: MIGRATIONS,
-    migrationsRun: true,
-    migrationsTransactionMode: 'each',
-    synchronize: false,
-    logging: false,
-  });
-  return ds.initialize();
+  ds = await openMigrated(file);
+  return ds;
 }
 
 const exported = async (d: DataSource) =>
