@@ -68,7 +68,9 @@ print_env() {
     "$(part "$tgt" TGT_PORTAL)"
 }
 
-netns_exists() { ip netns list | grep -qE "^$1( |$)"; }
+# (Matches are made on captured output, never as `cmd | grep -q` under pipefail: grep -q exits at its first
+# match, and a command that writes again after that dies of SIGPIPE, which fails the whole pipeline.)
+netns_exists() { grep -qE "^$1( |$)" <<<"$(ip netns list)"; }
 
 # A process named in a PID file that is still the one we started: its command line contains $2.
 pid_alive() {
@@ -76,7 +78,7 @@ pid_alive() {
   [ -f "$1" ] || return 1
   pid=$(cat "$1")
   [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$2" || return 1
+  grep -qF -- "$2" <<<"$(tr '\0' ' ' <"/proc/$pid/cmdline")" || return 1
   echo "$pid"
 }
 
@@ -114,12 +116,21 @@ up() {
   fi
   local n=(ip -n "$NETNS")
   "${n[@]}" link set lo up
+  # The bridge is the network's router: dnsmasq sends the router advertisements from it. It must not take
+  # them in as a host would: it hears its own (multicast loop), and with accept_ra it would autoconfigure a
+  # second global address from its own prefix. Set for the namespace before any interface exists, so that
+  # the nodes' taps (bridge ports, with no address of their own) get it too.
+  local k
+  for k in all.accept_ra default.accept_ra all.autoconf default.autoconf; do
+    ip netns exec "$NETNS" sysctl -qw "net.ipv6.conf.$k=0"
+  done
   if ! "${n[@]}" link show "$BRIDGE" >/dev/null 2>&1; then
     "${n[@]}" link add "$BRIDGE" type bridge
     "${n[@]}" addr add "$BRIDGE_IP/24" dev "$BRIDGE"
     "${n[@]}" addr add "$ULA::1/64" dev "$BRIDGE" nodad
     "${n[@]}" link set "$BRIDGE" up
   fi
+  ip netns exec "$NETNS" sysctl -qw "net.ipv6.conf.$BRIDGE.accept_ra=0" "net.ipv6.conf.$BRIDGE.autoconf=0"
   # QEMU makes each node's tap and runs this to put it on the bridge (inside the namespace)
   printf '#!/bin/sh\nexec ip link set "$1" master %s up\n' "$BRIDGE" >"$D/qemu-ifup.tmp"
   chmod 0755 "$D/qemu-ifup.tmp"
@@ -161,9 +172,6 @@ ipxe_script() {
     http) script="http://$BRIDGE_IP:$HTTP_PORT/boot/ipxe" ;;
     *) die "ipxe-script takes tftp or http" ;;
   esac
-  # the bridge's ULA was once found gone after several boots (cause not found): put it back if so, since
-  # without it dnsmasq sends no router advertisements and every iPXE DHCP stalls 16 s
-  ip -n "$NETNS" addr replace "$ULA::1/64" dev "$BRIDGE" nodad
   DNSMASQ_NETNS=$NETNS DNSMASQ_INTERFACE=$BRIDGE DNSMASQ_IPXE_SCRIPT=$script "$here/dnsmasq-local.sh" up "$D/dnsmasq" >/dev/null
   log "dnsmasq in $NETNS now hands iPXE its script over $mode"
 }

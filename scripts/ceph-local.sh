@@ -57,7 +57,7 @@ daemon_pid() {
   [ -f "$pidfile" ] || return 1
   pid=$(cat "$pidfile")
   [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$CONF" || return 1
+  grep -qF -- "$CONF" <<<"$(tr '\0' ' ' <"/proc/$pid/cmdline")" || return 1
   echo "$pid"
 }
 

@@ -49,14 +49,14 @@ dnsmasq_pid() {
   [ -f "$PIDFILE" ] || return 1
   pid=$(cat "$PIDFILE")
   [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "--conf-file=$CONF" || return 1
+  grep -qF -- "--conf-file=$CONF" <<<"$(tr '\0' ' ' <"/proc/$pid/cmdline")" || return 1
   echo "$pid"
 }
 
 check_settings() {
   [ -n "$NETNS" ] || die "DNSMASQ_NETNS is required: dnsmasq runs only inside a network namespace (see scripts/boot-netns.sh)"
   [[ "$NETNS" =~ ^[A-Za-z0-9_.-]+$ ]] || die "DNSMASQ_NETNS \"$NETNS\" is not a namespace name"
-  ip netns list | grep -qE "^$NETNS( |$)" || die "no network namespace $NETNS"
+  grep -qE "^$NETNS( |$)" <<<"$(ip netns list)" || die "no network namespace $NETNS"
   [ "$(stat -L -c %i "/run/netns/$NETNS")" != "$(stat -L -c %i /proc/self/ns/net)" ] ||
     die "$NETNS is the host's network namespace"
   [[ "$IFACE" =~ ^[A-Za-z0-9_.-]{1,15}$ ]] || die "DNSMASQ_INTERFACE \"$IFACE\" is not an interface name"
@@ -144,8 +144,11 @@ up() {
   local ip4
   ip4=$(iface_ipv4)
   [ -n "$ip4" ] || die "$IFACE in $NETNS has no IPv4 address"
-  ip -n "$NETNS" -6 -o addr show dev "$IFACE" scope global | grep -q inet6 ||
-    die "$IFACE in $NETNS has no global IPv6 address (a ULA): without router advertisements iPXE's DHCP stalls 16 s"
+  # the output is captured first: `ip … | grep -q` under pipefail fails when ip writes a line after grep's match
+  local ip6
+  ip6=$(ip -n "$NETNS" -6 -o addr show dev "$IFACE" scope global)
+  grep -q inet6 <<<"$ip6" ||
+    die "$IFACE in $NETNS has no global IPv6 address (a ULA): without router advertisements iPXE's DHCP stalls 16 s; its addresses: $(ip -n "$NETNS" -6 -o addr show dev "$IFACE")"
   mkdir -p "$D"
   chmod 0755 "$D"
   local want

@@ -52,7 +52,7 @@ tgtd_pid() {
   [ -f "$PIDFILE" ] || return 1
   pid=$(cat "$PIDFILE")
   [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "^tgtd -f -C $CONTROL_PORT " || return 1
+  grep -q -- "^tgtd -f -C $CONTROL_PORT " <<<"$(tr '\0' ' ' <"/proc/$pid/cmdline")" || return 1
   echo "$pid"
 }
 
