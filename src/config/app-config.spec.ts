@@ -199,6 +199,7 @@ describe('loadConfig: a config written for the original BMI master', () => {
         keyring: '/etc/ceph/ceph.client.bmi.keyring',
         timeoutSeconds: 30,
         fakeImages: [],
+        fakeState: '',
       },
       netIsolator: { url: 'http://127.0.0.1:7000', fakeSeed: '' },
       logs: { path: '/var/log/bmi/', debug: false, verbose: true },
@@ -241,6 +242,7 @@ describe('loadConfig: the install guide’s older key names', () => {
       keyring: '/etc/ceph/bmi.key',
       timeoutSeconds: 30,
       fakeImages: [],
+      fakeState: '',
     });
     expect(cfg.tftp.pxelinuxPath).toBe('/var/lib/tftpboot/pxelinux.cfg');
     expect(cfg.tftp.ipxePath).toBe('/var/lib/tftpboot');

@@ -61,7 +61,16 @@ export class AppConfig {
     /** how often the targets are checked and missing ones re-created (tgt driver); 0: only at start */
     reconcileSeconds: number;
   };
-  fs: { id: string; pool: string; confFile: string; keyring: string; timeoutSeconds: number; fakeImages: string[] };
+  fs: {
+    id: string;
+    pool: string;
+    confFile: string;
+    keyring: string;
+    timeoutSeconds: number;
+    fakeImages: string[];
+    /** the in-memory pool's state file (fs = fake); empty: the pool lives and dies with the process */
+    fakeState: string;
+  };
   netIsolator: {
     url: string;
     fakeSeed: string;
@@ -183,7 +192,7 @@ const KNOWN_KEYS: Record<string, string[] | null> = {
   ],
   haas: ['url'],
   iscsi: ['ip', 'port', 'lun', 'password', 'tgt_control_port', 'target_prefix', 'initiator_acl', 'reconcile_seconds'],
-  fs: ['id', 'pool', 'conf_file', 'keyring', 'timeout_seconds', 'fake_images'],
+  fs: ['id', 'pool', 'conf_file', 'keyring', 'timeout_seconds', 'fake_images', 'fake_state'],
   ceph: ['id', 'pool', 'conf_file', 'keyring', 'timeout_seconds'],
   filesystem: null,
   tests: null,
@@ -396,6 +405,7 @@ function validate(sections: Sections, source: string): AppConfig {
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean),
+      fakeState: r.str(['fs.fake_state']),
     },
     netIsolator: {
       url: r.str(['net_isolator.url', 'haas.url'], { required: drivers.netIsolator === 'hil' }),

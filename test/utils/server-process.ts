@@ -25,9 +25,9 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-/** `node dist/main.js` with only PATH and `env` in its environment. */
-export function startServer(env: NodeJS.ProcessEnv): ServerProcess {
-  const proc = spawn(process.execPath, [SERVER_MAIN], { env: { PATH: process.env.PATH, ...env }, cwd: ROOT });
+/** `node dist/main.js` with only PATH and `env` in its environment, in `cwd` (default: the checkout). */
+export function startServer(env: NodeJS.ProcessEnv, cwd = ROOT): ServerProcess {
+  const proc = spawn(process.execPath, [SERVER_MAIN], { env: { PATH: process.env.PATH, ...env }, cwd });
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));

@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../../config/app-config';
@@ -18,9 +20,11 @@ import { TargetReconciler } from './target-reconciler.service';
 export async function storageFactory(config: AppConfig): Promise<BlockStorage> {
   switch (config.drivers.fs) {
     case 'fake':
+      if (config.fs.fakeState) mkdirSync(path.dirname(path.resolve(config.fs.fakeState)), { recursive: true });
       return new FakeBlockStorage(
         config.fs.pool || 'bmi',
         config.fs.fakeImages.map((image) => ({ image })),
+        config.fs.fakeState,
       );
     case 'ceph':
       return CephRbdStorage.connect({

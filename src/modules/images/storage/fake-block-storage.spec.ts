@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { FakeBlockStorage } from './fake-block-storage';
 import {
   RbdImageBusyError,
@@ -249,5 +252,58 @@ describe('FakeBlockStorage: clones', () => {
     await rbd.removeImage('a');
     await rbd.unprotectSnapshot('golden', 's1');
     await expect(rbd.unprotectSnapshot('golden', 's2')).rejects.toThrow(RbdImageBusyError);
+  });
+});
+
+describe('FakeBlockStorage with a state file', () => {
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'bmi-fake-pool-'));
+    file = path.join(dir, 'pool.json');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a second instance on the same file finds the images, snapshots, protection and clones of the first', async () => {
+    const first = new FakeBlockStorage('bmi', [{ image: 'golden', sizeBytes: 10 * MiB }], file);
+    await first.createSnapshot('golden', 'snap');
+    await first.protectSnapshot('golden', 'snap');
+    await first.clone('golden', 'snap', 'disk');
+    await first.createSnapshot('golden', 'loose');
+
+    const second = new FakeBlockStorage('bmi', [{ image: 'never-used' }], file);
+    expect(await second.listImages()).toEqual(['disk', 'golden']);
+    expect(await second.imageSize('disk')).toBe(10 * MiB);
+    expect(await second.listSnapshots('golden')).toEqual([
+      { name: 'snap', protected: true },
+      { name: 'loose', protected: false },
+    ]);
+    expect(await second.parentOf('disk')).toEqual({ pool: 'bmi', image: 'golden', snapshot: 'snap' });
+    expect(await second.children('golden', 'snap')).toEqual(['disk']);
+    // the rules hold on what was read back: a parent with a clone stays protected
+    await expect(second.unprotectSnapshot('golden', 'snap')).rejects.toThrow(RbdImageBusyError);
+    await second.removeImage('disk');
+    await second.unprotectSnapshot('golden', 'snap');
+    expect(await new FakeBlockStorage('bmi', [], file).children('golden', 'snap')).toEqual([]);
+  });
+
+  it('the seed fills only a pool that has no file yet; a failed call writes nothing', async () => {
+    const first = new FakeBlockStorage('bmi', [{ image: 'a' }], file);
+    expect(existsSync(file)).toBe(true);
+    const before = readFileSync(file, 'utf8');
+    await expect(first.removeImage('missing')).rejects.toThrow(RbdImageNotFoundError);
+    await expect(first.createImage('a', MiB)).rejects.toThrow(RbdImageExistsError);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    await first.removeImage('a');
+    expect(await new FakeBlockStorage('bmi', [{ image: 'a' }, { image: 'b' }], file).listImages()).toEqual([]);
+    // written whole and renamed into place: no temporary file stays behind
+    expect(readdirSync(dir)).toEqual(['pool.json']);
+  });
+
+  it('without a state file nothing is written and every instance starts from its seed', async () => {
+    const a = new FakeBlockStorage('bmi', [{ image: 'x' }]);
+    await a.removeImage('x');
+    expect(await new FakeBlockStorage('bmi', [{ image: 'x' }]).listImages()).toEqual(['x']);
+    expect(readdirSync(dir)).toEqual([]);
   });
 });

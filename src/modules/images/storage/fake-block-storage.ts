@@ -1,3 +1,4 @@
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { BlockStorage, ParentInfo, SnapshotInfo } from './block-storage';
 import {
   RbdImageBusyError,
@@ -19,10 +20,24 @@ interface FakeImage {
   parent: { image: string; snapshot: string } | null;
 }
 
+/** The pool as kept in a state file: every image with its size, parent and snapshots. */
+interface FakePoolState {
+  images: {
+    name: string;
+    size: number;
+    parent: { image: string; snapshot: string } | null;
+    snapshots: { name: string; protected: boolean }[];
+  }[];
+}
+
 /**
  * An in-memory RBD pool: images, snapshots, protection and the parent/child graph, refusing what Ceph refuses
  * (see BlockStorage). It is a full implementation, used by the laptop mode and the e2e tests; the storage
  * contract tests run against it and against real Ceph, which is what keeps it honest.
+ *
+ * With a state file (`[fs] fake_state`, the laptop mode) the pool outlives the process as the database does:
+ * it is read at start (the seed images only fill a pool that has no file yet) and written after every change,
+ * whole, to a temporary file renamed over the old one, so that a crash leaves the old state or the new one.
  */
 export class FakeBlockStorage extends BlockStorage {
   private readonly images = new Map<string, FakeImage>();
@@ -30,10 +45,16 @@ export class FakeBlockStorage extends BlockStorage {
   constructor(
     private readonly pool = 'bmi',
     seed: { image: string; sizeBytes?: number }[] = [],
+    private readonly stateFile = '',
   ) {
     super();
+    if (stateFile && existsSync(stateFile)) {
+      this.load(JSON.parse(readFileSync(stateFile, 'utf8')) as FakePoolState);
+      return;
+    }
     for (const s of seed)
       this.images.set(s.image, { size: s.sizeBytes ?? 1 << 30, snapshots: new Map(), parent: null });
+    this.save();
   }
 
   async listImages(): Promise<string[]> {
@@ -47,6 +68,7 @@ export class FakeBlockStorage extends BlockStorage {
   async createImage(image: string, sizeBytes: number): Promise<void> {
     if (this.images.has(image)) throw RbdImageExistsError.of(image);
     this.images.set(image, { size: sizeBytes, snapshots: new Map(), parent: null });
+    this.save();
   }
 
   async removeImage(image: string): Promise<void> {
@@ -54,6 +76,7 @@ export class FakeBlockStorage extends BlockStorage {
     if (img.snapshots.size > 0) throw RbdImageHasSnapshotsError.of(image);
     if (img.parent) this.images.get(img.parent.image)?.snapshots.get(img.parent.snapshot)?.children.delete(image);
     this.images.delete(image);
+    this.save();
   }
 
   async imageSize(image: string): Promise<number> {
@@ -68,18 +91,21 @@ export class FakeBlockStorage extends BlockStorage {
     const img = this.get(image);
     if (img.snapshots.has(snapshot)) throw RbdImageExistsError.of(snapshot);
     img.snapshots.set(snapshot, { protected: false, children: new Set() });
+    this.save();
   }
 
   async removeSnapshot(image: string, snapshot: string): Promise<void> {
     const snap = this.snap(image, snapshot);
     if (snap.protected) throw RbdSnapshotBusyError.of(snapshot);
     this.get(image).snapshots.delete(snapshot);
+    this.save();
   }
 
   async protectSnapshot(image: string, snapshot: string): Promise<void> {
     const snap = this.snap(image, snapshot);
     if (snap.protected) throw new RbdInvalidOperationError(`Snapshot ${snapshot} of ${image} is already protected`);
     snap.protected = true;
+    this.save();
   }
 
   async unprotectSnapshot(image: string, snapshot: string): Promise<void> {
@@ -87,6 +113,7 @@ export class FakeBlockStorage extends BlockStorage {
     if (!snap.protected) throw new RbdInvalidOperationError(`Snapshot ${snapshot} of ${image} is not protected`);
     if (snap.children.size > 0) throw RbdImageBusyError.of(image);
     snap.protected = false;
+    this.save();
   }
 
   async clone(parent: string, snapshot: string, child: string): Promise<void> {
@@ -97,6 +124,7 @@ export class FakeBlockStorage extends BlockStorage {
     if (this.images.has(child)) throw RbdImageExistsError.of(child);
     this.images.set(child, { size: this.get(parent).size, snapshots: new Map(), parent: { image: parent, snapshot } });
     snap.children.add(child);
+    this.save();
   }
 
   async flatten(image: string): Promise<void> {
@@ -104,6 +132,7 @@ export class FakeBlockStorage extends BlockStorage {
     if (!img.parent) return;
     this.images.get(img.parent.image)?.snapshots.get(img.parent.snapshot)?.children.delete(image);
     img.parent = null;
+    this.save();
   }
 
   async parentOf(image: string): Promise<ParentInfo | null> {
@@ -116,6 +145,34 @@ export class FakeBlockStorage extends BlockStorage {
   }
 
   async close(): Promise<void> {}
+
+  private load(state: FakePoolState): void {
+    for (const i of state.images) {
+      const snapshots = new Map(
+        i.snapshots.map((s) => [s.name, { protected: s.protected, children: new Set<string>() }]),
+      );
+      this.images.set(i.name, { size: i.size, snapshots, parent: i.parent });
+    }
+    // the children are the other side of the parent links
+    for (const [name, img] of this.images) {
+      if (img.parent) this.images.get(img.parent.image)?.snapshots.get(img.parent.snapshot)?.children.add(name);
+    }
+  }
+
+  private save(): void {
+    if (!this.stateFile) return;
+    const state: FakePoolState = {
+      images: [...this.images].map(([name, img]) => ({
+        name,
+        size: img.size,
+        parent: img.parent,
+        snapshots: [...img.snapshots].map(([snap, s]) => ({ name: snap, protected: s.protected })),
+      })),
+    };
+    const tmp = `${this.stateFile}.tmp`;
+    writeFileSync(tmp, JSON.stringify(state, null, 1));
+    renameSync(tmp, this.stateFile);
+  }
 
   private get(image: string): FakeImage {
     const img = this.images.get(image);
