@@ -23,30 +23,41 @@ apt_install() {
     -o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null
 }
 
-NODE_FALLBACK_VERSION=20.20.2
+NODE_MAJOR=22
+NODE_FALLBACK_VERSION=22.23.5
 
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 
-# Node.js 20 or newer, npm, and the tool chain node-gyp needs for the sqlite3 (and later librbd) addons.
-# Debian 12's own Node.js is 18: when that is all there is, Node 20 comes from the npm registry's
-# node-linux-<arch> package into .tools/ and goes first on PATH.
+# Node.js 22 (the LTS line) or newer, npm, and the tool chain node-gyp needs for the sqlite3 and librbd addons.
+# When the machine has an older Node.js (Debian 12's own is 18), Node.js 22 comes from the npm registry's
+# node-linux-<arch> package into .tools/ and goes first on PATH; the addons are then built against the headers
+# that package ships (npm_config_nodedir), not against an older system Node.js's.
 ensure_node() {
-  if [ -x .tools/node_modules/.bin/node ]; then PATH="$PWD/.tools/node_modules/.bin:$PATH"; export PATH; fi
+  local tools=$PWD/.tools/node_modules
+  if [ -x "$tools/.bin/node" ]; then PATH="$tools/.bin:$PATH"; export PATH; fi
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then apt_install nodejs npm; fi
-  if [ "$(node_major)" -lt 20 ]; then
+  if [ "$(node_major)" -lt "$NODE_MAJOR" ]; then
     local arch
-    case "$(uname -m)" in x86_64) arch=x64 ;; aarch64) arch=arm64 ;; *) die "no Node.js 20 package for $(uname -m)" ;; esac
+    case "$(uname -m)" in x86_64) arch=x64 ;; aarch64) arch=arm64 ;; *) die "no Node.js $NODE_MAJOR package for $(uname -m)" ;; esac
     log "Node.js $(node -v) is too old; installing Node.js $NODE_FALLBACK_VERSION from the npm registry into .tools/"
     npm install --no-save --no-audit --no-fund --loglevel=error --prefix .tools "node-linux-$arch@$NODE_FALLBACK_VERSION"
-    PATH="$PWD/.tools/node_modules/.bin:$PATH"
+    PATH="$tools/.bin:$PATH"
     export PATH
-    [ "$(node_major)" -ge 20 ] || die "Node.js >= 20 is needed, found $(node -v)"
+    [ "$(node_major)" -ge "$NODE_MAJOR" ] || die "Node.js >= $NODE_MAJOR is needed, found $(node -v)"
   fi
+  local pkg
+  for pkg in "$tools"/node-linux-*; do
+    if [ "$(command -v node)" = "$tools/.bin/node" ] && [ -f "$pkg/include/node/common.gypi" ]; then
+      npm_config_nodedir=$pkg
+      export npm_config_nodedir
+    fi
+  done
   command -v make >/dev/null 2>&1 && command -v g++ >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1 ||
     apt_install make g++ python3
 }
 
-# node_modules from the lock file, re-installed when package.json or the lock changed.
+# node_modules from the lock file, re-installed when package.json or the lock changed. The callers installed
+# librbd-dev first, so the librbd binding must build here (without it, a plain `npm ci` leaves it unbuilt).
 ensure_deps() {
   local stamp=node_modules/.bmi-deps-stamp
   local want
@@ -57,8 +68,20 @@ ensure_deps() {
   } | sha256sum | cut -d' ' -f1)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
   log "npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  BMI_RBD_REQUIRED=1 npm ci --no-audit --no-fund --loglevel=error
   echo "$want" >"$stamp"
+}
+
+# `bmi` on the PATH: /usr/local/bin/bmi -> bin/bmi of this checkout, when run as root and that name is free or
+# already one of ours (a link to some checkout's bin/bmi); otherwise the one-liner to use instead.
+link_cli() {
+  local link=/usr/local/bin/bmi
+  if [ "$(id -u)" -eq 0 ] && { [ ! -e "$link" ] || [[ "$(readlink "$link" 2>/dev/null)" == */bin/bmi ]]; }; then
+    ln -sfn "$PWD/bin/bmi" "$link"
+    log "bmi: $link -> $PWD/bin/bmi"
+  else
+    log "bmi: export PATH=\"$PWD/bin:\$PATH\""
+  fi
 }
 
 build() {

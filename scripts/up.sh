@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Brings BMI up on this machine: installs what it needs, starts the local single-node Ceph (persistent, in
 # var/ceph), a tgtd for the iSCSI targets (var/tgt) and a HIL-compatible server (seeded with
-# config/hil-seed.json), builds, writes var/bmi.cfg for them and serves the API in the foreground.
+# config/hil-seed.json), builds, links the `bmi` command into /usr/local/bin (as root), writes var/bmi.cfg for
+# them and serves the API in the foreground.
 #   bash scripts/up.sh                         # BMI on the local Ceph, http://127.0.0.1:8000 (Swagger UI at /docs)
 #   BMI_CONFIG=/etc/bmi/bmiconfig.cfg bash scripts/up.sh   # your own config instead (no local Ceph started)
 # Stop Ceph and tgtd with `scripts/ceph-local.sh down` and `scripts/tgt-local.sh down`; the HIL server stops
@@ -66,5 +67,6 @@ else
   ensure_deps
 fi
 build
+link_cli
 log "config: $BMI_CONFIG"
 node dist/main.js

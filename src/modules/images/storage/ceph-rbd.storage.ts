@@ -253,8 +253,16 @@ function reason(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** The one place that loads the native binding. */
+/** The one place that loads the native binding; an install without librbd's headers did not build it. */
 function loadBinding(): RbdBinding {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('ceph-rbd-napi') as RbdBinding;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('ceph-rbd-napi') as RbdBinding;
+  } catch (e) {
+    throw new Error(
+      `[driver] fs = ceph needs the librbd binding, which cannot be loaded (${reason(e)}): install librbd-dev and ` +
+        'librados-dev, run `npm rebuild ceph-rbd-napi`, and start again; or set [driver] fs = fake',
+      { cause: e },
+    );
+  }
 }
