@@ -1,5 +1,7 @@
-// Three tiers, selectable with --selectProjects: unit (src/**/*.spec.ts), e2e (whole app on fakes),
-// integration (real Ceph).
+// The tiers, selectable with --selectProjects: unit (src/**/*.spec.ts: one unit with fakes, beside its code),
+// app (test/app: the services of the whole app built in-process on the fake drivers and a real SQLite, and the
+// migrations), e2e (test/e2e: the app over HTTP, the server and CLI as processes), integration (real Ceph and
+// tgtd), boot (QEMU nodes), and the binding's own rbd-unit and rbd-integration.
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.test.json' }];
 // the librbd binding's own tests (native/ceph-rbd-napi): its unit tests and its tests against real Ceph
 const rbd = require('./native/ceph-rbd-napi/jest.config.js').projects;
@@ -9,6 +11,7 @@ module.exports = {
   testTimeout: 60000,
   projects: [
     { ...common, displayName: 'unit', rootDir: '.', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    { ...common, displayName: 'app', rootDir: '.', testMatch: ['<rootDir>/test/app/**/*.app-spec.ts'] },
     { ...common, displayName: 'e2e', rootDir: '.', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
     // against the real components (a Ceph cluster from scripts/ceph-local.sh); fail in CI when they are missing
     {

@@ -4,7 +4,6 @@ process.env.UV_THREADPOOL_SIZE ??= '16';
 import { Logger } from '@nestjs/common';
 import { createApp } from './bootstrap';
 import { ConfigError, loadConfig } from './config/app-config';
-import { assertDriversBuilt, DriverUnavailableError } from './common/errors/driver-unavailable';
 
 async function main(): Promise<void> {
   let config;
@@ -14,15 +13,6 @@ async function main(): Promise<void> {
     if (e instanceof ConfigError) {
       process.stderr.write(`${e.message}\n`);
       process.exit(78);
-    }
-    throw e;
-  }
-  try {
-    assertDriversBuilt(config);
-  } catch (e) {
-    if (e instanceof DriverUnavailableError) {
-      process.stderr.write(`bmi: cannot start:\n${e.message}\n`);
-      process.exit(1);
     }
     throw e;
   }

@@ -1,3 +1,4 @@
+import type { Credentials } from '../common/auth/caller';
 import { ConfigError, loadConfig } from '../config/app-config';
 import { CliError, EXIT, UsageError } from './errors';
 
@@ -10,10 +11,7 @@ export interface ServerSettings {
   adminProject: string;
 }
 
-export interface Credentials {
-  username: string;
-  password: string;
-}
+export type { Credentials };
 
 const DEFAULT_ADMIN_PROJECT = 'bmi_infra';
 

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import * as path from 'node:path';
 import * as ini from 'ini';
-import { isSafeName, UID_PATTERN } from '../common/validation/names';
+import { isCidr } from '../common/net';
+import { isSafeName, TGT_NAME, UID_PATTERN } from '../common/validation/names';
 
 export const DEFAULT_CONFIG_PATH = '/etc/bmi/bmiconfig.cfg';
 
@@ -438,7 +438,7 @@ function validate(sections: Sections, source: string): AppConfig {
   if (drivers.iscsi === 'tgt' && cfg.iscsi.lun === 0) {
     r.problems.push("[iscsi] lun must be 1 or more with iscsi = tgt (tgtd's LUN 0 is its controller)");
   }
-  if (drivers.iscsi === 'tgt' && !cfg.iscsi.targetPrefix && uid && !/^[A-Za-z0-9.:-]+$/.test(uid)) {
+  if (drivers.iscsi === 'tgt' && !cfg.iscsi.targetPrefix && uid && !TGT_NAME.test(uid)) {
     r.problems.push(
       `[bmi] uid "${uid}" makes target names tgtd refuses (it allows letters, digits, ".", ":" and "-"); ` +
         'set [iscsi] target_prefix, with which target names are sanitised',
@@ -474,15 +474,6 @@ function validate(sections: Sections, source: string): AppConfig {
   }
   if (r.problems.length) throw new ConfigError(source, r.problems);
   return cfg;
-}
-
-/** An IPv4 or IPv6 address, optionally with a /prefix length that fits it. */
-export function isCidr(entry: string): boolean {
-  const [ip, prefix, ...rest] = entry.split('/');
-  const family = isIP(ip);
-  if (!family || rest.length) return false;
-  if (prefix === undefined) return true;
-  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 /** Directory paths work with or without their trailing slash (the original needed one). */

@@ -120,7 +120,6 @@ describeWithBoot('a node PXE-boots from the disk BMI made: PXE, iPXE, iSCSI (tgt
       // removed with the throw-away cluster
     }
     if (timings.length) {
-      // eslint-disable-next-line no-console
       console.log(`boot timings (${accel}):\n${timingTable(timings, accel)}`);
     }
     jest.restoreAllMocks();

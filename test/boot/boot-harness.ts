@@ -67,7 +67,6 @@ export function describeWithBoot(title: string, body: (env: BootEnv) => void): v
       });
     });
   } else {
-    // eslint-disable-next-line no-console
     console.warn(`SKIPPED "${title}": no boot environment; ${HOW}`);
     describe.skip(title, () => it('needs a boot environment', () => undefined));
   }

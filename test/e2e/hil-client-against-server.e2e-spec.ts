@@ -7,13 +7,12 @@ import { HttpHilClient } from '../../src/modules/hil/drivers/http-hil.client';
 import {
   HilAuthenticationError,
   HilBadResponseError,
-  HilBlockedError,
   HilNodeNotFoundError,
   HilProjectNotFoundError,
   HilUnavailableError,
 } from '../../src/modules/hil/hil.errors';
-import { Credentials } from '../../src/modules/hil/hil.client';
-import { basic, HilServer, rawRequest, startHil } from '../utils/hil-server';
+import { Credentials } from '../../src/common/auth/caller';
+import { HilServer, startHil } from '../utils/hil-server';
 
 const ADMIN = { username: 'admin', password: 'admin' };
 const ALICE = { username: 'alice', password: 'alicepass' };
@@ -128,53 +127,11 @@ describe('listProjectNodes', () => {
   });
 });
 
-describe('listFreeNodes and isAdmin', () => {
-  it('lists the free nodes for anyone authenticated', async () => {
-    await expect(client.listFreeNodes(BOB)).resolves.toEqual(['node-02']);
-    await expect(client.listFreeNodes(ADMIN)).resolves.toEqual(['node-02']);
-  });
-
+describe('isAdmin', () => {
   it('tells the HIL admin from non-admins', async () => {
     await expect(client.isAdmin(ADMIN)).resolves.toBe(true);
     await expect(client.isAdmin(ALICE)).resolves.toBe(false);
     await expect(client.isAdmin(BOB)).resolves.toBe(false);
-  });
-});
-
-describe('powerStatus (HIL redirects to obmd: here the fake obmd of the same server)', () => {
-  const setObm = (who: Credentials, enabled: boolean) =>
-    rawRequest(
-      hil.url,
-      'PUT',
-      '/v0/node/node-01/obm',
-      { ...basic(who.username, who.password), 'Content-Type': 'application/json' },
-      JSON.stringify({ enabled }),
-    );
-
-  it('is refused with 409 while the OBM is off', async () => {
-    const err = await rejection(client.powerStatus(ALICE, 'node-01'));
-    expect(err).toBeInstanceOf(HilBlockedError);
-    expect(err.status).toBe(409);
-    expect(err.message).toBe('OBM is not enabled');
-  });
-
-  it('follows the redirect to the OBM once enabled, for members and admins', async () => {
-    expect((await setObm(ALICE, true)).status).toBe(200);
-    try {
-      await expect(client.powerStatus(ALICE, 'node-01')).resolves.toBe('off');
-      hil.state.obmd.power.set('node-01', 'on');
-      await expect(client.powerStatus(ADMIN, 'node-01')).resolves.toBe('on');
-      const err = await rejection(client.powerStatus(BOB, 'node-01'));
-      expect(err).toBeInstanceOf(HilAuthenticationError);
-    } finally {
-      hil.state.obmd.power.delete('node-01');
-      expect((await setObm(ALICE, false)).status).toBe(200);
-    }
-  });
-
-  it("refuses a free node's power status to non-admins (401) and an unknown node (404)", async () => {
-    await expect(client.powerStatus(BOB, 'node-02')).rejects.toBeInstanceOf(HilAuthenticationError);
-    await expect(client.powerStatus(ADMIN, 'nope')).rejects.toBeInstanceOf(HilNodeNotFoundError);
   });
 });
 
@@ -185,9 +142,7 @@ describe('authentication failures', () => {
     ['getNode of an unknown node', (c) => client.getNode(c, 'nope')],
     ['listProjectNodes', (c) => client.listProjectNodes(c, 'proj1')],
     ['listProjectNodes of an unknown project', (c) => client.listProjectNodes(c, 'nope')],
-    ['listFreeNodes', (c) => client.listFreeNodes(c)],
     ['isAdmin', (c) => client.isAdmin(c)],
-    ['powerStatus', (c) => client.powerStatus(c, 'node-01')],
   ];
 
   it.each(CALLS)('a wrong password on %s is a 401', async (_name, call) => {
@@ -233,7 +188,7 @@ describe('the base URL', () => {
 
   it("with another API version, HIL's 404 page is a bad answer (502), not an empty success", async () => {
     const c = new HttpHilClient({ url: `${hil.url}/v1`, timeoutMs: 2000, retries: 0 });
-    const err = await rejection(c.listFreeNodes(ALICE));
+    const err = await rejection(c.listProjectNodes(ALICE, 'proj1'));
     expect(err).toBeInstanceOf(HilBadResponseError);
     expect(err.status).toBe(502);
   });

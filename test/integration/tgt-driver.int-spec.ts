@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { SpawnCommandRunner } from '../../src/common/process/spawn-command-runner';
 import { CephRbdStorage } from '../../src/modules/images/storage/ceph-rbd.storage';
 import { TgtIscsiTargetDriver } from '../../src/modules/iscsi/drivers/tgt-iscsi-target.driver';
+import { parseTargetShow } from '../../src/modules/iscsi/drivers/tgt-show.parser';
 import { IscsiCommandError, TargetExistsError, TargetNotFoundError } from '../../src/modules/iscsi/iscsi.errors';
 import { canLogIn, describeWithTgt, lunSize, tgtHas, tgtShow } from '../utils/tgt-env';
 
@@ -68,7 +69,9 @@ describeWithTgt('the tgt driver against a real tgtd and RBD clones', (env) => {
       { name: iqn(clones[0]), image: clones[0] },
       { name: clones[1], image: clones[1] },
     ]);
-    const tids = (await driver.showTargets()).filter((t) => t.name.includes(tag)).map((t) => t.tid);
+    const tids = parseTargetShow(tgtShow(env.controlPort))
+      .filter((t) => t.name.includes(tag))
+      .map((t) => t.tid);
     expect(new Set(tids).size).toBe(2);
 
     await driver.removeTarget(iqn(clones[0]));
@@ -121,7 +124,7 @@ describeWithTgt('the tgt driver against a real tgtd and RBD clones', (env) => {
 
   it('concurrent adds and removes through one driver all succeed, on distinct tids', async () => {
     await Promise.all(clones.map((c) => driver.addTarget({ name: iqn(c), image: c })));
-    const shown = (await driver.showTargets()).filter((t) => t.name.includes(tag));
+    const shown = parseTargetShow(tgtShow(env.controlPort)).filter((t) => t.name.includes(tag));
     expect(shown.map((t) => t.name).sort()).toEqual(clones.map(iqn).sort());
     expect(new Set(shown.map((t) => t.tid)).size).toBe(3);
     await Promise.all(clones.map((c) => driver.removeTarget(iqn(c))));

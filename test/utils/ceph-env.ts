@@ -29,7 +29,6 @@ export function describeWithCeph(title: string, body: (env: CephEnv) => void): v
       });
     });
   } else {
-    // eslint-disable-next-line no-console
     console.warn(`SKIPPED "${title}": no Ceph cluster; ${HOW}`);
     describe.skip(title, () => it('needs a Ceph cluster', () => undefined));
   }

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Response, Test } from 'supertest';
-import type { Credentials } from '../../src/modules/hil/hil.client';
+import type { Credentials } from '../../src/common/auth/caller';
 import { ADMIN, TestApp } from './test-app';
 
 /** The admin project that exists from the first start on ([bmi] admin_project). */

@@ -2,10 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { INestApplication } from '@nestjs/common';
+import { getRepositoryToken } from '@nestjs/typeorm';
 import request from 'supertest';
+import type { Repository } from 'typeorm';
 import { createApp } from '../../src/bootstrap';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
 import type { HilSeed } from '../../src/modules/hil/drivers/fake-hil.client';
+import { ImageEntity } from '../../src/modules/images/image.entity';
 import { BlockStorage } from '../../src/modules/images/storage/block-storage';
 import { IscsiTargetDriver } from '../../src/modules/iscsi/iscsi-target.driver';
 
@@ -24,6 +27,8 @@ export interface TestApp {
   pxelinuxDir: string;
   storage: BlockStorage;
   iscsi: IscsiTargetDriver;
+  /** the image table, read and broken on purpose by the tests (the app reaches it through ImageCatalog) */
+  imageRows: Repository<ImageEntity>;
   http: () => ReturnType<typeof request>;
   close: () => Promise<void>;
 }
@@ -77,6 +82,7 @@ export async function startTestApp(
     pxelinuxDir,
     storage: app.get(BlockStorage),
     iscsi: app.get(IscsiTargetDriver),
+    imageRows: app.get<Repository<ImageEntity>>(getRepositoryToken(ImageEntity)),
     http: () => request(server),
     close: async () => {
       await app.close();

@@ -46,7 +46,6 @@ export function describeWithTgt(title: string, body: (env: TgtEnv) => void): voi
       });
     });
   } else {
-    // eslint-disable-next-line no-console
     console.warn(`SKIPPED "${title}": no tgtd; ${HOW}`);
     describe.skip(title, () => it('needs a tgtd', () => undefined));
   }

@@ -72,6 +72,8 @@ export function pyFloatRepr(x: number): string {
   return `${sign}${digits[0]}${frac}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
 }
 
+// JSON strings may not hold control characters unescaped: the class names them
+// eslint-disable-next-line no-control-regex
 const STRING = /"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"/y;
 const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?/y;
 

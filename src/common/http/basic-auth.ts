@@ -1,5 +1,5 @@
 import { BadRequestError, UnauthorizedError } from '../errors/domain-error';
-import type { Credentials } from '../../modules/hil/hil.client';
+import type { Credentials } from '../auth/caller';
 
 export const NO_AUTH_MESSAGE = 'No Authentication Details Given';
 

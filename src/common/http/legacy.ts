@@ -18,7 +18,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { map, Observable } from 'rxjs';
-import type { Credentials } from '../../modules/hil/hil.client';
+import type { Credentials } from '../auth/caller';
 import { parseBasicAuth } from './basic-auth';
 
 type CallerRequest = Request & { credentials?: Credentials };

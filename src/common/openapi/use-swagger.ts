@@ -24,7 +24,7 @@ export function useSwagger(app: INestApplication): void {
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json' });
 }
 
-/** Recursively sorts object keys; arrays keep their order, except `required` and `tags` lists, sorted too. */
+/** Recursively sorts object keys; arrays keep their order, except lists of strings under `required` and `enum`. */
 export function sortKeys(value: unknown, key = ''): unknown {
   if (Array.isArray(value)) {
     const items = value.map((v) => sortKeys(v));

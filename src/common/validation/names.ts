@@ -12,6 +12,8 @@ export const NODE_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
 export const NIC_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._:-]{0,31}$/;
 /** a MAC address, any case, colon-separated */
 export const MAC_PATTERN = /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/;
+/** names tgtd accepts for targets and initiators: letters, digits, `.`, `:` and `-` (no `_`, no space) */
+export const TGT_NAME = /^[A-Za-z0-9.:-]+$/;
 /** [bmi] uid: it prefixes `img<id>`, so it must not contain `img` itself */
 export const UID_PATTERN = /^(?!.*img)[A-Za-z0-9_-]{1,16}$/;
 

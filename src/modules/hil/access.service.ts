@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
-import { Caller } from './caller';
-import { Credentials, HilClient, HilNode } from './hil.client';
+import { Caller } from '../../common/auth/caller';
+import { HilClient, HilNode } from './hil.client';
+import { Credentials } from '../../common/auth/caller';
 import { AdminRequiredError, HilAuthenticationError, HilProjectNotFoundError, NodeNotOwnedError } from './hil.errors';
 
 /**
@@ -67,10 +68,6 @@ export class AccessService {
       );
     }
     return n;
-  }
-
-  getNode(caller: Caller, node: string): Promise<HilNode> {
-    return this.hil.getNode(caller.credentials, node);
   }
 }
 

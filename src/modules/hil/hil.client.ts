@@ -1,3 +1,5 @@
+import type { Credentials } from '../../common/auth/caller';
+
 /**
  * HilClient: the only seam through which BMI asks the network isolator (HIL) who may do what. Every call is
  * made with the caller's own credentials. Implementations translate HIL's answers into BMI's errors:
@@ -11,15 +13,8 @@ export abstract class HilClient {
   abstract getNode(credentials: Credentials, node: string): Promise<HilNode>;
   /** GET /v0/project/<project>/nodes: succeeds only for members of the project and admins. */
   abstract listProjectNodes(credentials: Credentials, project: string): Promise<string[]>;
-  /** GET /v0/nodes/free */
-  abstract listFreeNodes(credentials: Credentials): Promise<string[]>;
   /** GET /v0/projects succeeds only for HIL admins; false for an authenticated non-admin. */
   abstract isAdmin(credentials: Credentials): Promise<boolean>;
-}
-
-export interface Credentials {
-  username: string;
-  password: string;
 }
 
 export interface HilNic {

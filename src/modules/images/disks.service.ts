@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { exclusive, lockKey, OperationLocks, shared } from '../../common/concurrency/locks';
 import { runSaga, Step } from '../../common/orchestration/saga';
-import { Caller } from '../hil/caller';
+import { Caller } from '../../common/auth/caller';
 import { IscsiService } from '../iscsi/iscsi.service';
 import { TargetNotFoundError } from '../iscsi/iscsi.errors';
 import { ImageEntity } from './image.entity';

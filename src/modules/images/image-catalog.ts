@@ -29,7 +29,7 @@ export interface NewImageRow {
 @Injectable()
 export class ImageCatalog {
   constructor(
-    @InjectRepository(ImageEntity) readonly repo: Repository<ImageEntity>,
+    @InjectRepository(ImageEntity) private readonly repo: Repository<ImageEntity>,
     private readonly dataSource: DataSource,
     private readonly config: AppConfig,
     private readonly dbLock: DbWriteLock,
@@ -194,7 +194,7 @@ export class ImageCatalog {
   }
 }
 
-/** Every write outside a step goes through here too (see DbWriteLock). */
+/** The columns `ImageCatalog.update` may change on a row (outside a step; it takes the DB write lock too). */
 export type CatalogUpdate = Partial<
   Pick<ImageEntity, 'name' | 'projectId' | 'parentId' | 'isSnapshot' | 'isPublic' | 'exported'>
 >;

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, HttpCode, Post, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiSuccessText, CallerCredentials, LegacyApi } from '../../common/http/legacy';
-import type { Credentials } from '../hil/hil.client';
+import type { Credentials } from '../../common/auth/caller';
 import { DisksService } from './disks.service';
 import {
   AddImageDto,

@@ -4,7 +4,7 @@ import { ConflictError } from '../../common/errors/domain-error';
 import { exclusive, lockKey, OperationLocks, shared } from '../../common/concurrency/locks';
 import { runSaga, Step } from '../../common/orchestration/saga';
 import { AccessService } from '../hil/access.service';
-import { Caller } from '../hil/caller';
+import { Caller } from '../../common/auth/caller';
 import { ProjectEntity } from '../projects/project.entity';
 import { ProjectsService } from '../projects/projects.service';
 import { IscsiService } from '../iscsi/iscsi.service';

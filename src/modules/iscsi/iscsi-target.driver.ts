@@ -24,14 +24,3 @@ export interface IscsiTarget {
    */
   initiators?: string[];
 }
-
-/** An IPv4 or IPv6 address, optionally a CIDR: an ACL entry that is matched against the initiator's address. */
-export function isInitiatorAddress(entry: string): boolean {
-  return (
-    /^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/.test(entry) ||
-    (/^[0-9A-Fa-f:.]+(\/\d{1,3})?$/.test(entry) && entry.includes(':') && !/:::/.test(entry))
-  );
-}
-
-/** Names tgtd accepts for targets and initiators: letters, digits, `.`, `:` and `-` (no `_`, no space). */
-export const TGT_NAME = /^[A-Za-z0-9.:-]+$/;

@@ -1,7 +1,7 @@
 import { AppConfig } from '../../config/app-config';
 import { FakeIscsiTargetDriver } from './drivers/fake-iscsi-target.driver';
-import { TGT_NAME } from './iscsi-target.driver';
-import { TargetExistsError } from './iscsi.errors';
+import { TGT_NAME } from '../../common/validation/names';
+import { TargetExistsError, TargetNotFoundError } from './iscsi.errors';
 import { IscsiService } from './iscsi.service';
 import { describeAcl, diffTargets } from './target-diff';
 
@@ -51,11 +51,11 @@ describe('IscsiService export and ACL', () => {
     ]);
   });
 
-  it('unexport removes by name; unexportIfPresent tells whether it was there', async () => {
+  it('unexport removes by name; a second unexport is TargetNotFoundError', async () => {
     const { svc, driver } = service({ targetPrefix: 'iqn.x:' });
     await svc.export('5img1');
-    expect(await svc.unexportIfPresent('5img1')).toBe(true);
-    expect(await svc.unexportIfPresent('5img1')).toBe(false);
+    await svc.unexport('5img1');
+    await expect(svc.unexport('5img1')).rejects.toThrow(TargetNotFoundError);
     expect(await driver.listTargets()).toEqual([]);
   });
 });

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { IscsiTarget, IscsiTargetDriver } from './iscsi-target.driver';
-import { TargetNotFoundError } from './iscsi.errors';
 
 /**
  * Target naming and bookkeeping over the driver. The same name goes into the node's iPXE `sanboot` URI.
@@ -49,17 +48,6 @@ export class IscsiService {
 
   async unexport(image: string): Promise<void> {
     await this.driver.removeTarget(this.targetName(image));
-  }
-
-  /** Removes the target if it is there; true when it was. */
-  async unexportIfPresent(image: string): Promise<boolean> {
-    try {
-      await this.unexport(image);
-      return true;
-    } catch (e) {
-      if (e instanceof TargetNotFoundError) return false;
-      throw e;
-    }
   }
 
   async isExported(image: string): Promise<boolean> {

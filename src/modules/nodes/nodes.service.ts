@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { BadGatewayError, ConflictError, NotFoundError } from '../../common/errors/domain-error';
 import { exclusive, lockKey, OperationLocks, shared } from '../../common/concurrency/locks';
 import { runSaga } from '../../common/orchestration/saga';
 import { isMac } from '../../common/validation/names';
 import { AccessService } from '../hil/access.service';
-import { Caller } from '../hil/caller';
+import { Caller } from '../../common/auth/caller';
 import { HilNode } from '../hil/hil.client';
 import { NicNotFoundError } from '../hil/hil.errors';
 import { ImageCatalog } from '../images/image-catalog';
@@ -12,16 +11,7 @@ import { ImagesService } from '../images/images.service';
 import { WrongImageKindError } from '../images/images.errors';
 import { IscsiService } from '../iscsi/iscsi.service';
 import { TftpService } from '../tftp/tftp.service';
-
-export class DiskNotExportedError extends ConflictError {
-  override readonly code = 'DISK_NOT_EXPORTED';
-}
-export class NoLeaseError extends NotFoundError {
-  override readonly code = 'NO_LEASE';
-}
-export class BadMacError extends BadGatewayError {
-  override readonly code = 'HIL_BAD_MAC';
-}
+import { BadMacError, DiskNotExportedError, NoLeaseError } from './nodes.errors';
 
 /**
  * Nodes: pointing a node's PXE boot at a disk (provision) and back (deprovision), and finding a node's IP.

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AccessService } from '../hil/access.service';
-import { Caller } from '../hil/caller';
+import { Caller } from '../../common/auth/caller';
 import { ProjectRow, ProjectsService } from './projects.service';
 
 /**

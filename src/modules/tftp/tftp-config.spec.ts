@@ -1,4 +1,5 @@
-import { ConfigError, isCidr, loadConfig } from '../../config/app-config';
+import { isCidr } from '../../common/net';
+import { ConfigError, loadConfig } from '../../config/app-config';
 
 /** The [tftp] keys of the UEFI and HTTP boot paths: ipxe_mac_path, http_boot, http_boot_allow. */
 const BASE = `[bmi]\nuid = 5\n[db]\npath = :memory:\n[driver]\nfs = fake\niscsi = fake\nnet_isolator = fake

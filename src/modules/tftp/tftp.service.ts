@@ -1,6 +1,7 @@
-import { BlockList, isIPv4 } from 'node:net';
+import type { BlockList } from 'node:net';
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
+import { addressList, onList } from '../../common/net';
 import { Step } from '../../common/orchestration/saga';
 import { isMac } from '../../common/validation/names';
 import { BootFileStore, BootRoot } from './boot-file.store';
@@ -41,7 +42,7 @@ export class TftpService {
     private readonly store: BootFileStore,
     private readonly config: AppConfig,
   ) {
-    this.allow = config.tftp.httpBootAllow.length ? blockList(config.tftp.httpBootAllow) : null;
+    this.allow = config.tftp.httpBootAllow.length ? addressList(config.tftp.httpBootAllow) : null;
   }
 
   ipxeFileName(node: string): string {
@@ -98,7 +99,7 @@ export class TftpService {
   async httpBootScript(mac: string, client: string | undefined): Promise<string> {
     const { httpBoot, ipxeMacPath } = this.config.tftp;
     if (!httpBoot || !ipxeMacPath) throw new HttpBootDisabledError('HTTP boot is off ([tftp] http_boot)');
-    if (this.allow && !allowed(this.allow, client)) {
+    if (this.allow && !onList(this.allow, client)) {
       this.logger.warn(`refused the boot script of ${String(mac).slice(0, 32)} to ${client ?? 'an unknown client'}`);
       throw new BootClientNotAllowedError(`${client ?? 'this client'} may not fetch boot scripts`);
     }
@@ -139,27 +140,5 @@ export class TftpService {
         if (previous !== null) await this.store.put(root, name, previous, MODES[root]);
       },
     };
-  }
-}
-
-function blockList(entries: string[]): BlockList {
-  const list = new BlockList();
-  for (const entry of entries) {
-    const [ip, prefix] = entry.split('/');
-    const type = isIPv4(ip) ? 'ipv4' : 'ipv6';
-    if (prefix === undefined) list.addAddress(ip, type);
-    else list.addSubnet(ip, Number(prefix), type);
-  }
-  return list;
-}
-
-/** Whether the client's address is on the list; an IPv4 client may arrive as `::ffff:a.b.c.d`. */
-function allowed(list: BlockList, client: string | undefined): boolean {
-  if (!client) return false;
-  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(client)?.[1] ?? (isIPv4(client) ? client : null);
-  try {
-    return v4 ? list.check(v4, 'ipv4') : list.check(client, 'ipv6');
-  } catch {
-    return false;
   }
 }

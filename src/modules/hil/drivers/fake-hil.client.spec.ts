@@ -47,7 +47,6 @@ describe('FakeHilClient: authentication', () => {
     for (const call of [
       () => hil.getNode(creds, 'node-02'),
       () => hil.listProjectNodes(creds, 'proj1'),
-      () => hil.listFreeNodes(creds),
       () => hil.isAdmin(creds),
     ]) {
       const err = await call().catch((e: unknown) => e);
@@ -127,12 +126,7 @@ describe('FakeHilClient.listProjectNodes', () => {
   });
 });
 
-describe('FakeHilClient.listFreeNodes / isAdmin', () => {
-  it('lists free nodes, sorted, to anyone authenticated', async () => {
-    expect(await hil.listFreeNodes(EVE)).toEqual(['node-00', 'node-02']);
-    expect(await hil.listFreeNodes(ADMIN)).toEqual(['node-00', 'node-02']);
-  });
-
+describe('FakeHilClient.isAdmin', () => {
   it('tells admins from other users', async () => {
     expect(await hil.isAdmin(ADMIN)).toBe(true);
     expect(await hil.isAdmin(ALICE)).toBe(false);
@@ -170,6 +164,6 @@ describe('FakeHilClient seeds', () => {
     expect(await d.isAdmin({ username: 'admin', password: 'admin' })).toBe(true);
     expect(await d.listProjectNodes(ALICE, 'proj1')).toEqual(['node-01']);
     expect(await d.listProjectNodes(BOB, 'proj2')).toEqual([]);
-    expect(await d.listFreeNodes(BOB)).toEqual(['node-02']);
+    expect(await d.getNode(BOB, 'node-02')).toMatchObject({ project: null });
   });
 });

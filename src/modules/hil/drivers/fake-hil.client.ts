@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Credentials, HilClient, HilNode } from '../hil.client';
+import { HilClient, HilNode } from '../hil.client';
+import { Credentials } from '../../../common/auth/caller';
 import { HilAuthenticationError, HilNodeNotFoundError, HilProjectNotFoundError } from '../hil.errors';
 
 /** The seed of the fake (and of the HIL-compatible test server): users, projects, nodes with NICs. */
@@ -57,14 +58,6 @@ export class FakeHilClient extends HilClient {
     return Object.entries(this.seed.nodes)
       .filter(([, n]) => n.project === project)
       .map(([name]) => name);
-  }
-
-  async listFreeNodes(c: Credentials): Promise<string[]> {
-    this.authenticate(c);
-    return Object.entries(this.seed.nodes)
-      .filter(([, n]) => !n.project)
-      .map(([name]) => name)
-      .sort();
   }
 
   async isAdmin(c: Credentials): Promise<boolean> {

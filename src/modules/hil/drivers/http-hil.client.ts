@@ -2,7 +2,8 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { Socket } from 'node:net';
 import axios, { AxiosError, AxiosInstance } from 'axios';
-import { Credentials, HilClient, HilNode } from '../hil.client';
+import { HilClient, HilNode } from '../hil.client';
+import { Credentials } from '../../../common/auth/caller';
 import {
   HilAuthenticationError,
   HilBadResponseError,
@@ -76,10 +77,6 @@ export class HttpHilClient extends HilClient {
     );
   }
 
-  async listFreeNodes(c: Credentials): Promise<string[]> {
-    return stringList(await this.get(c, 'nodes/free', { kind: 'other' }));
-  }
-
   async isAdmin(c: Credentials): Promise<boolean> {
     try {
       await this.get(c, 'projects', { kind: 'other' });
@@ -90,32 +87,15 @@ export class HttpHilClient extends HilClient {
     }
   }
 
-  /**
-   * GET /v0/node/<node>/power_status. HIL answers with a redirect to the node's OBM daemon, which is asked
-   * without the caller's credentials (the redirect carries a token). 409 when the node's OBM is off.
-   */
-  async powerStatus(c: Credentials, node: string): Promise<string> {
-    const res = await this.send(`node/${encodeURIComponent(node)}/power_status`, c);
-    const location = res.headers.location as string | undefined;
-    if (res.status === 307 && location) {
-      const obm = await this.send(location, null);
-      const body = parseJson(obm.data);
-      if (obm.status === 200 && isObject(body) && typeof body.power_status === 'string') return body.power_status;
-      throw new HilBadResponseError(`the OBM of node ${node} answered ${obm.status} without a power status`);
-    }
-    this.check(res, `node/${node}/power_status`, { kind: 'node', name: node });
-    throw new HilBadResponseError(`HIL answered ${res.status} without redirecting to the OBM of node ${node}`);
-  }
-
   private async get(c: Credentials, path: string, resource: Resource): Promise<unknown> {
     return this.check(await this.send(path, c), path, resource);
   }
 
-  /** One GET, tried again with backoff while HIL cannot be reached; credentials only when given. */
-  private async send(path: string, c: Credentials | null) {
+  /** One GET with the caller's credentials, tried again with backoff while HIL cannot be reached. */
+  private async send(path: string, c: Credentials) {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.http.get<string>(path, c ? { auth: { username: c.username, password: c.password } } : {});
+        return await this.http.get<string>(path, { auth: { username: c.username, password: c.password } });
       } catch (e) {
         const code = e instanceof AxiosError ? e.code : undefined;
         if (attempt < this.retries && code && CONNECTION_ERRORS.has(code)) {

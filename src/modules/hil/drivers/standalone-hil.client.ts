@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { Credentials, HilClient, HilNode } from '../hil.client';
+import { HilClient, HilNode } from '../hil.client';
+import { Credentials } from '../../../common/auth/caller';
 import { HilAuthenticationError, HilNodeNotFoundError, HilProjectNotFoundError } from '../hil.errors';
 import { burnVerification, verifyPassword } from '../standalone/password-hash';
 import { DirectoryUser, StandaloneDirectory } from '../standalone/standalone-directory';
@@ -61,11 +62,6 @@ export class StandaloneHilClient extends HilClient {
     if (!(await this.directory.projectExists(project))) throw new HilProjectNotFoundError(project);
     if (!user.isAdmin && !user.projects.includes(project)) throw new HilAuthenticationError(NO_ACCESS);
     return this.directory.listNodes(project);
-  }
-
-  async listFreeNodes(c: Credentials): Promise<string[]> {
-    await this.authenticate(c);
-    return this.directory.listNodes(null);
   }
 
   async isAdmin(c: Credentials): Promise<boolean> {

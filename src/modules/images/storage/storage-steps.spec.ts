@@ -60,7 +60,7 @@ describe('StorageSteps.clone', () => {
   });
 
   it('resolves a name given as a function only when it runs', async () => {
-    let child: string | undefined;
+    let child: string | undefined = undefined;
     const step = steps.clone('src', S, () => {
       if (!child) throw new Error('not yet');
       return child;

@@ -6,7 +6,9 @@ import {
   EXIT_TIMED_OUT,
   formatArgv,
 } from '../../../common/process/command-runner';
-import { IscsiTarget, IscsiTargetDriver, isInitiatorAddress, TGT_NAME } from '../iscsi-target.driver';
+import { isCidr } from '../../../common/net';
+import { TGT_NAME } from '../../../common/validation/names';
+import { IscsiTarget, IscsiTargetDriver } from '../iscsi-target.driver';
 import { IscsiCommandError, IscsiUnavailableError, TargetExistsError, TargetNotFoundError } from '../iscsi.errors';
 import { parseTargetShow, TgtShowParseError, TgtShowTarget } from './tgt-show.parser';
 
@@ -62,7 +64,7 @@ export class TgtIscsiTargetDriver extends IscsiTargetDriver {
     assertTgtName(target.name, 'target name');
     if (!target.image || target.image.includes('/')) throw new IscsiCommandError(`bad image name "${target.image}"`);
     for (const who of target.initiators ?? []) {
-      if (!isInitiatorAddress(who)) assertTgtName(who, 'initiator name');
+      if (!isCidr(who)) assertTgtName(who, 'initiator name');
     }
     return this.serially(async () => {
       for (let attempt = 1; ; attempt++) {
@@ -101,11 +103,6 @@ export class TgtIscsiTargetDriver extends IscsiTargetDriver {
   async listTargets(): Promise<IscsiTarget[]> {
     const shown = await this.serially(() => this.show());
     return shown.map((t) => this.toTarget(t)).sort((a, b) => a.name.localeCompare(b.name));
-  }
-
-  /** Every target of the daemon as tgtadm shows it (tids, LUNs, ACL, sessions). */
-  showTargets(): Promise<TgtShowTarget[]> {
-    return this.serially(() => this.show());
   }
 
   /** LUN and ACL on a fresh target; any failure deletes the target again, then throws. */
@@ -219,7 +216,7 @@ export function lowestFreeTid(targets: readonly { tid: number }[]): number {
 /** tgtadm bind flags for an ACL: ALL when absent, else one per address or initiator name. */
 export function bindings(initiators: readonly string[] | undefined): [string, string][] {
   if (initiators === undefined) return [['--initiator-address', 'ALL']];
-  return initiators.map((who) => [isInitiatorAddress(who) ? '--initiator-address' : '--initiator-name', who]);
+  return initiators.map((who) => [isCidr(who) ? '--initiator-address' : '--initiator-name', who]);
 }
 
 function assertTgtName(name: string, what: string): void {

@@ -1,15 +1,20 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Logger } from '@nestjs/common';
-import { ADMIN, ALICE, BOB, startTestApp, TestApp } from '../../../test/utils/test-app';
-import { HilSeed } from '../hil/drivers/fake-hil.client';
-import { HilAuthenticationError, HilNodeNotFoundError, NicNotFoundError, NodeNotOwnedError } from '../hil/hil.errors';
-import { DisksService } from '../images/disks.service';
-import { ImageNotFoundError, WrongImageKindError } from '../images/images.errors';
-import { ImagesService } from '../images/images.service';
-import { ProjectsService } from '../projects/projects.service';
-import { BootFileStore } from '../tftp/boot-file.store';
-import { NodesService } from './nodes.service';
+import { ADMIN, ALICE, BOB, startTestApp, TestApp } from '../../utils/test-app';
+import { HilSeed } from '../../../src/modules/hil/drivers/fake-hil.client';
+import {
+  HilAuthenticationError,
+  HilNodeNotFoundError,
+  NicNotFoundError,
+  NodeNotOwnedError,
+} from '../../../src/modules/hil/hil.errors';
+import { DisksService } from '../../../src/modules/images/disks.service';
+import { ImageNotFoundError, WrongImageKindError } from '../../../src/modules/images/images.errors';
+import { ImagesService } from '../../../src/modules/images/images.service';
+import { ProjectsService } from '../../../src/modules/projects/projects.service';
+import { BootFileStore } from '../../../src/modules/tftp/boot-file.store';
+import { NodesService } from '../../../src/modules/nodes/nodes.service';
 
 /** NodesService with the real boot files (temp dir), DB and in-memory pool, targets and HIL. */
 

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { openMigrated, rawExec as rawExecOn } from '../../../test/utils/sqlite-file';
-import { ImageEntity } from '../../modules/images/image.entity';
-import { ImageExported1764300000000 } from './1764300000000-image-exported';
+import { openMigrated, rawExec as rawExecOn } from '../../utils/sqlite-file';
+import { ImageEntity } from '../../../src/modules/images/image.entity';
+import { ImageExported1764300000000 } from '../../../src/database/migrations/1764300000000-image-exported';
 
 /** `image.exported`: every disk already in a database (the original's, or ours before this column) is exported. */
 

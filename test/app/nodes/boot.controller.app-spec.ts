@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
-import { ALICE, startTestApp, TestApp } from '../../../test/utils/test-app';
-import { HilSeed } from '../hil/drivers/fake-hil.client';
-import { DisksService } from '../images/disks.service';
-import { ImagesService } from '../images/images.service';
-import { ProjectsService } from '../projects/projects.service';
-import { NodesService } from './nodes.service';
+import { ALICE, startTestApp, TestApp } from '../../utils/test-app';
+import { HilSeed } from '../../../src/modules/hil/drivers/fake-hil.client';
+import { DisksService } from '../../../src/modules/images/disks.service';
+import { ImagesService } from '../../../src/modules/images/images.service';
+import { ProjectsService } from '../../../src/modules/projects/projects.service';
+import { NodesService } from '../../../src/modules/nodes/nodes.service';
 
 /** GET /boot/ipxe over HTTP, through the whole app: unauthenticated, one provisioned node's script only. */
 const SEED: HilSeed = {

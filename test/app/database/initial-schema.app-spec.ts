@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { openMigrated, rawExec as rawExecOn } from '../../../test/utils/sqlite-file';
-import { MIGRATIONS } from '../database.module';
-import { ImageEntity } from '../../modules/images/image.entity';
+import { openMigrated, rawExec as rawExecOn } from '../../utils/sqlite-file';
+import { MIGRATIONS } from '../../../src/database/database.module';
+import { ImageEntity } from '../../../src/modules/images/image.entity';
 
 /**
  * The migration adopts a database file written by the ORIGINAL BMI (SQLAlchemy's `create_all`, reference §4):

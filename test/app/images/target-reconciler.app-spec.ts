@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { ADMIN, ALICE, startTestApp, TestApp } from '../../../test/utils/test-app';
-import { exclusive, lockKey, OperationLocks } from '../../common/concurrency/locks';
-import { IscsiUnavailableError, TargetNotFoundError } from '../iscsi/iscsi.errors';
-import { ProjectsService } from '../projects/projects.service';
-import { DisksService } from './disks.service';
-import { ImageCatalog } from './image-catalog';
-import { ImagesService } from './images.service';
-import { TargetReconciler } from './target-reconciler.service';
+import { ADMIN, ALICE, startTestApp, TestApp } from '../../utils/test-app';
+import { exclusive, lockKey, OperationLocks } from '../../../src/common/concurrency/locks';
+import { IscsiUnavailableError, TargetNotFoundError } from '../../../src/modules/iscsi/iscsi.errors';
+import { ProjectsService } from '../../../src/modules/projects/projects.service';
+import { DisksService } from '../../../src/modules/images/disks.service';
+import { ImageCatalog } from '../../../src/modules/images/image-catalog';
+import { ImagesService } from '../../../src/modules/images/images.service';
+import { TargetReconciler } from '../../../src/modules/images/target-reconciler.service';
 
 /** The reconciler on the real DB (SQLite, real migrations) with the in-memory target driver standing in for tgtd. */
 
@@ -74,13 +74,13 @@ describe('what should be exported is recorded in the database', () => {
   });
 
   it('a failed mount leaves the image unmarked; a failed unmount leaves it marked and exported', async () => {
-    jest.spyOn(catalog.repo, 'update').mockRejectedValueOnce(new Error('db down'));
+    jest.spyOn(t.imageRows, 'update').mockRejectedValueOnce(new Error('db down'));
     await expect(disks.mountImage(admin, 'centos7')).rejects.toThrow('db down');
     expect(await catalog.listExported()).toEqual([]);
     expect(await t.iscsi.listTargets()).toEqual([]);
 
     await disks.mountImage(admin, 'centos7');
-    jest.spyOn(catalog.repo, 'update').mockRejectedValueOnce(new Error('db down'));
+    jest.spyOn(t.imageRows, 'update').mockRejectedValueOnce(new Error('db down'));
     await expect(disks.umountImage(admin, 'centos7')).rejects.toThrow('db down');
     expect((await catalog.listExported()).map((r) => r.name)).toEqual(['centos7']);
     expect((await t.iscsi.listTargets()).map((x) => x.image)).toEqual([
@@ -204,7 +204,7 @@ describe('TargetReconciler.reconcile', () => {
     const pass = reconciler.reconcile();
     while (listed.mock.calls.length === 0) await new Promise((r) => setImmediate(r));
     for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
-    await catalog.repo.update({ id: row.id }, { exported: false }); // what umount_image does under the lock
+    await t.imageRows.update({ id: row.id }, { exported: false }); // what umount_image does under the lock
     release();
     await held;
     expect(await pass).toMatchObject({ wanted: 1, recreated: [] });

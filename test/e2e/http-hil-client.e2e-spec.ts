@@ -1,17 +1,16 @@
-import { HIL_FIXTURES, HIL_USERS, HilReplay, startHilReplay } from '../../../../test/utils/hil-replay';
+import { HIL_FIXTURES, HIL_USERS, HilReplay, startHilReplay } from '../utils/hil-replay';
 
 const creds = HIL_USERS;
 import * as http from 'node:http';
 import { Socket } from 'node:net';
-import { apiBase, HttpHilClient, withConnectTimeout } from './http-hil.client';
+import { apiBase, HttpHilClient, withConnectTimeout } from '../../src/modules/hil/drivers/http-hil.client';
 import {
   HilAuthenticationError,
   HilBadResponseError,
-  HilBlockedError,
   HilNodeNotFoundError,
   HilProjectNotFoundError,
   HilUnavailableError,
-} from '../hil.errors';
+} from '../../src/modules/hil/hil.errors';
 
 describe('HttpHilClient against recorded HIL exchanges', () => {
   let hil: HilReplay;
@@ -83,10 +82,6 @@ describe('HttpHilClient against recorded HIL exchanges', () => {
     await expect(client.listProjectNodes(creds.alice, 'nope')).rejects.toBeInstanceOf(HilProjectNotFoundError);
   });
 
-  it('lists free nodes', async () => {
-    await expect(client.listFreeNodes(creds.bob)).resolves.toEqual(['node-02']);
-  });
-
   it('tells admins from non-admins', async () => {
     await expect(client.isAdmin(creds.admin)).resolves.toBe(true);
     await expect(client.isAdmin(creds.alice)).resolves.toBe(false);
@@ -137,48 +132,6 @@ describe('HttpHilClient against recorded HIL exchanges', () => {
     expect(apiBase('http://h:7000/v0/')).toBe('http://h:7000/v0/');
   });
 
-  it('reads the power status through the redirect to the OBM daemon, without the caller credentials', async () => {
-    let obmAuth: string | undefined = 'unset';
-    const obm = await startHilReplay((req, res) => {
-      if (req.url === '/v0/node/node-01/power_status') {
-        res.writeHead(307, { Location: `${obmUrl}/node/node-01/power_status?token=t0k3n` }).end('redirect');
-        return true;
-      }
-      if (req.url === '/node/node-01/power_status?token=t0k3n') {
-        obmAuth = req.headers.authorization;
-        res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"power_status":"off"} ');
-        return true;
-      }
-      return false;
-    });
-    const obmUrl = obm.url;
-    try {
-      const c = new HttpHilClient({ url: obm.url, timeoutMs: 2000 });
-      await expect(c.powerStatus(creds.alice, 'node-01')).resolves.toBe('off');
-      expect(obmAuth).toBeUndefined();
-    } finally {
-      await obm.close();
-    }
-  });
-
-  it("maps HIL's 409 for a node whose OBM is off to a 409 with HIL's message", async () => {
-    // the recording holds two answers to this request (before and after OBM was enabled): serve the first
-    const recorded = HIL_FIXTURES.find((f) => f.name === 'power_status-node-01-obm-disabled')!;
-    const off = await startHilReplay((req, res) => {
-      res.writeHead(recorded.response.status).end(recorded.response.body);
-      return true;
-    });
-    try {
-      const c = new HttpHilClient({ url: off.url, timeoutMs: 2000 });
-      const err = await c.powerStatus(creds.alice, 'node-01').catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(HilBlockedError);
-      expect((err as HilBlockedError).status).toBe(409);
-      expect((err as Error).message).toBe('OBM is not enabled');
-    } finally {
-      await off.close();
-    }
-  });
-
   it('tries a GET again when the connection is reset, and gives up after the configured retries', async () => {
     let resets = 2;
     let seen = 0;
@@ -193,11 +146,11 @@ describe('HttpHilClient against recorded HIL exchanges', () => {
     });
     try {
       const patient = new HttpHilClient({ url: flaky.url, timeoutMs: 2000, retries: 2, retryDelayMs: 5 });
-      await expect(patient.listFreeNodes(creds.bob)).resolves.toEqual(['node-02']);
+      await expect(patient.listProjectNodes(creds.alice, 'proj1')).resolves.toEqual(['node-01']);
       expect(seen).toBe(3);
       resets = 1;
       const impatient = new HttpHilClient({ url: flaky.url, timeoutMs: 2000, retries: 0, retryDelayMs: 5 });
-      await expect(impatient.listFreeNodes(creds.bob)).rejects.toBeInstanceOf(HilUnavailableError);
+      await expect(impatient.listProjectNodes(creds.alice, 'proj1')).rejects.toBeInstanceOf(HilUnavailableError);
     } finally {
       await flaky.close();
     }

@@ -1,10 +1,14 @@
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ADMIN, startTestApp, TestApp } from '../../../test/utils/test-app';
-import { ImagesService } from '../images/images.service';
-import { ProjectEntity } from './project.entity';
-import { ProjectExistsError, ProjectNotEmptyError, ProjectNotFoundError } from './projects.errors';
-import { ProjectsService } from './projects.service';
+import { ADMIN, startTestApp, TestApp } from '../../utils/test-app';
+import { ImagesService } from '../../../src/modules/images/images.service';
+import { ProjectEntity } from '../../../src/modules/projects/project.entity';
+import {
+  ProjectExistsError,
+  ProjectNotEmptyError,
+  ProjectNotFoundError,
+} from '../../../src/modules/projects/projects.errors';
+import { ProjectsService } from '../../../src/modules/projects/projects.service';
 
 /** ProjectsService on the real DB (SQLite :memory: with the real migration). */
 

@@ -1,15 +1,15 @@
 import { Logger } from '@nestjs/common';
-import { ADMIN, ALICE, BOB, startTestApp, TestApp } from '../../../test/utils/test-app';
-import { AdminRequiredError, HilAuthenticationError } from '../hil/hil.errors';
-import { TargetExistsError, TargetNotFoundError, IscsiCommandError } from '../iscsi/iscsi.errors';
-import { ProjectsService } from '../projects/projects.service';
-import { DisksService } from './disks.service';
-import { ImageCatalog } from './image-catalog';
-import { DiskExistsError, ImageNotFoundError, WrongImageKindError } from './images.errors';
-import { ImagesService } from './images.service';
-import { BlockStorage } from './storage/block-storage';
-import { RbdImageHasSnapshotsError, RbdImageNotFoundError } from './storage/storage.errors';
-import { appState, failOn, rejection } from '../../../test/utils/faults';
+import { ADMIN, ALICE, BOB, startTestApp, TestApp } from '../../utils/test-app';
+import { AdminRequiredError, HilAuthenticationError } from '../../../src/modules/hil/hil.errors';
+import { TargetExistsError, TargetNotFoundError, IscsiCommandError } from '../../../src/modules/iscsi/iscsi.errors';
+import { ProjectsService } from '../../../src/modules/projects/projects.service';
+import { DisksService } from '../../../src/modules/images/disks.service';
+import { ImageCatalog } from '../../../src/modules/images/image-catalog';
+import { DiskExistsError, ImageNotFoundError, WrongImageKindError } from '../../../src/modules/images/images.errors';
+import { ImagesService } from '../../../src/modules/images/images.service';
+import { BlockStorage } from '../../../src/modules/images/storage/block-storage';
+import { RbdImageHasSnapshotsError, RbdImageNotFoundError } from '../../../src/modules/images/storage/storage.errors';
+import { appState, failOn, rejection } from '../../utils/faults';
 
 /** DisksService on the real DB (SQLite :memory:, real migration) and the in-memory pool, targets and HIL. */
 
@@ -44,7 +44,7 @@ afterEach(async () => {
   await t.close();
 });
 
-const state = () => appState(t, async () => (await catalog.repo.find({ order: { id: 'ASC' } })).map((r) => ({ ...r })));
+const state = () => appState(t, async () => (await t.imageRows.find({ order: { id: 'ASC' } })).map((r) => ({ ...r })));
 
 const diskRow = async (name: string) => catalog.find((await t.app.get(ProjectsService).require('proj1')).id, name);
 
@@ -83,7 +83,7 @@ describe('DisksService.createDisk', () => {
   it('a target left behind under the new name is reported (409) and the clone and row are undone', async () => {
     const before = await state();
     // a stale target that happens to have the name the new disk will get
-    const nextId = (await catalog.repo.find()).reduce((m, r) => Math.max(m, r.id), 0) + 1;
+    const nextId = (await t.imageRows.find()).reduce((m, r) => Math.max(m, r.id), 0) + 1;
     await t.iscsi.addTarget({ name: `5img${nextId}`, image: 'stale' });
     await expect(disks.createDisk(alice, 'disk1', 'bmi_test')).rejects.toThrow(TargetExistsError);
     expect((await state()).rows).toEqual(before.rows);
@@ -159,7 +159,7 @@ describe('DisksService.deleteDisk', () => {
 
   it.each([
     ['removing the target', () => failOn(t.iscsi, 'removeTarget')],
-    ['deleting the row', () => failOn(catalog.repo.manager.connection, 'transaction')],
+    ['deleting the row', () => failOn(t.imageRows.manager.connection, 'transaction')],
     ['removing the clone', () => failOn(storage, 'removeImage')],
   ])('failing at %s puts back the row (same id) and the target (§8 #2)', async (_, inject) => {
     const before = await state();

@@ -1,14 +1,19 @@
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { startTestApp, TestApp } from '../../../../test/utils/test-app';
-import { rejection } from '../../../../test/utils/faults';
-import { Standalone1764200000000 } from '../../../database/migrations/1764200000000-standalone';
-import { ProjectsService } from '../../projects/projects.service';
-import { AdminRequiredError, HilAuthenticationError, HilNodeNotFoundError, NicNotFoundError } from '../hil.errors';
-import { verifyPassword } from './password-hash';
-import { StandaloneAdminService } from './standalone-admin.service';
-import { StandaloneDirectory } from './standalone-directory';
-import { StandaloneUserEntity } from './standalone-user.entity';
+import { startTestApp, TestApp } from '../../utils/test-app';
+import { rejection } from '../../utils/faults';
+import { Standalone1764200000000 } from '../../../src/database/migrations/1764200000000-standalone';
+import { ProjectsService } from '../../../src/modules/projects/projects.service';
+import {
+  AdminRequiredError,
+  HilAuthenticationError,
+  HilNodeNotFoundError,
+  NicNotFoundError,
+} from '../../../src/modules/hil/hil.errors';
+import { verifyPassword } from '../../../src/modules/hil/standalone/password-hash';
+import { StandaloneAdminService } from '../../../src/modules/hil/standalone/standalone-admin.service';
+import { StandaloneDirectory } from '../../../src/modules/hil/standalone/standalone-directory';
+import { StandaloneUserEntity } from '../../../src/modules/hil/standalone/standalone-user.entity';
 import {
   LastAdminError,
   MacInUseError,
@@ -21,7 +26,7 @@ import {
   StandaloneModeOffError,
   UserExistsError,
   UserNotFoundError,
-} from './standalone.errors';
+} from '../../../src/modules/hil/standalone/standalone.errors';
 
 /** StandaloneAdminService and the standalone tables on the real DB (SQLite :memory:, real migrations). */
 

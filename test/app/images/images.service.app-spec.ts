@@ -1,21 +1,21 @@
 import { Logger } from '@nestjs/common';
-import { ADMIN, ALICE, BOB, startTestApp, TestApp } from '../../../test/utils/test-app';
-import { HilAuthenticationError, AdminRequiredError } from '../hil/hil.errors';
-import { ProjectsService } from '../projects/projects.service';
-import { ProjectNotFoundError } from '../projects/projects.errors';
-import { DisksService } from './disks.service';
-import { ImageCatalog } from './image-catalog';
+import { ADMIN, ALICE, BOB, startTestApp, TestApp } from '../../utils/test-app';
+import { HilAuthenticationError, AdminRequiredError } from '../../../src/modules/hil/hil.errors';
+import { ProjectsService } from '../../../src/modules/projects/projects.service';
+import { ProjectNotFoundError } from '../../../src/modules/projects/projects.errors';
+import { DisksService } from '../../../src/modules/images/disks.service';
+import { ImageCatalog } from '../../../src/modules/images/image-catalog';
 import {
   ImageExistsError,
   ImageHasClonesError,
   ImageInUseError,
   ImageNotFoundError,
   WrongImageKindError,
-} from './images.errors';
-import { ImagesService } from './images.service';
-import { BlockStorage } from './storage/block-storage';
-import { RbdImageHasSnapshotsError, RbdImageNotFoundError } from './storage/storage.errors';
-import { appState, failOn, rejection } from '../../../test/utils/faults';
+} from '../../../src/modules/images/images.errors';
+import { ImagesService } from '../../../src/modules/images/images.service';
+import { BlockStorage } from '../../../src/modules/images/storage/block-storage';
+import { RbdImageHasSnapshotsError, RbdImageNotFoundError } from '../../../src/modules/images/storage/storage.errors';
+import { appState, failOn, rejection } from '../../utils/faults';
 
 /**
  * ImagesService with its real collaborators: TypeORM on SQLite :memory: (the real migration), the in-memory
@@ -52,7 +52,7 @@ afterEach(async () => {
   await t.close();
 });
 
-const state = () => appState(t, async () => (await catalog.repo.find({ order: { id: 'ASC' } })).map((r) => ({ ...r })));
+const state = () => appState(t, async () => (await t.imageRows.find({ order: { id: 'ASC' } })).map((r) => ({ ...r })));
 
 /** Imports bmi_test into proj1 as an admin; returns its row. */
 async function importGolden(name = 'bmi_test', caller = admin) {
@@ -330,7 +330,7 @@ describe('ImagesService.removeImage', () => {
   it.each([
     ['unprotecting the snapshot', () => failOn(storage, 'unprotectSnapshot')],
     ['removing the snapshot', () => failOn(storage, 'removeSnapshot')],
-    ['deleting the row', () => failOn(catalog.repo.manager.connection, 'transaction')],
+    ['deleting the row', () => failOn(t.imageRows.manager.connection, 'transaction')],
     ['removing the Ceph image', () => failOn(storage, 'removeImage')],
   ])('failing at %s puts everything back: row (same id), protected snapshot, child rows', async (_, inject) => {
     await importGolden();
