@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and every test of the project, from a fresh clone on a fresh Debian machine:
 # installs what is missing (Node.js, Ceph, tgt, npm packages), starts a throw-away single-node Ceph and a tgtd,
-# type-checks, builds, checks the committed OpenAPI document and runs all jest projects (unit, e2e, integration).
+# type-checks, checks formatting and lint (the layering rules of eslint.config.mjs), builds, checks the committed
+# OpenAPI document and runs all jest projects (unit, app, e2e, integration, boot and the binding's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -17,9 +18,10 @@ log "provisioning network and golden image for the boot tests"
 start_boot_env
 ensure_deps
 
-log "type-check and format"
+log "type-check, format and lint"
 npx --no-install tsc --noEmit -p tsconfig.test.json
 npx --no-install prettier --check --log-level warn "src/**/*.ts" "test/**/*.ts" "bench/**/*.ts"
+npx --no-install eslint --max-warnings 0 src test bench tools
 build
 log "OpenAPI document"
 node dist/bin/sync-openapi.js --check
