@@ -4,12 +4,11 @@ import { AppConfig } from './config/app-config';
 import { ConcurrencyModule } from './common/concurrency/locks';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
-import { HilModule } from './modules/hil/hil.module';
-import { StandaloneModule } from './modules/hil/standalone/standalone.module';
+import { StandaloneModule } from './modules/standalone/standalone.module';
 import { ImagesModule } from './modules/images/images.module';
 import { IscsiModule } from './modules/iscsi/iscsi.module';
 import { NodesModule } from './modules/nodes/nodes.module';
-import { ProjectsModule } from './modules/projects/projects.module';
+import { ProjectsAdminModule } from './modules/projects/projects-admin.module';
 import { TftpModule } from './modules/tftp/tftp.module';
 
 @Module({})
@@ -22,8 +21,7 @@ export class AppModule {
         ConcurrencyModule,
         ScheduleModule.forRoot(),
         DatabaseModule,
-        ProjectsModule,
-        HilModule,
+        ProjectsAdminModule,
         IscsiModule,
         TftpModule,
         ImagesModule,

@@ -1,4 +1,4 @@
-import { INestApplication, Logger, LogLevel, ValidationPipe } from '@nestjs/common';
+import { INestApplication, Logger, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import type { Express } from 'express';
@@ -8,6 +8,7 @@ import { AppConfig } from './config/app-config';
 import { DomainErrorFilter } from './common/errors/domain-error.filter';
 import { methodNotAllowed } from './common/http/method-not-allowed';
 import { useSwagger } from './common/openapi/use-swagger';
+import { validationPipe } from './common/http/validation';
 
 export interface CreateAppOptions {
   logger?: false | LogLevel[];
@@ -35,9 +36,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
   app.use(express.urlencoded({ extended: false, limit: '64kb' }));
   app.use(express.json({ limit: '64kb' }));
-  app.useGlobalPipes(
-    new ValidationPipe({ whitelist: true, transform: true, stopAtFirstError: true, forbidUnknownValues: false }),
-  );
+  app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new DomainErrorFilter());
   app.enableShutdownHooks();
   useSwagger(app);

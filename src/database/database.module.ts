@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
-import { STANDALONE_ENTITIES } from '../modules/hil/standalone/standalone.entities';
+import { STANDALONE_ENTITIES } from '../modules/standalone/standalone.entities';
 import { ImageEntity } from '../modules/images/image.entity';
 import { ProjectEntity } from '../modules/projects/project.entity';
 import { InitialSchema1764100000000 } from './migrations/1764100000000-initial-schema';

@@ -7,6 +7,9 @@ import request from 'supertest';
 import type { Repository } from 'typeorm';
 import { createApp } from '../../src/bootstrap';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
+import type { Credentials } from '../../src/common/auth/caller';
+import type { AccessLevel, ProjectScope } from '../../src/modules/access/access-level';
+import { ProjectAccess } from '../../src/modules/access/project-access.service';
 import type { HilSeed } from '../../src/modules/hil/drivers/fake-hil.client';
 import { ImageEntity } from '../../src/modules/images/image.entity';
 import { BlockStorage } from '../../src/modules/images/storage/block-storage';
@@ -30,6 +33,8 @@ export interface TestApp {
   /** the image table, read and broken on purpose by the tests (the app reaches it through ImageCatalog) */
   imageRows: Repository<ImageEntity>;
   http: () => ReturnType<typeof request>;
+  /** what a route declaring `level` hands its service for this caller (rejects as the route would) */
+  scope: (credentials: Credentials, project: string, level?: AccessLevel) => Promise<ProjectScope>;
   close: () => Promise<void>;
 }
 
@@ -84,6 +89,7 @@ export async function startTestApp(
     iscsi: app.get(IscsiTargetDriver),
     imageRows: app.get<Repository<ImageEntity>>(getRepositoryToken(ImageEntity)),
     http: () => request(server),
+    scope: (credentials, project, level = 'member') => app.get(ProjectAccess).resolve({ credentials, project }, level),
     close: async () => {
       await app.close();
       rmSync(dir, { recursive: true, force: true });

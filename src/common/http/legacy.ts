@@ -2,7 +2,6 @@ import {
   applyDecorators,
   CallHandler,
   CanActivate,
-  createParamDecorator,
   ExecutionContext,
   Injectable,
   NestInterceptor,
@@ -71,11 +70,11 @@ export function LegacyApi(): ClassDecorator {
 }
 
 /** The caller's HIL credentials, as parsed by LegacyAuthGuard. */
-export const CallerCredentials = createParamDecorator((_: unknown, ctx: ExecutionContext): Credentials => {
-  const req = ctx.switchToHttp().getRequest<CallerRequest>();
-  if (!req.credentials) throw new Error('LegacyAuthGuard did not run');
-  return req.credentials;
-});
+export function callerCredentials(req: Request): Credentials {
+  const credentials = (req as CallerRequest).credentials;
+  if (!credentials) throw new Error('LegacyAuthGuard did not run');
+  return credentials;
+}
 
 /** Documents the plain-text `Success` answer of an operation that returns nothing. */
 export function ApiSuccessText(): MethodDecorator {

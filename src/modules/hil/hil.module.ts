@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
-import { AccessService } from './access.service';
 import { DEFAULT_HIL_SEED, FakeHilClient } from './drivers/fake-hil.client';
 import { HttpHilClient } from './drivers/http-hil.client';
 import { StandaloneHilClient } from './drivers/standalone-hil.client';
 import { HilClient } from './hil.client';
-import { StandaloneDirectory } from './standalone/standalone-directory';
-import { StandaloneStoreModule } from './standalone/standalone-store.module';
+import { StandaloneDirectory } from '../standalone/standalone-directory';
+import { StandaloneStoreModule } from '../standalone/standalone-store.module';
 
 export function hilClientFactory(config: AppConfig, directory?: StandaloneDirectory): HilClient {
   switch (config.drivers.netIsolator) {
@@ -29,10 +28,7 @@ export function hilClientFactory(config: AppConfig, directory?: StandaloneDirect
 
 @Module({
   imports: [StandaloneStoreModule],
-  providers: [
-    { provide: HilClient, inject: [AppConfig, StandaloneDirectory], useFactory: hilClientFactory },
-    AccessService,
-  ],
-  exports: [AccessService],
+  providers: [{ provide: HilClient, inject: [AppConfig, StandaloneDirectory], useFactory: hilClientFactory }],
+  exports: [HilClient],
 })
 export class HilModule {}

@@ -2,13 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { exclusive, lockKey, OperationLocks, shared } from '../../common/concurrency/locks';
 import { runSaga, Step } from '../../common/orchestration/saga';
-import { Caller } from '../../common/auth/caller';
+import type { ProjectScope } from '../access/access-level';
 import { IscsiService } from '../iscsi/iscsi.service';
 import { TargetNotFoundError } from '../iscsi/iscsi.errors';
 import { ImageEntity } from './image.entity';
 import { ImageCatalog } from './image-catalog';
 import { DiskExistsError, WrongImageKindError } from './images.errors';
-import { ImagesService } from './images.service';
 import { BlockStorage } from './storage/block-storage';
 import { RbdImageHasSnapshotsError } from './storage/storage.errors';
 import { StorageSteps } from './storage/storage-steps';
@@ -24,7 +23,6 @@ export class DisksService {
 
   constructor(
     private readonly locks: OperationLocks,
-    private readonly images: ImagesService,
     private readonly catalog: ImageCatalog,
     private readonly storage: BlockStorage,
     private readonly iscsi: IscsiService,
@@ -37,8 +35,8 @@ export class DisksService {
    * Row, clone, target; any failure undoes what was done and is reported (the original returned 200 and
    * leaked, §8 #1). Returns the iSCSI target name (the original's `"<uid>img<id>"`).
    */
-  async createDisk(caller: Caller, diskName: string, imageName: string): Promise<string> {
-    const project = await this.images.scope(caller);
+  async createDisk(scope: ProjectScope, diskName: string, imageName: string): Promise<string> {
+    const { project } = scope;
     return this.locks.run(
       [
         shared(lockKey.project(project.name)),
@@ -85,8 +83,8 @@ export class DisksService {
    * the target are put back (the original left them disagreeing, §8 #2). A disk whose target or clone is
    * already gone is still deleted.
    */
-  async deleteDisk(caller: Caller, diskName: string): Promise<void> {
-    const project = await this.images.scope(caller);
+  async deleteDisk(scope: ProjectScope, diskName: string): Promise<void> {
+    const { project } = scope;
     return this.locks.run([exclusive(lockKey.image(project.id, diskName))], async () => {
       const row = await this.catalog.require(project, diskName);
       if (this.catalog.kind(row) !== 'disk') {
@@ -112,8 +110,8 @@ export class DisksService {
    * Exports an image over iSCSI (admin, `bmi iscsi create`) and records it, so that the target is re-created
    * after a tgtd restart; returns the target name.
    */
-  async mountImage(caller: Caller, name: string): Promise<string> {
-    const project = await this.images.scope(caller, true);
+  async mountImage(scope: ProjectScope, name: string): Promise<string> {
+    const { project } = scope;
     return this.locks.run([exclusive(lockKey.image(project.id, name))], async () => {
       const row = await this.catalog.require(project, name);
       const ceph = this.catalog.cephName(row);
@@ -128,8 +126,8 @@ export class DisksService {
    * Removes an image's iSCSI target (admin, `bmi iscsi rm`) and the record of it. An image recorded as exported
    * whose target is already gone (a tgtd restart not yet reconciled) is unmounted too; one that is neither is a 404.
    */
-  async umountImage(caller: Caller, name: string): Promise<void> {
-    const project = await this.images.scope(caller, true);
+  async umountImage(scope: ProjectScope, name: string): Promise<void> {
+    const { project } = scope;
     return this.locks.run([exclusive(lockKey.image(project.id, name))], async () => {
       const row = await this.catalog.require(project, name);
       const ceph = this.catalog.cephName(row);
@@ -141,8 +139,8 @@ export class DisksService {
   }
 
   /** The project's images that are exported, as `{ image name: target name }` (admin, `bmi iscsi ls`). */
-  async showMounted(caller: Caller): Promise<Record<string, string>> {
-    const project = await this.images.scope(caller, true);
+  async showMounted(scope: ProjectScope): Promise<Record<string, string>> {
+    const { project } = scope;
     const byCeph = new Map((await this.catalog.listProject(project.id)).map((r) => [this.catalog.cephName(r), r.name]));
     const mounted: Record<string, string> = {};
     for (const t of await this.iscsi.list()) {

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../../config/app-config';
-import { HilModule } from '../hil/hil.module';
+import { AccessModule } from '../access/access.module';
 import { IscsiModule } from '../iscsi/iscsi.module';
 import { ProjectsModule } from '../projects/projects.module';
 import { DisksService } from './disks.service';
@@ -38,7 +38,7 @@ export async function storageFactory(config: AppConfig): Promise<BlockStorage> {
 }
 
 @Module({
-  imports: [TypeOrmModule.forFeature([ImageEntity]), ProjectsModule, HilModule, IscsiModule],
+  imports: [TypeOrmModule.forFeature([ImageEntity]), ProjectsModule, AccessModule, IscsiModule],
   controllers: [ImagesController],
   providers: [
     { provide: BlockStorage, inject: [AppConfig], useFactory: storageFactory },
@@ -48,6 +48,6 @@ export async function storageFactory(config: AppConfig): Promise<BlockStorage> {
     DisksService,
     TargetReconciler,
   ],
-  exports: [ImagesService, DisksService, ImageCatalog],
+  exports: [ImageCatalog],
 })
 export class ImagesModule {}

@@ -3,8 +3,7 @@ import { AppConfig } from '../../config/app-config';
 import { ConflictError } from '../../common/errors/domain-error';
 import { exclusive, lockKey, OperationLocks, shared } from '../../common/concurrency/locks';
 import { runSaga, Step } from '../../common/orchestration/saga';
-import { AccessService } from '../hil/access.service';
-import { Caller } from '../../common/auth/caller';
+import type { ProjectScope } from '../access/access-level';
 import { ProjectEntity } from '../projects/project.entity';
 import { ProjectsService } from '../projects/projects.service';
 import { IscsiService } from '../iscsi/iscsi.service';
@@ -61,7 +60,6 @@ export class ImagesService {
     private readonly catalog: ImageCatalog,
     private readonly storage: BlockStorage,
     private readonly projects: ProjectsService,
-    private readonly access: AccessService,
     private readonly iscsi: IscsiService,
     private readonly config: AppConfig,
   ) {
@@ -72,37 +70,28 @@ export class ImagesService {
     return this.config.bmi.snapshot;
   }
 
-  /** The caller's project, after checking the caller may act on it (and is an admin, when asked). */
-  async scope(caller: Caller, admin = false): Promise<ProjectEntity> {
-    const project = await this.projects.require(caller.project);
-    if (admin) await this.access.assertAdmin(caller);
-    else await this.access.assertProjectAccess(caller);
-    return project;
-  }
-
   /** Names of the project's images that have no parent: golden, imported and copied images (§3.8). */
-  async listImages(caller: Caller): Promise<string[]> {
-    const project = await this.scope(caller);
+  async listImages(scope: ProjectScope): Promise<string[]> {
+    const { project } = scope;
     return (await this.catalog.listGolden(project.id)).map((r) => r.name);
   }
 
   /** `[snapshot, parent]` pairs; a snapshot without a parent has parent "" (the original crashed, §8 #9). */
-  async listSnapshots(caller: Caller): Promise<[string, string][]> {
-    const project = await this.scope(caller);
+  async listSnapshots(scope: ProjectScope): Promise<[string, string][]> {
+    const { project } = scope;
     return (await this.catalog.listProject(project.id)).filter((r) => r.isSnapshot).map((r) => [r.name, r.parentName]);
   }
 
   /** `[disk, source image]` pairs. */
-  async listDisks(caller: Caller): Promise<[string, string][]> {
-    const project = await this.scope(caller);
+  async listDisks(scope: ProjectScope): Promise<[string, string][]> {
+    const { project } = scope;
     return (await this.catalog.listProject(project.id))
       .filter((r) => this.catalog.kind(r) === 'disk')
       .map((r) => [r.name, r.parentName]);
   }
 
   /** Every row of every project (admin), filtered as `bmi db ls` filters (reference §6). */
-  async listAllImages(caller: Caller, filter: ImageFilter = {}): Promise<ImageListRow[]> {
-    await this.scope(caller, true);
+  async listAllImages(scope: ProjectScope, filter: ImageFilter = {}): Promise<ImageListRow[]> {
     const rows = (await this.catalog.listAll()).map<ImageListRow>((r) => ({
       id: r.id,
       name: r.name,
@@ -130,8 +119,8 @@ export class ImagesService {
    * new image that carries its own protected snapshot, and the temporary snapshot on the disk is removed.
    * The snapshot is crash-consistent: the node should be powered off first.
    */
-  async createSnapshot(caller: Caller, diskName: string, snapName: string): Promise<void> {
-    const project = await this.scope(caller);
+  async createSnapshot(scope: ProjectScope, diskName: string, snapName: string): Promise<void> {
+    const { project } = scope;
     return this.locks.run(
       [
         shared(lockKey.project(project.name)),
@@ -168,8 +157,8 @@ export class ImagesService {
    * cloned from it, when it is exported over iSCSI, or when Ceph holds clones or other snapshots of it.
    * A Ceph image that is already gone (issue #122) does not stop the row from going.
    */
-  async removeImage(caller: Caller, name: string): Promise<void> {
-    const project = await this.scope(caller);
+  async removeImage(scope: ProjectScope, name: string): Promise<void> {
+    const { project } = scope;
     return this.locks.run(
       [shared(lockKey.project(project.name)), exclusive(lockKey.image(project.id, name))],
       async () => {
@@ -193,9 +182,9 @@ export class ImagesService {
    * Imports a raw RBD image of the pool as a golden image of the project (§3.9): a copy named `<uid>img<id>`
    * carrying the protected BMI snapshot. The source is left as it was found.
    */
-  async importImage(caller: Caller, source: string): Promise<void> {
+  async importImage(scope: ProjectScope, source: string): Promise<void> {
     this.catalog.assertNotBmiName(source);
-    const project = await this.scope(caller, true);
+    const { project } = scope;
     return this.locks.run(
       [
         shared(lockKey.project(project.name)),
@@ -229,9 +218,9 @@ export class ImagesService {
    * Imports an existing snapshot of a raw RBD image (§3.9). With `protect`, BMI protects the snapshot for the
    * clone and unprotects it again afterwards; without, it must be protected already.
    */
-  async importSnapshot(caller: Caller, source: string, snapshot: string, protect: boolean): Promise<void> {
+  async importSnapshot(scope: ProjectScope, source: string, snapshot: string, protect: boolean): Promise<void> {
     this.catalog.assertNotBmiName(source);
-    const project = await this.scope(caller, true);
+    const { project } = scope;
     return this.locks.run(
       [
         shared(lockKey.project(project.name)),
@@ -265,9 +254,9 @@ export class ImagesService {
   }
 
   /** Exports a BMI image as an independent raw RBD image named `target` (no DB change). */
-  async exportImage(caller: Caller, name: string, target: string): Promise<void> {
+  async exportImage(scope: ProjectScope, name: string, target: string): Promise<void> {
     this.catalog.assertNotBmiName(target);
-    const project = await this.scope(caller, true);
+    const { project } = scope;
     return this.locks.run([shared(lockKey.image(project.id, name)), exclusive(lockKey.rbd(target))], async () => {
       const row = await this.catalog.require(project, name);
       if (await this.storage.imageExists(target)) throw RbdImageExistsError.of(target);
@@ -282,8 +271,8 @@ export class ImagesService {
    * Copies an image, within the project or into another one (admin), as a new independent Ceph image.
    * A same-project copy keeps the snapshot flag and parent; a copy into another project becomes a golden image.
    */
-  async copyImage(caller: Caller, name: string, destProject: string, newName?: string): Promise<void> {
-    const { cross, project, dest } = await this.transferScope(caller, destProject);
+  async copyImage(scope: ProjectScope, name: string, destProject: string, newName?: string): Promise<void> {
+    const { cross, project, dest } = await this.transferScope(scope, destProject);
     return this.locks.run(
       [
         shared(lockKey.project(project.name)),
@@ -324,8 +313,8 @@ export class ImagesService {
    * Moves (or renames) an image: DB only, the Ceph name stays. Into another project (admin) the image loses
    * its parent and snapshot flag; an image that other rows descend from cannot leave its project.
    */
-  async moveImage(caller: Caller, name: string, destProject: string, newName?: string): Promise<void> {
-    const { cross, project, dest } = await this.transferScope(caller, destProject);
+  async moveImage(scope: ProjectScope, name: string, destProject: string, newName?: string): Promise<void> {
+    const { cross, project, dest } = await this.transferScope(scope, destProject);
     return this.locks.run(
       [
         shared(lockKey.project(project.name)),
@@ -356,8 +345,8 @@ export class ImagesService {
   }
 
   /** DB only (admin): registers a row, e.g. to adopt an image already laid out in Ceph. */
-  async addImage(caller: Caller, req: AddImageRequest): Promise<number> {
-    const project = await this.scope(caller, true);
+  async addImage(scope: ProjectScope, req: AddImageRequest): Promise<number> {
+    const { project } = scope;
     return this.locks.run(
       [shared(lockKey.project(project.name)), exclusive(lockKey.image(project.id, req.name))],
       async () => {
@@ -384,8 +373,8 @@ export class ImagesService {
   }
 
   /** DB only (admin): removes a row, with the same clone rules as remove_image. */
-  async deleteImage(caller: Caller, name: string): Promise<void> {
-    const project = await this.scope(caller, true);
+  async deleteImage(scope: ProjectScope, name: string): Promise<void> {
+    const { project } = scope;
     return this.locks.run([exclusive(lockKey.image(project.id, name))], async () => {
       const row = await this.catalog.require(project, name);
       await this.catalog.assertNoDiskChildren(row);
@@ -393,13 +382,13 @@ export class ImagesService {
     });
   }
 
-  /** Source and destination projects of a copy or move; another project needs an admin. */
+  /** Source and destination projects of a copy or move (the route asks for an admin when they differ). */
   private async transferScope(
-    caller: Caller,
+    scope: ProjectScope,
     destProject: string,
   ): Promise<{ cross: boolean; project: ProjectEntity; dest: ProjectEntity }> {
-    const cross = destProject !== caller.project;
-    const project = await this.scope(caller, cross);
+    const { project } = scope;
+    const cross = destProject !== project.name;
     const dest = cross ? await this.projects.require(destProject) : project;
     return { cross, project, dest };
   }

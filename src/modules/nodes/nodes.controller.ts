@@ -1,7 +1,8 @@
 import { Body, Controller, Delete, HttpCode, Post, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiSuccessText, CallerCredentials, LegacyApi } from '../../common/http/legacy';
-import type { Credentials } from '../../common/auth/caller';
+import { ApiSuccessText, LegacyApi } from '../../common/http/legacy';
+import { Access } from '../access/access.decorator';
+import type { ProjectScope } from '../access/access-level';
 import { DeprovisionDto, NodeIpDto, ProvisionDto } from './dto/nodes.dto';
 import { NodesService } from './nodes.service';
 
@@ -15,22 +16,22 @@ export class NodesController {
   @Put('provision')
   @ApiOperation({ summary: "Write the node's boot files so that it boots from the disk" })
   @ApiSuccessText()
-  provisionNode(@CallerCredentials() c: Credentials, @Body() dto: ProvisionDto): Promise<void> {
-    return this.nodes.provision({ credentials: c, project: dto.project }, dto.node, dto.disk_name, dto.nic);
+  provisionNode(@Access('member') scope: ProjectScope, @Body() dto: ProvisionDto): Promise<void> {
+    return this.nodes.provision(scope, dto.node, dto.disk_name, dto.nic);
   }
 
   @Delete('deprovision')
   @ApiOperation({ summary: "Remove the node's boot files (the disk stays)" })
   @ApiSuccessText()
-  deprovisionNode(@CallerCredentials() c: Credentials, @Body() dto: DeprovisionDto): Promise<void> {
-    return this.nodes.deprovision({ credentials: c, project: dto.project }, dto.node, dto.nic);
+  deprovisionNode(@Access('member') scope: ProjectScope, @Body() dto: DeprovisionDto): Promise<void> {
+    return this.nodes.deprovision(scope, dto.node, dto.nic);
   }
 
   @Post('node_ip')
   @HttpCode(200)
   @ApiOperation({ summary: 'The IP dnsmasq leased to the node (BMI extension)' })
   @ApiOkResponse({ description: 'the IP address, as a JSON string', schema: { type: 'string' } })
-  getNodeIp(@CallerCredentials() c: Credentials, @Body() dto: NodeIpDto): Promise<string> {
-    return this.nodes.nodeIp({ credentials: c, project: dto.project }, dto.node, dto.nic);
+  getNodeIp(@Access('member') scope: ProjectScope, @Body() dto: NodeIpDto): Promise<string> {
+    return this.nodes.nodeIp(scope, dto.node, dto.nic);
   }
 }

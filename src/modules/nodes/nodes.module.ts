@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { HilModule } from '../hil/hil.module';
+import { AccessModule } from '../access/access.module';
 import { ImagesModule } from '../images/images.module';
 import { IscsiModule } from '../iscsi/iscsi.module';
 import { TftpModule } from '../tftp/tftp.module';
@@ -8,7 +8,7 @@ import { NodesController } from './nodes.controller';
 import { NodesService } from './nodes.service';
 
 @Module({
-  imports: [ImagesModule, IscsiModule, TftpModule, HilModule],
+  imports: [ImagesModule, IscsiModule, TftpModule, AccessModule],
   controllers: [NodesController, BootController],
   providers: [NodesService],
 })

@@ -2,12 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { exclusive, lockKey, OperationLocks, shared } from '../../common/concurrency/locks';
 import { runSaga } from '../../common/orchestration/saga';
 import { isMac } from '../../common/validation/names';
-import { AccessService } from '../hil/access.service';
-import { Caller } from '../../common/auth/caller';
+import type { ProjectScope } from '../access/access-level';
 import { HilNode } from '../hil/hil.client';
 import { NicNotFoundError } from '../hil/hil.errors';
 import { ImageCatalog } from '../images/image-catalog';
-import { ImagesService } from '../images/images.service';
 import { WrongImageKindError } from '../images/images.errors';
 import { IscsiService } from '../iscsi/iscsi.service';
 import { TftpService } from '../tftp/tftp.service';
@@ -21,11 +19,9 @@ import { BadMacError, DiskNotExportedError, NoLeaseError } from './nodes.errors'
 export class NodesService {
   constructor(
     private readonly locks: OperationLocks,
-    private readonly images: ImagesService,
     private readonly catalog: ImageCatalog,
     private readonly iscsi: IscsiService,
     private readonly tftp: TftpService,
-    private readonly access: AccessService,
   ) {}
 
   /**
@@ -33,8 +29,8 @@ export class NodesService {
    * `[tftp] ipxe_mac_path` is set, so that the node's next PXE boot comes up on the disk. The disk must exist
    * and be exported; all the files are written or none is.
    */
-  async provision(caller: Caller, node: string, diskName: string, nic: string): Promise<void> {
-    const project = await this.images.scope(caller);
+  async provision(scope: ProjectScope, node: string, diskName: string, nic: string): Promise<void> {
+    const { project } = scope;
     return this.locks.run([exclusive(lockKey.node(node)), shared(lockKey.image(project.id, diskName))], async () => {
       const disk = await this.catalog.require(project, diskName);
       if (this.catalog.kind(disk) !== 'disk') {
@@ -44,7 +40,7 @@ export class NodesService {
       if (!(await this.iscsi.isExported(ceph))) {
         throw new DiskNotExportedError(`${diskName} is not exported over iSCSI; delete and create the disk again`);
       }
-      const mac = macOf(await this.access.ownedNode(caller, node), nic);
+      const mac = macOf(await scope.ownedNode(node), nic);
       await runSaga(
         'provision',
         this.tftp.writeSteps({
@@ -59,10 +55,9 @@ export class NodesService {
   }
 
   /** Removes exactly the files provision wrote; a file that is already gone is fine. The disk stays. */
-  async deprovision(caller: Caller, node: string, nic: string): Promise<void> {
-    await this.images.scope(caller);
+  async deprovision(scope: ProjectScope, node: string, nic: string): Promise<void> {
     return this.locks.run([exclusive(lockKey.node(node))], async () => {
-      const mac = macOf(await this.access.ownedNode(caller, node), nic);
+      const mac = macOf(await scope.ownedNode(node), nic);
       await runSaga('deprovision', this.tftp.removeSteps(node, mac));
     });
   }
@@ -77,9 +72,8 @@ export class NodesService {
   }
 
   /** The IP dnsmasq leased to one of the node's NICs (the given one, or any). */
-  async nodeIp(caller: Caller, node: string, nic?: string): Promise<string> {
-    await this.images.scope(caller);
-    const hilNode = await this.access.ownedNode(caller, node);
+  async nodeIp(scope: ProjectScope, node: string, nic?: string): Promise<string> {
+    const hilNode = await scope.ownedNode(node);
     const macs = nic
       ? [macOf(hilNode, nic)]
       : hilNode.nics.filter((n) => isMac(n.macaddr)).map((n) => n.macaddr.toLowerCase());

@@ -1,15 +1,12 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { HilModule } from '../hil/hil.module';
-import { ProjectAdminService } from './project-admin.service';
 import { ProjectEntity } from './project.entity';
-import { ProjectsController } from './projects.controller';
 import { ProjectsService } from './projects.service';
 
+/** The project table, which every other module reads; its admin routes are ProjectsAdminModule's. */
 @Module({
-  imports: [TypeOrmModule.forFeature([ProjectEntity]), HilModule],
-  controllers: [ProjectsController],
-  providers: [ProjectsService, ProjectAdminService],
+  imports: [TypeOrmModule.forFeature([ProjectEntity])],
+  providers: [ProjectsService],
   exports: [ProjectsService],
 })
 export class ProjectsModule {}

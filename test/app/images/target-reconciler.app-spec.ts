@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { ProjectScope } from '../../../src/modules/access/access-level';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Logger } from '@nestjs/common';
@@ -14,8 +15,8 @@ import { TargetReconciler } from '../../../src/modules/images/target-reconciler.
 
 /** The reconciler on the real DB (SQLite, real migrations) with the in-memory target driver standing in for tgtd. */
 
-const alice = { credentials: ALICE, project: 'proj1' };
-const admin = { credentials: ADMIN, project: 'proj1' };
+let alice: ProjectScope;
+let admin: ProjectScope;
 
 let t: TestApp;
 let reconciler: TargetReconciler;
@@ -38,6 +39,8 @@ async function start(opts: Parameters<typeof startTestApp>[0] = {}): Promise<Tes
 
 async function seed(): Promise<void> {
   await t.app.get(ProjectsService).add('proj1');
+  alice = await t.scope(ALICE, 'proj1');
+  admin = await t.scope(ADMIN, 'proj1', 'admin');
   const images = t.app.get(ImagesService);
   await images.importImage(admin, 'bmi_test');
   await images.importImage(admin, 'centos7');

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { ALICE, startTestApp, TestApp } from '../../utils/test-app';
+import type { ProjectScope } from '../../../src/modules/access/access-level';
+import { ADMIN, ALICE, startTestApp, TestApp } from '../../utils/test-app';
 import { HilSeed } from '../../../src/modules/hil/drivers/fake-hil.client';
 import { DisksService } from '../../../src/modules/images/disks.service';
 import { ImagesService } from '../../../src/modules/images/images.service';
@@ -18,7 +19,7 @@ const SEED: HilSeed = {
     'node-02': { project: 'proj1', nics: [{ label: 'eth0', macaddr: '52:54:00:12:34:57' }] },
   },
 };
-const alice = { credentials: ALICE, project: 'proj1' };
+let alice: ProjectScope;
 const MAC = '52:54:00:12:34:56';
 
 let t: TestApp;
@@ -27,9 +28,8 @@ let target: string;
 async function start(tftp: string[]): Promise<void> {
   t = await startTestApp({ fakeImages: ['bmi_test'], hilSeed: SEED, extraIni: ['[tftp]', ...tftp] });
   await t.app.get(ProjectsService).add('proj1');
-  await t.app
-    .get(ImagesService)
-    .importImage({ credentials: { username: 'admin', password: 'admin' }, project: 'proj1' }, 'bmi_test');
+  alice = await t.scope(ALICE, 'proj1');
+  await t.app.get(ImagesService).importImage(await t.scope(ADMIN, 'proj1', 'admin'), 'bmi_test');
   target = await t.app.get(DisksService).createDisk(alice, 'disk1', 'bmi_test');
   await t.app.get(NodesService).provision(alice, 'node-01', 'disk1', 'eth0');
 }

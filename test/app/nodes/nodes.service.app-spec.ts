@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import type { ProjectScope } from '../../../src/modules/access/access-level';
 import * as path from 'node:path';
 import { Logger } from '@nestjs/common';
 import { ADMIN, ALICE, BOB, startTestApp, TestApp } from '../../utils/test-app';
@@ -39,8 +40,8 @@ const SEED: HilSeed = {
   },
 };
 
-const alice = { credentials: ALICE, project: 'proj1' };
-const admin = { credentials: ADMIN, project: 'proj1' };
+let alice: ProjectScope;
+let admin: ProjectScope;
 
 let t: TestApp;
 let nodes: NodesService;
@@ -57,6 +58,8 @@ beforeEach(async () => {
   const projects = t.app.get(ProjectsService);
   await projects.add('proj1');
   await projects.add('proj2');
+  alice = await t.scope(ALICE, 'proj1');
+  admin = await t.scope(ADMIN, 'proj1', 'admin');
   await t.app.get(ImagesService).importImage(admin, 'bmi_test');
   target = await t.app.get(DisksService).createDisk(alice, 'disk1', 'bmi_test');
 });
@@ -172,13 +175,6 @@ describe('NodesService.provision', () => {
     });
     expect(bootFiles()).toEqual({});
   });
-
-  it('a user of another project is refused (401) before HIL is asked about the node', async () => {
-    await expect(nodes.provision({ credentials: BOB, project: 'proj1' }, 'node-01', 'disk1', 'eth0')).rejects.toThrow(
-      HilAuthenticationError,
-    );
-    expect(bootFiles()).toEqual({});
-  });
 });
 
 describe('NodesService.deprovision', () => {
@@ -218,7 +214,7 @@ describe('NodesService.deprovision', () => {
     await nodes.provision(alice, 'node-01', 'disk1', 'eth0');
     const before = bootFiles();
     await expect(nodes.deprovision(alice, 'node-02', 'eth0')).rejects.toThrow(NodeNotOwnedError);
-    await expect(nodes.deprovision({ credentials: BOB, project: 'proj2' }, 'node-01', 'eth0')).rejects.toThrow(
+    await expect(nodes.deprovision(await t.scope(BOB, 'proj2'), 'node-01', 'eth0')).rejects.toThrow(
       HilAuthenticationError,
     );
     expect(bootFiles()).toEqual(before);

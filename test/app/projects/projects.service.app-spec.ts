@@ -114,16 +114,16 @@ describe('ProjectsService.delete', () => {
 
   it('refuses a project that still has images (409), leaving project and images', async () => {
     await projects.add('proj1');
-    await t.app.get(ImagesService).importImage({ credentials: ADMIN, project: 'proj1' }, 'bmi_test');
+    await t.app.get(ImagesService).importImage(await t.scope(ADMIN, 'proj1', 'admin'), 'bmi_test');
     const err = await projects.delete('proj1').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProjectNotEmptyError);
     expect((err as Error).message).toBe('Project proj1 still has 1 image(s); remove or move them first');
-    expect(await t.app.get(ImagesService).listImages({ credentials: ADMIN, project: 'proj1' })).toEqual(['bmi_test']);
+    expect(await t.app.get(ImagesService).listImages(await t.scope(ADMIN, 'proj1'))).toEqual(['bmi_test']);
   });
 
   it('the database itself refuses to orphan images (foreign keys are enforced)', async () => {
     const { id } = await projects.add('proj1');
-    await t.app.get(ImagesService).addImage({ credentials: ADMIN, project: 'proj1' }, { name: 'img' });
+    await t.app.get(ImagesService).addImage(await t.scope(ADMIN, 'proj1', 'admin'), { name: 'img' });
     const repo = t.app.get(DataSource).getRepository(ProjectEntity);
     jest.spyOn(console, 'log').mockImplementation(() => undefined); // TypeORM logs the failed query
     await expect(repo.delete({ id })).rejects.toThrow(/FOREIGN KEY constraint failed/);

@@ -1,19 +1,16 @@
 import { Logger } from '@nestjs/common';
+import type { ProjectScope } from '../../../src/modules/access/access-level';
 import { DataSource } from 'typeorm';
+import { call, expectText } from '../../utils/e2e';
 import { startTestApp, TestApp } from '../../utils/test-app';
 import { rejection } from '../../utils/faults';
 import { Standalone1764200000000 } from '../../../src/database/migrations/1764200000000-standalone';
 import { ProjectsService } from '../../../src/modules/projects/projects.service';
-import {
-  AdminRequiredError,
-  HilAuthenticationError,
-  HilNodeNotFoundError,
-  NicNotFoundError,
-} from '../../../src/modules/hil/hil.errors';
-import { verifyPassword } from '../../../src/modules/hil/standalone/password-hash';
-import { StandaloneAdminService } from '../../../src/modules/hil/standalone/standalone-admin.service';
-import { StandaloneDirectory } from '../../../src/modules/hil/standalone/standalone-directory';
-import { StandaloneUserEntity } from '../../../src/modules/hil/standalone/standalone-user.entity';
+import { HilNodeNotFoundError, NicNotFoundError } from '../../../src/modules/hil/hil.errors';
+import { verifyPassword } from '../../../src/modules/standalone/password-hash';
+import { StandaloneAdminService } from '../../../src/modules/standalone/standalone-admin.service';
+import { StandaloneDirectory } from '../../../src/modules/standalone/standalone-directory';
+import { StandaloneUserEntity } from '../../../src/modules/standalone/standalone-user.entity';
 import {
   LastAdminError,
   MacInUseError,
@@ -23,16 +20,15 @@ import {
   NodeExistsError,
   NodeOwnershipConflictError,
   StandaloneBootstrapError,
-  StandaloneModeOffError,
   UserExistsError,
   UserNotFoundError,
-} from '../../../src/modules/hil/standalone/standalone.errors';
+} from '../../../src/modules/standalone/standalone.errors';
 
 /** StandaloneAdminService and the standalone tables on the real DB (SQLite :memory:, real migrations). */
 
 const STANDALONE = { BMI_DRIVER_NET_ISOLATOR: 'standalone', BMI_NET_ISOLATOR_CACHE_SECONDS: '0' };
 const ROOT = { username: 'admin', password: 'secret' };
-const root = { credentials: ROOT, project: 'bmi_infra' };
+let root: ProjectScope;
 
 let logs: string[];
 let t: TestApp;
@@ -54,6 +50,7 @@ beforeEach(async () => {
   const projects = t.app.get(ProjectsService);
   await projects.add('proj1');
   await projects.add('proj2');
+  root = await t.scope(ROOT, 'bmi_infra', 'admin');
 });
 afterEach(async () => {
   await t.close();
@@ -86,10 +83,9 @@ describe('first start in standalone mode', () => {
       env: { ...STANDALONE, BMI_NET_ISOLATOR_ADMIN_USER: 'root', BMI_NET_ISOLATOR_ADMIN_PASSWORD: 'pw' },
     });
     try {
-      const all = await other.app.get(StandaloneAdminService).listUsers({
-        credentials: { username: 'root', password: 'pw' },
-        project: 'bmi_infra',
-      });
+      // the first admin signs in with the configured name and password
+      await expect(other.scope({ username: 'root', password: 'pw' }, 'bmi_infra', 'admin')).resolves.toBeDefined();
+      const all = await other.app.get(StandaloneAdminService).listUsers();
       expect(all).toEqual([{ name: 'root', isAdmin: true, projects: [] }]);
     } finally {
       await other.close();
@@ -115,24 +111,24 @@ describe('first start in standalone mode', () => {
 });
 
 describe('other modes', () => {
-  it('create no user, and every operation answers 409 "standalone mode is off"', async () => {
+  it('create no user, and every route answers 409 "standalone mode is off" once its body is valid', async () => {
     const fake = await startTestApp({ env: { BMI_NET_ISOLATOR_ADMIN_PASSWORD: 'secret' } });
     try {
       expect(await fake.app.get(DataSource).getRepository(StandaloneUserEntity).count()).toBe(0);
-      const s = fake.app.get(StandaloneAdminService);
-      const admin = { credentials: { username: 'admin', password: 'admin' }, project: 'bmi_infra' };
-      for (const op of [
-        () => s.listUsers(admin),
-        () => s.createUser(admin, 'x', 'y', false),
-        () => s.changePassword(admin, 'admin', 'y'),
-        () => s.listNodes(admin),
-        () => s.detachNode(admin, 'node-01'),
-      ]) {
-        const err = await rejection(op());
-        expect(err).toBeInstanceOf(StandaloneModeOffError);
-        expect(err.status).toBe(409);
-        expect(err.message).toMatch(/^standalone mode is off \(\[driver\] net_isolator = fake\)/);
+      const admin = { username: 'admin', password: 'admin' };
+      const off = /^standalone mode is off \(\[driver\] net_isolator = fake\)/;
+      for (const [method, route, body] of [
+        ['post', '/list_users', {}],
+        ['put', '/create_user', { user: 'x', password: 'y' }],
+        ['put', '/change_password', { user: 'admin', new_password: 'y' }],
+        ['post', '/list_nodes', {}],
+        ['delete', '/detach_node', { node: 'node-01' }],
+      ] as const) {
+        const r = await call(fake, method, route, admin, { project: 'bmi_infra', ...body });
+        expect({ route, status: r.status, off: off.test(r.text) }).toEqual({ route, status: 409, off: true });
       }
+      const invalid = await call(fake, 'put', '/create_user', admin, { project: 'bmi_infra', user: 'x' });
+      expect(invalid.status).toBe(400);
     } finally {
       await fake.close();
     }
@@ -148,12 +144,12 @@ describe('users', () => {
     });
     await svc.addUserToProject(root, 'alice', 'proj2');
     await svc.addUserToProject(root, 'alice', 'proj1');
-    expect(await svc.listUsers(root)).toEqual([
+    expect(await svc.listUsers()).toEqual([
       { name: 'admin', isAdmin: true, projects: [] },
       { name: 'alice', isAdmin: false, projects: ['proj1', 'proj2'] },
     ]);
     await svc.deleteUser(root, 'alice');
-    expect((await svc.listUsers(root)).map((u) => u.name)).toEqual(['admin']);
+    expect((await svc.listUsers()).map((u) => u.name)).toEqual(['admin']);
     expect(await t.app.get(DataSource).query(`SELECT * FROM standalone_user_project`)).toEqual([]);
     expect(logs.join('\n')).not.toContain('alicepw');
   });
@@ -166,8 +162,9 @@ describe('users', () => {
     expect(err).toBeInstanceOf(LastAdminError);
     expect(err.message).toBe('User admin is the last admin user and cannot be deleted');
     await svc.createUser(root, 'admin2', 'pw2', true);
-    await svc.deleteUser({ credentials: { username: 'admin2', password: 'pw2' }, project: 'bmi_infra' }, 'admin');
-    expect((await svc.listUsers({ ...root, credentials: { username: 'admin2', password: 'pw2' } })).length).toBe(2);
+    const admin2 = await t.scope({ username: 'admin2', password: 'pw2' }, 'bmi_infra', 'admin');
+    await svc.deleteUser(admin2, 'admin');
+    expect((await svc.listUsers()).length).toBe(2);
   });
 
   it('memberships: 409 when already a member, 404 when not, 404 for an unknown project or user', async () => {
@@ -181,31 +178,43 @@ describe('users', () => {
     });
     await expect(svc.addUserToProject(root, 'bob', 'proj1')).rejects.toThrow(UserNotFoundError);
     await svc.removeUserFromProject(root, 'alice', 'proj1');
-    expect((await svc.listUsers(root))[1].projects).toEqual([]);
+    expect((await svc.listUsers())[1].projects).toEqual([]);
   });
 
   it('a password change: by the user (authenticating with the old one) or by an admin; never by others', async () => {
-    const alice = { credentials: { username: 'alice', password: 'old' }, project: 'bmi_infra' };
     await svc.createUser(root, 'alice', 'old', false);
     await svc.createUser(root, 'bob', 'bobpw', false);
-    await svc.changePassword(alice, 'alice', 'new');
+    const change = (who: { username: string; password: string }, user: string, password: string) =>
+      call(t, 'put', '/change_password', who, { project: 'bmi_infra', user, new_password: password });
+    await expectText(change({ username: 'alice', password: 'old' }, 'alice', 'new'), 200, 'Success');
     const hash = async (name: string) => (await users()).find((u) => u.name === name)!.passwordHash;
     expect(await verifyPassword('new', await hash('alice'))).toBe(true);
-    await expect(svc.changePassword(alice, 'alice', 'again')).rejects.toThrow(HilAuthenticationError);
-    const bob = { credentials: { username: 'bob', password: 'bobpw' }, project: 'bmi_infra' };
-    await expect(svc.changePassword(bob, 'alice', 'mine')).rejects.toThrow(AdminRequiredError);
-    await svc.changePassword(root, 'alice', 'reset');
+    expect((await change({ username: 'alice', password: 'old' }, 'alice', 'again')).status).toBe(401);
+    await expectText(
+      change({ username: 'bob', password: 'bobpw' }, 'alice', 'mine'),
+      403,
+      'User Does Not Have Admin Role',
+    );
+    await expectText(change(ROOT, 'alice', 'reset'), 200, 'Success');
     expect(await verifyPassword('reset', await hash('alice'))).toBe(true);
-    await expect(svc.changePassword(root, 'nobody', 'x')).rejects.toThrow(UserNotFoundError);
+    expect((await change(ROOT, 'nobody', 'x')).status).toBe(404);
     expect(logs.join('\n')).not.toMatch(/old|again|mine|reset|bobpw/);
   });
 
-  it('every operation needs a BMI admin (403) and the caller’s project to exist (404)', async () => {
+  it('every route needs a BMI admin (403) and the caller’s project to exist (404)', async () => {
     await svc.createUser(root, 'alice', 'pw', false);
-    const alice = { credentials: { username: 'alice', password: 'pw' }, project: 'bmi_infra' };
-    await expect(svc.listUsers(alice)).rejects.toThrow(AdminRequiredError);
-    await expect(svc.registerNode(alice, 'n')).rejects.toThrow(AdminRequiredError);
-    await expect(svc.listUsers({ ...root, project: 'nope' })).rejects.toMatchObject({ status: 404 });
+    const alice = { username: 'alice', password: 'pw' };
+    await expectText(
+      call(t, 'post', '/list_users', alice, { project: 'bmi_infra' }),
+      403,
+      'User Does Not Have Admin Role',
+    );
+    await expectText(
+      call(t, 'put', '/register_node', alice, { project: 'bmi_infra', node: 'n' }),
+      403,
+      'User Does Not Have Admin Role',
+    );
+    expect((await call(t, 'post', '/list_users', ROOT, { project: 'nope' })).status).toBe(404);
   });
 });
 
@@ -215,7 +224,7 @@ describe('nodes and NICs', () => {
     await svc.addNic(root, 'node-01', 'eth1', '52:54:00:AB:CD:EF');
     await svc.addNic(root, 'node-01', 'eth0', '52:54:00:12:34:56');
     await svc.connectNode(root, 'node-01', 'proj1');
-    expect(await svc.listNodes(root)).toEqual([
+    expect(await svc.listNodes()).toEqual([
       {
         name: 'node-01',
         project: 'proj1',
@@ -225,13 +234,13 @@ describe('nodes and NICs', () => {
         ],
       },
     ]);
-    expect(await t.app.get(StandaloneDirectory).findNode('node-01')).toEqual((await svc.listNodes(root))[0]);
+    expect(await t.app.get(StandaloneDirectory).findNode('node-01')).toEqual((await svc.listNodes())[0]);
     expect(await t.app.get(StandaloneDirectory).listNodes('proj1')).toEqual(['node-01']);
     await svc.detachNode(root, 'node-01');
     expect(await t.app.get(StandaloneDirectory).listNodes(null)).toEqual(['node-01']);
     await svc.removeNic(root, 'node-01', 'eth1');
     await svc.deleteNode(root, 'node-01');
-    expect(await svc.listNodes(root)).toEqual([]);
+    expect(await svc.listNodes()).toEqual([]);
     expect(await t.app.get(DataSource).query(`SELECT * FROM standalone_nic`)).toEqual([]);
   });
 
@@ -272,8 +281,8 @@ describe('the standalone tables (migration 1764200000000-standalone)', () => {
     await svc.registerNode(root, 'n1');
     await svc.connectNode(root, 'n1', 'proj2');
     await t.app.get(ProjectsService).delete('proj2');
-    expect(await svc.listUsers(root)).toContainEqual({ name: 'alice', isAdmin: false, projects: [] });
-    expect(await svc.listNodes(root)).toEqual([{ name: 'n1', project: null, nics: [] }]);
+    expect(await svc.listUsers()).toContainEqual({ name: 'alice', isAdmin: false, projects: [] });
+    expect(await svc.listNodes()).toEqual([{ name: 'n1', project: null, nics: [] }]);
   });
 
   it('enforces foreign keys and unique constraints', async () => {

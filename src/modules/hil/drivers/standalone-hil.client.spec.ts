@@ -1,5 +1,6 @@
 import { loadConfig } from '../../../config/app-config';
-import { AccessService } from '../access.service';
+import { ProjectAccess } from '../../access/project-access.service';
+import type { ProjectsService } from '../../projects/projects.service';
 import {
   AdminRequiredError,
   HilAuthenticationError,
@@ -7,8 +8,8 @@ import {
   HilProjectNotFoundError,
   NodeNotOwnedError,
 } from '../hil.errors';
-import * as hashing from '../standalone/password-hash';
-import { DirectoryNode, DirectoryUser, StandaloneDirectory } from '../standalone/standalone-directory';
+import * as hashing from '../../standalone/password-hash';
+import { DirectoryNode, DirectoryUser, StandaloneDirectory } from '../../standalone/standalone-directory';
 import { StandaloneHilClient } from './standalone-hil.client';
 
 /** The error the call rejects with; a call that succeeds fails the test. */
@@ -238,8 +239,9 @@ describe('StandaloneHilClient.isAdmin', () => {
   });
 });
 
-describe('AccessService over StandaloneHilClient: the same rules as with HIL', () => {
-  let access: AccessService;
+describe('ProjectAccess over StandaloneHilClient: the same rules as with HIL', () => {
+  let access: ProjectAccess;
+  const projects = { require: (name: string) => Promise.resolve({ id: 1, name }) } as unknown as ProjectsService;
   beforeEach(() => {
     const config = loadConfig({
       env: {},
@@ -247,34 +249,36 @@ describe('AccessService over StandaloneHilClient: the same rules as with HIL', (
         '[bmi]\nuid = 5\n[db]\npath = :memory:\n[driver]\nfs = fake\niscsi = fake\nnet_isolator = standalone\n' +
         '[net_isolator]\ncache_seconds = 0\n[iscsi]\nip = 10.0.0.1\n[tftp]\npxelinux_path = /tmp/p\nipxe_path = /tmp/i\n',
     });
-    access = new AccessService(hil, config);
+    access = new ProjectAccess(hil, projects, config);
   });
   const caller = (creds: { username: string; password: string }, project: string) => ({
     credentials: creds,
     project,
   });
+  const owned = async (who: ReturnType<typeof caller>, node: string) =>
+    (await access.resolve(who, 'member')).ownedNode(node);
 
   it('project access: members and admins; a non-member 401; a wrong password 401', async () => {
-    await expect(access.assertProjectAccess(caller(c.alice, 'proj1'))).resolves.toBeUndefined();
-    await expect(access.assertProjectAccess(caller(c.admin, 'proj2'))).resolves.toBeUndefined();
-    await expect(access.assertProjectAccess(caller(c.bob, 'proj1'))).rejects.toThrow(HilAuthenticationError);
-    await expect(access.assertProjectAccess(caller(c.wrong, 'proj1'))).rejects.toThrow(HilAuthenticationError);
+    await expect(access.resolve(caller(c.alice, 'proj1'), 'member')).resolves.toBeDefined();
+    await expect(access.resolve(caller(c.admin, 'proj2'), 'member')).resolves.toBeDefined();
+    await expect(access.resolve(caller(c.bob, 'proj1'), 'member')).rejects.toThrow(HilAuthenticationError);
+    await expect(access.resolve(caller(c.wrong, 'proj1'), 'member')).rejects.toThrow(HilAuthenticationError);
   });
 
   it('admin: the admin flag, or membership of the admin project; others 403, a wrong password 401', async () => {
-    await expect(access.assertAdmin(caller(c.admin, 'proj1'))).resolves.toBeUndefined();
-    await expect(access.assertAdmin(caller(c.carol, 'proj1'))).resolves.toBeUndefined();
-    await expect(access.assertAdmin(caller(c.alice, 'proj1'))).rejects.toThrow(AdminRequiredError);
-    await expect(access.assertAdmin(caller(c.wrong, 'proj1'))).rejects.toThrow(HilAuthenticationError);
+    await expect(access.resolve(caller(c.admin, 'proj1'), 'admin')).resolves.toBeDefined();
+    await expect(access.resolve(caller(c.carol, 'proj1'), 'admin')).resolves.toBeDefined();
+    await expect(access.resolve(caller(c.alice, 'proj1'), 'admin')).rejects.toThrow(AdminRequiredError);
+    await expect(access.resolve(caller(c.wrong, 'proj1'), 'admin')).rejects.toThrow(HilAuthenticationError);
   });
 
   it("node ownership: own node yes; a free node 403; another project's node 401, or 403 for an admin", async () => {
-    expect((await access.ownedNode(caller(c.alice, 'proj1'), 'node-01')).name).toBe('node-01');
-    const free = await rejection(access.ownedNode(caller(c.alice, 'proj1'), 'node-02'));
+    expect((await owned(caller(c.alice, 'proj1'), 'node-01')).name).toBe('node-01');
+    const free = await rejection(owned(caller(c.alice, 'proj1'), 'node-02'));
     expect(free).toBeInstanceOf(NodeNotOwnedError);
     expect(free.message).toBe('Node node-02 is free: it must belong to project proj1');
-    await expect(access.ownedNode(caller(c.alice, 'proj1'), 'node-03')).rejects.toThrow(HilAuthenticationError);
-    await expect(access.ownedNode(caller(c.admin, 'proj2'), 'node-01')).rejects.toThrow(NodeNotOwnedError);
-    await expect(access.ownedNode(caller(c.alice, 'proj1'), 'nope')).rejects.toThrow(HilNodeNotFoundError);
+    await expect(owned(caller(c.alice, 'proj1'), 'node-03')).rejects.toThrow(HilAuthenticationError);
+    await expect(owned(caller(c.admin, 'proj2'), 'node-01')).rejects.toThrow(NodeNotOwnedError);
+    await expect(owned(caller(c.alice, 'proj1'), 'nope')).rejects.toThrow(HilNodeNotFoundError);
   });
 });

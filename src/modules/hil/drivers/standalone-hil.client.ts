@@ -2,8 +2,8 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { HilClient, HilNode } from '../hil.client';
 import { Credentials } from '../../../common/auth/caller';
 import { HilAuthenticationError, HilNodeNotFoundError, HilProjectNotFoundError } from '../hil.errors';
-import { burnVerification, verifyPassword } from '../standalone/password-hash';
-import { DirectoryUser, StandaloneDirectory } from '../standalone/standalone-directory';
+import { burnVerification, verifyPassword } from '../../standalone/password-hash';
+import { DirectoryUser, StandaloneDirectory } from '../../standalone/standalone-directory';
 
 export interface StandaloneHilClientOptions {
   /**
@@ -22,7 +22,7 @@ const NO_ACCESS = 'You do not have access to the required project.';
 
 /**
  * The HIL port on BMI's own database, for sites without HIL (`[driver] net_isolator = standalone`). Same rules
- * as HIL (../shared/docs/hil-contract.md), so that AccessService works unchanged:
+ * as HIL (../shared/docs/hil-contract.md), so that ProjectAccess works unchanged:
  * - unknown user or wrong password: HilAuthenticationError (401);
  * - a node: unknown → HilNodeNotFoundError (404); owned by a project the caller is not in (and not admin) →
  *   HilAuthenticationError('You do not have access to the required project.'); free → any authenticated user;

@@ -1,23 +1,31 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import type { Caller, Credentials } from '../../common/auth/caller';
 import { AppConfig } from '../../config/app-config';
-import { Caller } from '../../common/auth/caller';
-import { HilClient, HilNode } from './hil.client';
-import { Credentials } from '../../common/auth/caller';
-import { AdminRequiredError, HilAuthenticationError, HilProjectNotFoundError, NodeNotOwnedError } from './hil.errors';
+import { HilClient, HilNode } from '../hil/hil.client';
+import {
+  AdminRequiredError,
+  HilAuthenticationError,
+  HilProjectNotFoundError,
+  NodeNotOwnedError,
+} from '../hil/hil.errors';
+import { ProjectsService } from '../projects/projects.service';
+import { AccessLevel, ProjectScope } from './access-level';
 
 /**
- * BMI's authorisation rules, the same for every face (REST, CLI):
+ * BMI's authorisation rules, the same for every face (REST, CLI), decided here and nowhere else:
+ * - every call acts from a project BMI knows (404 otherwise, reference §2.1);
  * - a project-scoped operation needs access to the project in HIL (member or HIL admin);
- * - a node may be provisioned or deprovisioned only when HIL says it belongs to the caller's project;
- * - admin operations need a HIL admin or a member of the admin project ([bmi] admin_project).
+ * - admin operations need a HIL admin or a member of the admin project ([bmi] admin_project);
+ * - a node may be provisioned or deprovisioned only when HIL says it belongs to the caller's project.
  */
 @Injectable()
-export class AccessService {
+export class ProjectAccess {
   private readonly granted: GrantCache;
 
   constructor(
     private readonly hil: HilClient,
+    private readonly projects: ProjectsService,
     private readonly config: AppConfig,
   ) {
     // Standalone mode answers from BMI's own DB: no round trip to save, and a revoked member must lose access
@@ -26,7 +34,16 @@ export class AccessService {
     this.granted = new GrantCache(ttlMs);
   }
 
-  async assertProjectAccess(caller: Caller): Promise<void> {
+  /** The caller's project, once the caller is found to have `level` access from it. */
+  async resolve(caller: Caller, level: AccessLevel): Promise<ProjectScope> {
+    const project = await this.projects.require(caller.project);
+    if (level === 'member') await this.assertProjectAccess(caller);
+    else if (level === 'admin') await this.assertAdmin(caller);
+    else await this.hil.isAdmin(caller.credentials);
+    return new ProjectScope(caller, project, level, (node) => this.ownedNode(caller, node));
+  }
+
+  private async assertProjectAccess(caller: Caller): Promise<void> {
     await this.granted.remember('project', caller.credentials, caller.project, async () => {
       try {
         await this.hil.listProjectNodes(caller.credentials, caller.project);
@@ -39,7 +56,7 @@ export class AccessService {
     });
   }
 
-  async assertAdmin(caller: Caller): Promise<void> {
+  private async assertAdmin(caller: Caller): Promise<void> {
     await this.granted.remember('admin', caller.credentials, '', () => this.checkAdmin(caller));
   }
 
@@ -57,8 +74,7 @@ export class AccessService {
     }
   }
 
-  /** The node, when it belongs to the caller's project; refused when it is free or someone else's. */
-  async ownedNode(caller: Caller, node: string): Promise<HilNode> {
+  private async ownedNode(caller: Caller, node: string): Promise<HilNode> {
     const n = await this.hil.getNode(caller.credentials, node);
     if (n.project !== caller.project) {
       throw new NodeNotOwnedError(

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository } from 'typeorm';
-import { ProjectEntity } from '../../projects/project.entity';
+import { ProjectEntity } from '../projects/project.entity';
 import { DirectoryNode, DirectoryUser, StandaloneDirectory } from './standalone-directory';
 import { StandaloneNodeEntity } from './standalone-node.entity';
 import { StandaloneUserEntity } from './standalone-user.entity';

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ProjectsModule } from '../../projects/projects.module';
-import { HilModule } from '../hil.module';
+import { ProjectsModule } from '../projects/projects.module';
+import { AccessModule } from '../access/access.module';
 import { STANDALONE_ENTITIES } from './standalone.entities';
 import { StandaloneAdminService } from './standalone-admin.service';
 import { StandaloneController } from './standalone.controller';
@@ -11,7 +11,7 @@ import { StandaloneController } from './standalone.controller';
  * admin user at the first start. Registered in every mode (the routes answer 409 outside standalone mode).
  */
 @Module({
-  imports: [TypeOrmModule.forFeature(STANDALONE_ENTITIES), HilModule, ProjectsModule],
+  imports: [TypeOrmModule.forFeature(STANDALONE_ENTITIES), AccessModule, ProjectsModule],
   controllers: [StandaloneController],
   providers: [StandaloneAdminService],
 })

@@ -1,5 +1,5 @@
 import { Column, Entity, JoinColumn, ManyToOne, OneToMany, PrimaryGeneratedColumn } from 'typeorm';
-import { ProjectEntity } from '../../projects/project.entity';
+import { ProjectEntity } from '../projects/project.entity';
 import type { StandaloneNicEntity } from './standalone-nic.entity';
 
 /** A bare-metal node (standalone mode): owned by one BMI project, or free (project null). */

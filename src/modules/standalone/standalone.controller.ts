@@ -1,7 +1,8 @@
 import { Body, Controller, Delete, HttpCode, Post, Put } from '@nestjs/common';
 import { ApiConflictResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiSuccessText, CallerCredentials, LegacyApi } from '../../../common/http/legacy';
-import type { Credentials } from '../../../common/auth/caller';
+import { ApiSuccessText, LegacyApi } from '../../common/http/legacy';
+import { Access, AccessRule } from '../access/access.decorator';
+import type { ProjectScope } from '../access/access-level';
 import {
   AddNicDto,
   ChangePasswordDto,
@@ -17,6 +18,11 @@ import {
   UserRowDto,
 } from './dto/standalone.dto';
 import { NodeRow, StandaloneAdminService, UserRow } from './standalone-admin.service';
+import { standaloneOnly } from './standalone-mode';
+
+/** Any user may change their own password (they authenticate with the current one); anyone else's needs an admin. */
+const ownPasswordOrAdmin: AccessRule = (body, caller) =>
+  body.user === caller.credentials.username ? 'authenticated' : 'admin';
 
 /**
  * Users, project members, nodes and NICs, for sites without HIL (`[driver] net_isolator = standalone`; BMI
@@ -35,92 +41,98 @@ export class StandaloneController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Every user, with its admin flag and projects (admin, standalone mode)' })
   @ApiOkResponse({ type: [UserRowDto] })
-  listUsers(@CallerCredentials() c: Credentials, @Body() dto: ListUsersDto): Promise<UserRow[]> {
-    return this.admin.listUsers({ credentials: c, project: dto.project });
+  listUsers(@Access('admin', standaloneOnly) _scope: ProjectScope, @Body() _dto: ListUsersDto): Promise<UserRow[]> {
+    return this.admin.listUsers();
   }
 
   @Put('create_user')
   @ApiOperation({ summary: 'Create a user (admin, standalone mode)' })
   @ApiOkResponse({ type: UserRowDto })
-  createUser(@CallerCredentials() c: Credentials, @Body() dto: CreateUserDto): Promise<UserRow> {
-    return this.admin.createUser({ credentials: c, project: dto.project }, dto.user, dto.password, !!dto.is_admin);
+  createUser(@Access('admin', standaloneOnly) scope: ProjectScope, @Body() dto: CreateUserDto): Promise<UserRow> {
+    return this.admin.createUser(scope, dto.user, dto.password, !!dto.is_admin);
   }
 
   @Delete('delete_user')
   @ApiOperation({ summary: 'Delete a user and its memberships; not the last admin (admin, standalone mode)' })
   @ApiSuccessText()
-  deleteUser(@CallerCredentials() c: Credentials, @Body() dto: DeleteUserDto): Promise<void> {
-    return this.admin.deleteUser({ credentials: c, project: dto.project }, dto.user);
+  deleteUser(@Access('admin', standaloneOnly) scope: ProjectScope, @Body() dto: DeleteUserDto): Promise<void> {
+    return this.admin.deleteUser(scope, dto.user);
   }
 
   @Put('change_password')
   @ApiOperation({ summary: "Change a user's password: one's own, or anyone's as an admin (standalone mode)" })
   @ApiSuccessText()
-  changePassword(@CallerCredentials() c: Credentials, @Body() dto: ChangePasswordDto): Promise<void> {
-    return this.admin.changePassword({ credentials: c, project: dto.project }, dto.user, dto.new_password);
+  changePassword(
+    @Access(ownPasswordOrAdmin, standaloneOnly) scope: ProjectScope,
+    @Body() dto: ChangePasswordDto,
+  ): Promise<void> {
+    return this.admin.changePassword(scope, dto.user, dto.new_password);
   }
 
   @Put('add_user_project')
   @ApiOperation({ summary: 'Make a user a member of a project (admin, standalone mode)' })
   @ApiSuccessText()
-  addUserToProject(@CallerCredentials() c: Credentials, @Body() dto: UserProjectDto): Promise<void> {
-    return this.admin.addUserToProject({ credentials: c, project: dto.project }, dto.user, dto.target_project);
+  addUserToProject(@Access('admin', standaloneOnly) scope: ProjectScope, @Body() dto: UserProjectDto): Promise<void> {
+    return this.admin.addUserToProject(scope, dto.user, dto.target_project);
   }
 
   @Delete('remove_user_project')
   @ApiOperation({ summary: 'Remove a user from a project (admin, standalone mode)' })
   @ApiSuccessText()
-  removeUserFromProject(@CallerCredentials() c: Credentials, @Body() dto: UserProjectDto): Promise<void> {
-    return this.admin.removeUserFromProject({ credentials: c, project: dto.project }, dto.user, dto.target_project);
+  removeUserFromProject(
+    @Access('admin', standaloneOnly) scope: ProjectScope,
+    @Body() dto: UserProjectDto,
+  ): Promise<void> {
+    return this.admin.removeUserFromProject(scope, dto.user, dto.target_project);
   }
 
   @Post('list_nodes')
   @HttpCode(200)
   @ApiOperation({ summary: 'Every node, with its project and NICs (admin, standalone mode)' })
   @ApiOkResponse({ type: [NodeRowDto] })
-  listNodes(@CallerCredentials() c: Credentials, @Body() dto: ListNodesDto): Promise<NodeRow[]> {
-    return this.admin.listNodes({ credentials: c, project: dto.project });
+  listNodes(@Access('admin', standaloneOnly) _scope: ProjectScope, @Body() _dto: ListNodesDto): Promise<NodeRow[]> {
+    return this.admin.listNodes();
   }
 
   @Put('register_node')
   @ApiOperation({ summary: 'Register a node, free (admin, standalone mode)' })
   @ApiOkResponse({ type: NodeRowDto })
-  registerNode(@CallerCredentials() c: Credentials, @Body() dto: NodeNameDto): Promise<NodeRow> {
-    return this.admin.registerNode({ credentials: c, project: dto.project }, dto.node);
+  registerNode(@Access('admin', standaloneOnly) scope: ProjectScope, @Body() dto: NodeNameDto): Promise<NodeRow> {
+    return this.admin.registerNode(scope, dto.node);
   }
 
   @Delete('delete_node')
   @ApiOperation({ summary: 'Delete a free node and its NICs (admin, standalone mode)' })
   @ApiSuccessText()
-  deleteNode(@CallerCredentials() c: Credentials, @Body() dto: NodeNameDto): Promise<void> {
-    return this.admin.deleteNode({ credentials: c, project: dto.project }, dto.node);
+  deleteNode(@Access('admin', standaloneOnly) scope: ProjectScope, @Body() dto: NodeNameDto): Promise<void> {
+    return this.admin.deleteNode(scope, dto.node);
   }
 
   @Put('add_nic')
   @ApiOperation({ summary: 'Add a NIC to a node (admin, standalone mode)' })
   @ApiSuccessText()
-  addNic(@CallerCredentials() c: Credentials, @Body() dto: AddNicDto): Promise<void> {
-    return this.admin.addNic({ credentials: c, project: dto.project }, dto.node, dto.nic, dto.macaddr);
+  addNic(@Access('admin', standaloneOnly) scope: ProjectScope, @Body() dto: AddNicDto): Promise<void> {
+    return this.admin.addNic(scope, dto.node, dto.nic, dto.macaddr);
   }
 
   @Delete('remove_nic')
   @ApiOperation({ summary: 'Remove a NIC from a node (admin, standalone mode)' })
   @ApiSuccessText()
-  removeNic(@CallerCredentials() c: Credentials, @Body() dto: RemoveNicDto): Promise<void> {
-    return this.admin.removeNic({ credentials: c, project: dto.project }, dto.node, dto.nic);
+  removeNic(@Access('admin', standaloneOnly) scope: ProjectScope, @Body() dto: RemoveNicDto): Promise<void> {
+    return this.admin.removeNic(scope, dto.node, dto.nic);
   }
 
   @Put('connect_node')
   @ApiOperation({ summary: 'Give a free node to a project (admin, standalone mode)' })
   @ApiSuccessText()
-  connectNode(@CallerCredentials() c: Credentials, @Body() dto: ConnectNodeDto): Promise<void> {
-    return this.admin.connectNode({ credentials: c, project: dto.project }, dto.node, dto.target_project);
+  connectNode(@Access('admin', standaloneOnly) scope: ProjectScope, @Body() dto: ConnectNodeDto): Promise<void> {
+    return this.admin.connectNode(scope, dto.node, dto.target_project);
   }
 
   @Delete('detach_node')
   @ApiOperation({ summary: 'Take a node away from its project: it becomes free (admin, standalone mode)' })
   @ApiSuccessText()
-  detachNode(@CallerCredentials() c: Credentials, @Body() dto: NodeNameDto): Promise<void> {
-    return this.admin.detachNode({ credentials: c, project: dto.project }, dto.node);
+  detachNode(@Access('admin', standaloneOnly) scope: ProjectScope, @Body() dto: NodeNameDto): Promise<void> {
+    return this.admin.detachNode(scope, dto.node);
   }
 }

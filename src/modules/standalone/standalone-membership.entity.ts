@@ -1,5 +1,5 @@
 import { Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { ProjectEntity } from '../../projects/project.entity';
+import { ProjectEntity } from '../projects/project.entity';
 import { StandaloneUserEntity } from './standalone-user.entity';
 
 /** A user's membership of a BMI project (standalone mode); gone with the user or with the project. */

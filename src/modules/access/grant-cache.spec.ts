@@ -1,4 +1,4 @@
-import { GrantCache } from './access.service';
+import { GrantCache } from './project-access.service';
 
 const alice = { username: 'alice', password: 'pw' };
 

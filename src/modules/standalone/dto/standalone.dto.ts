@@ -1,8 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { IsDefined, IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
-import { FlagField, NameField, NicField, NodeField, ProjectScopedDto } from '../../../../common/http/fields';
-import { MAC_PATTERN } from '../../../../common/validation/names';
+import { FlagField, NameField, NicField, NodeField, ProjectScopedDto } from '../../../common/http/fields';
+import { MAC_PATTERN } from '../../../common/validation/names';
 
 const REQUIRED = IsDefined({ message: 'missing field $property' });
 

@@ -1,13 +1,16 @@
 import { loadConfig } from '../../config/app-config';
-import { AccessService } from './access.service';
-import { FakeHilClient, HilSeed } from './drivers/fake-hil.client';
+import { FakeHilClient, HilSeed } from '../hil/drivers/fake-hil.client';
+import { ProjectNotFoundError } from '../projects/projects.errors';
+import type { ProjectsService } from '../projects/projects.service';
+import { AccessLevel } from './access-level';
+import { ProjectAccess } from './project-access.service';
 import {
   AdminRequiredError,
   HilAuthenticationError,
   HilNodeNotFoundError,
   HilProjectNotFoundError,
   NodeNotOwnedError,
-} from './hil.errors';
+} from '../hil/hil.errors';
 
 /** The error the call rejects with; a call that succeeds fails the test. */
 const rejection = (p: Promise<unknown>) =>
@@ -42,18 +45,69 @@ const creds = {
 type Who = keyof typeof creds;
 const caller = (who: Who, project: string) => ({ credentials: creds[who], project });
 
-function access(seed: HilSeed = SEED, adminProject = 'bmi_infra'): AccessService {
-  const config = loadConfig({
+/** BMI's project table: every name but `unknown_to_bmi` (HIL's own projects are the seed's). */
+const projects = {
+  require: (name: string) =>
+    name === 'unknown_to_bmi' ? Promise.reject(new ProjectNotFoundError(name)) : Promise.resolve({ id: 7, name }),
+} as unknown as ProjectsService;
+
+function settings(adminProject = 'bmi_infra') {
+  return loadConfig({
     env: {},
     text: `[bmi]\nuid = 5\nadmin_project = ${adminProject}\n[db]\npath = :memory:\n[driver]\nfs = fake\niscsi = fake\nnet_isolator = fake\n[iscsi]\nip = 10.0.0.1\n[tftp]\npxelinux_path = /tmp/p\nipxe_path = /tmp/i\n`,
   });
-  return new AccessService(new FakeHilClient(seed), config);
 }
 
-let svc: AccessService;
+function access(seed: HilSeed = SEED, adminProject = 'bmi_infra'): ProjectAccess {
+  return new ProjectAccess(new FakeHilClient(seed), projects, settings(adminProject));
+}
+
+let svc: ProjectAccess;
 beforeEach(() => (svc = access()));
 
-describe('AccessService.assertProjectAccess', () => {
+const level =
+  (l: AccessLevel) =>
+  (c: ReturnType<typeof caller>, s: ProjectAccess = svc): Promise<void> =>
+    s.resolve(c, l).then(() => undefined);
+const member = level('member');
+const admin = level('admin');
+const ownedNode = async (c: ReturnType<typeof caller>, node: string) =>
+  (await svc.resolve(c, 'member')).ownedNode(node);
+
+describe('ProjectAccess.resolve', () => {
+  it('gives the scope of the BMI project, with the caller and the level', async () => {
+    const scope = await svc.resolve(caller('alice', 'proj1'), 'member');
+    expect(scope.project).toEqual({ id: 7, name: 'proj1' });
+    expect(scope.caller).toEqual(caller('alice', 'proj1'));
+    expect(scope.level).toBe('member');
+  });
+
+  it.each<AccessLevel>(['member', 'admin', 'authenticated'])(
+    'a project BMI does not know is 404 at level %s, before HIL is asked',
+    async (l) => {
+      const hil = new FakeHilClient(SEED);
+      const isAdmin = jest.spyOn(hil, 'isAdmin');
+      const listProjectNodes = jest.spyOn(hil, 'listProjectNodes');
+      const s = new ProjectAccess(hil, projects, settings());
+      const err = await rejection(s.resolve(caller('admin', 'unknown_to_bmi'), l));
+      expect(err).toBeInstanceOf(ProjectNotFoundError);
+      expect(err.status).toBe(404);
+      expect(isAdmin).not.toHaveBeenCalled();
+      expect(listProjectNodes).not.toHaveBeenCalled();
+    },
+  );
+
+  it('authenticated: any user whose password HIL accepts, member of the project or not', async () => {
+    await expect(svc.resolve(caller('bob', 'proj1'), 'authenticated')).resolves.toMatchObject({
+      level: 'authenticated',
+    });
+    const err = await rejection(svc.resolve(caller('wrong', 'proj1'), 'authenticated'));
+    expect(err).toBeInstanceOf(HilAuthenticationError);
+    expect(err.status).toBe(401);
+  });
+});
+
+describe("ProjectAccess.resolve(…, 'member')", () => {
   it.each<[Who, string]>([
     ['alice', 'proj1'],
     ['bob', 'proj2'],
@@ -61,7 +115,7 @@ describe('AccessService.assertProjectAccess', () => {
     ['admin', 'proj1'],
     ['admin', 'proj2'],
   ])('%s may act on %s', async (who, project) => {
-    await expect(svc.assertProjectAccess(caller(who, project))).resolves.toBeUndefined();
+    await expect(member(caller(who, project))).resolves.toBeUndefined();
   });
 
   it.each<[Who, string]>([
@@ -69,46 +123,46 @@ describe('AccessService.assertProjectAccess', () => {
     ['alice', 'proj2'],
     ['carol', 'proj1'],
   ])('%s may not act on %s (401)', async (who, project) => {
-    const err = await rejection(svc.assertProjectAccess(caller(who, project)));
+    const err = await rejection(member(caller(who, project)));
     expect(err).toBeInstanceOf(HilAuthenticationError);
     expect(err.status).toBe(401);
   });
 
   it('a wrong password is 401 even for a project the user is in', async () => {
-    await expect(svc.assertProjectAccess(caller('wrong', 'proj1'))).rejects.toThrow(HilAuthenticationError);
+    await expect(member(caller('wrong', 'proj1'))).rejects.toThrow(HilAuthenticationError);
   });
 
   it('a BMI project HIL does not know is open to HIL admins only', async () => {
     const noInfra = { ...SEED, projects: ['proj1', 'proj2'] };
     const s = access(noInfra);
-    await expect(s.assertProjectAccess(caller('admin', 'bmi_infra'))).resolves.toBeUndefined();
-    const err = await rejection(s.assertProjectAccess(caller('alice', 'bmi_infra')));
+    await expect(member(caller('admin', 'bmi_infra'), s)).resolves.toBeUndefined();
+    const err = await rejection(member(caller('alice', 'bmi_infra'), s));
     expect(err).toBeInstanceOf(HilProjectNotFoundError);
     expect(err.status).toBe(404);
   });
 
   it('with a wrong password, a project HIL does not know is still 401, not 404', async () => {
-    await expect(svc.assertProjectAccess(caller('wrong', 'nope'))).rejects.toThrow(HilAuthenticationError);
+    await expect(member(caller('wrong', 'nope'))).rejects.toThrow(HilAuthenticationError);
   });
 });
 
-describe('AccessService.assertAdmin', () => {
+describe("ProjectAccess.resolve(…, 'admin')", () => {
   it('a HIL admin is a BMI admin', async () => {
-    await expect(svc.assertAdmin(caller('admin', 'proj1'))).resolves.toBeUndefined();
+    await expect(admin(caller('admin', 'proj1'))).resolves.toBeUndefined();
   });
 
   it('a member of the admin project is a BMI admin, whatever project he acts for', async () => {
-    await expect(svc.assertAdmin(caller('carol', 'proj1'))).resolves.toBeUndefined();
+    await expect(admin(caller('carol', 'proj1'))).resolves.toBeUndefined();
   });
 
   it('the admin project is the configured one', async () => {
     const s = access(SEED, 'proj2');
-    await expect(s.assertAdmin(caller('bob', 'proj2'))).resolves.toBeUndefined();
-    await expect(s.assertAdmin(caller('carol', 'proj2'))).rejects.toThrow(AdminRequiredError);
+    await expect(admin(caller('bob', 'proj2'), s)).resolves.toBeUndefined();
+    await expect(admin(caller('carol', 'proj2'), s)).rejects.toThrow(AdminRequiredError);
   });
 
   it.each<Who>(['alice', 'bob', 'dave'])('%s is refused with 403 "User Does Not Have Admin Role"', async (who) => {
-    const err = await rejection(svc.assertAdmin(caller(who, 'proj1')));
+    const err = await rejection(admin(caller(who, 'proj1')));
     expect(err).toBeInstanceOf(AdminRequiredError);
     expect(err.status).toBe(403);
     expect(err.message).toBe('User Does Not Have Admin Role');
@@ -116,20 +170,20 @@ describe('AccessService.assertAdmin', () => {
 
   it('when HIL does not know the admin project, only HIL admins are admins', async () => {
     const s = access({ ...SEED, projects: ['proj1', 'proj2'] });
-    await expect(s.assertAdmin(caller('admin', 'proj1'))).resolves.toBeUndefined();
-    await expect(s.assertAdmin(caller('carol', 'proj1'))).rejects.toThrow(AdminRequiredError);
+    await expect(admin(caller('admin', 'proj1'), s)).resolves.toBeUndefined();
+    await expect(admin(caller('carol', 'proj1'), s)).rejects.toThrow(AdminRequiredError);
   });
 
   it('a wrong password is 401, not 403', async () => {
-    const err = await rejection(svc.assertAdmin(caller('wrong', 'proj1')));
+    const err = await rejection(admin(caller('wrong', 'proj1')));
     expect(err).toBeInstanceOf(HilAuthenticationError);
     expect(err.status).toBe(401);
   });
 });
 
-describe('AccessService.ownedNode', () => {
+describe('ProjectScope.ownedNode', () => {
   it('returns the node when it belongs to the caller’s project', async () => {
-    expect(await svc.ownedNode(caller('alice', 'proj1'), 'node-01')).toEqual({
+    expect(await ownedNode(caller('alice', 'proj1'), 'node-01')).toEqual({
       name: 'node-01',
       project: 'proj1',
       nics: [{ label: 'eth0', macaddr: '52:54:00:12:34:56' }],
@@ -137,28 +191,28 @@ describe('AccessService.ownedNode', () => {
   });
 
   it('refuses a free node with NodeNotOwnedError (403), although HIL shows it to anyone', async () => {
-    const err = await rejection(svc.ownedNode(caller('alice', 'proj1'), 'node-02'));
+    const err = await rejection(ownedNode(caller('alice', 'proj1'), 'node-02'));
     expect(err).toBeInstanceOf(NodeNotOwnedError);
     expect(err.status).toBe(403);
     expect(err.message).toBe('Node node-02 is free: it must belong to project proj1');
   });
 
   it('refuses a node the caller can see but that belongs to another project (403)', async () => {
-    const err = await rejection(svc.ownedNode(caller('dave', 'proj2'), 'node-01'));
+    const err = await rejection(ownedNode(caller('dave', 'proj2'), 'node-01'));
     expect(err).toBeInstanceOf(NodeNotOwnedError);
     expect(err.status).toBe(403);
     expect(err.message).toBe('Node node-01 does not belong to project proj2');
   });
 
   it('refuses an admin acting for another project than the node’s (403)', async () => {
-    await expect(svc.ownedNode(caller('admin', 'proj2'), 'node-01')).rejects.toThrow(NodeNotOwnedError);
+    await expect(ownedNode(caller('admin', 'proj2'), 'node-01')).rejects.toThrow(NodeNotOwnedError);
   });
 
   it('a node of a project the caller is not in is HIL’s 401', async () => {
-    await expect(svc.ownedNode(caller('bob', 'proj2'), 'node-01')).rejects.toThrow(HilAuthenticationError);
+    await expect(ownedNode(caller('bob', 'proj2'), 'node-01')).rejects.toThrow(HilAuthenticationError);
   });
 
   it('an unknown node is 404', async () => {
-    await expect(svc.ownedNode(caller('alice', 'proj1'), 'nope')).rejects.toThrow(HilNodeNotFoundError);
+    await expect(ownedNode(caller('alice', 'proj1'), 'nope')).rejects.toThrow(HilNodeNotFoundError);
   });
 });

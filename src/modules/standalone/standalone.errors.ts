@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError } from '../../../common/errors/domain-error';
+import { ConflictError, NotFoundError } from '../../common/errors/domain-error';
 
 /** The user and node administration routes exist in standalone mode only. */
 export class StandaloneModeOffError extends ConflictError {

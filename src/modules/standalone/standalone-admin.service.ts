@@ -1,15 +1,13 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { exclusive, lockKey, OperationLocks, shared, DbWriteLock } from '../../../common/concurrency/locks';
-import { isSafeName, NAME_RULE } from '../../../common/validation/names';
-import { AppConfig } from '../../../config/app-config';
-import { ProjectsService } from '../../projects/projects.service';
-import { AccessService } from '../access.service';
-import { Caller } from '../../../common/auth/caller';
-import type { Credentials } from '../../../common/auth/caller';
-import { HilAuthenticationError, HilNodeNotFoundError, NicNotFoundError } from '../hil.errors';
-import { burnVerification, hashPassword, verifyPassword } from './password-hash';
+import { exclusive, lockKey, OperationLocks, shared, DbWriteLock } from '../../common/concurrency/locks';
+import { isSafeName, NAME_RULE } from '../../common/validation/names';
+import { AppConfig } from '../../config/app-config';
+import { ProjectsService } from '../projects/projects.service';
+import type { ProjectScope } from '../access/access-level';
+import { HilNodeNotFoundError, NicNotFoundError } from '../hil/hil.errors';
+import { hashPassword } from './password-hash';
 import { StandaloneMembershipEntity } from './standalone-membership.entity';
 import { StandaloneNicEntity } from './standalone-nic.entity';
 import { StandaloneNodeEntity } from './standalone-node.entity';
@@ -23,7 +21,6 @@ import {
   NodeExistsError,
   NodeOwnershipConflictError,
   StandaloneBootstrapError,
-  StandaloneModeOffError,
   UserExistsError,
   UserNotFoundError,
 } from './standalone.errors';
@@ -46,12 +43,8 @@ export interface NodeRow {
 
 /**
  * Users, memberships, nodes and NICs of standalone mode (`[driver] net_isolator = standalone`), kept in BMI's
- * database where HIL would keep them. Every operation:
- * - answers 409 StandaloneModeOffError in any other mode, before anything else (the routes always exist, so
- *   that they are documented; in HIL mode HIL is where these things are managed);
- * - needs `project` (the caller's project) to be a BMI project (404 otherwise), as every call does;
- * - needs a BMI admin (AccessService.assertAdmin: the admin flag, or membership of [bmi] admin_project),
- *   except a user changing their own password, who only has to authenticate.
+ * database where HIL would keep them. The routes (StandaloneController) declare who may call them: a BMI admin,
+ * or a user changing their own password, only in standalone mode; each change is logged with who made it.
  * At the first start in standalone mode, when there is no user at all, `[net_isolator] admin_user` is created
  * as an admin with `[net_isolator] admin_password`.
  */
@@ -65,7 +58,6 @@ export class StandaloneAdminService implements OnApplicationBootstrap {
     @InjectRepository(StandaloneNodeEntity) private readonly nodes: Repository<StandaloneNodeEntity>,
     @InjectRepository(StandaloneNicEntity) private readonly nics: Repository<StandaloneNicEntity>,
     private readonly projects: ProjectsService,
-    private readonly access: AccessService,
     private readonly config: AppConfig,
     private readonly locks: OperationLocks,
     private readonly dbLock: DbWriteLock,
@@ -100,49 +92,41 @@ export class StandaloneAdminService implements OnApplicationBootstrap {
 
   // ---- users
 
-  async listUsers(caller: Caller): Promise<UserRow[]> {
-    await this.authorizeAdmin(caller);
+  async listUsers(): Promise<UserRow[]> {
     const rows = await this.users.find({ relations: { memberships: { project: true } }, order: { name: 'ASC' } });
     return rows.map((u) => this.userRow(u));
   }
 
-  async createUser(caller: Caller, name: string, password: string, isAdmin: boolean): Promise<UserRow> {
-    await this.authorizeAdmin(caller);
+  async createUser(scope: ProjectScope, name: string, password: string, isAdmin: boolean): Promise<UserRow> {
     const passwordHash = await hashPassword(password);
     await this.dbLock.run(async () => {
       if (await this.users.existsBy({ name })) throw new UserExistsError(name);
       await this.users.insert({ name, passwordHash, isAdmin });
     });
-    this.logger.log(`created ${isAdmin ? 'admin ' : ''}user ${name}`);
+    this.logger.log(`created ${isAdmin ? 'admin ' : ''}user ${name} (by ${actor(scope)})`);
     return { name, isAdmin, projects: [] };
   }
 
-  async deleteUser(caller: Caller, name: string): Promise<void> {
-    await this.authorizeAdmin(caller);
+  async deleteUser(scope: ProjectScope, name: string): Promise<void> {
     await this.dbLock.run(async () => {
       const user = await this.requireUser(name);
       if (user.isAdmin && (await this.users.countBy({ isAdmin: true })) <= 1) throw new LastAdminError(name);
       await this.users.delete({ id: user.id });
     });
-    this.logger.log(`deleted user ${name}`);
+    this.logger.log(`deleted user ${name} (by ${actor(scope)})`);
   }
 
   /** An admin may set anyone's password; any user their own (they authenticate with the current one). */
-  async changePassword(caller: Caller, name: string, newPassword: string): Promise<void> {
-    this.assertStandalone();
-    await this.projects.require(caller.project);
-    if (caller.credentials.username === name) await this.authenticate(caller.credentials);
-    else await this.access.assertAdmin(caller);
+  async changePassword(scope: ProjectScope, name: string, newPassword: string): Promise<void> {
     const passwordHash = await hashPassword(newPassword);
     await this.dbLock.run(async () => {
       const user = await this.requireUser(name);
       await this.users.update({ id: user.id }, { passwordHash });
     });
-    this.logger.log(`changed the password of user ${name}`);
+    this.logger.log(`changed the password of user ${name} (by ${actor(scope)})`);
   }
 
-  async addUserToProject(caller: Caller, name: string, project: string): Promise<void> {
-    await this.authorizeAdmin(caller);
+  async addUserToProject(scope: ProjectScope, name: string, project: string): Promise<void> {
     await this.locks.run([shared(lockKey.project(project))], async () => {
       const target = await this.projects.require(project);
       await this.dbLock.run(async () => {
@@ -153,11 +137,10 @@ export class StandaloneAdminService implements OnApplicationBootstrap {
         await this.members.insert({ userId: user.id, projectId: target.id });
       });
     });
-    this.logger.log(`added user ${name} to project ${project}`);
+    this.logger.log(`added user ${name} to project ${project} (by ${actor(scope)})`);
   }
 
-  async removeUserFromProject(caller: Caller, name: string, project: string): Promise<void> {
-    await this.authorizeAdmin(caller);
+  async removeUserFromProject(scope: ProjectScope, name: string, project: string): Promise<void> {
     await this.locks.run([shared(lockKey.project(project))], async () => {
       const target = await this.projects.require(project);
       await this.dbLock.run(async () => {
@@ -166,13 +149,12 @@ export class StandaloneAdminService implements OnApplicationBootstrap {
         if (!result.affected) throw new MembershipNotFoundError(name, project);
       });
     });
-    this.logger.log(`removed user ${name} from project ${project}`);
+    this.logger.log(`removed user ${name} from project ${project} (by ${actor(scope)})`);
   }
 
   // ---- nodes and NICs
 
-  async listNodes(caller: Caller): Promise<NodeRow[]> {
-    await this.authorizeAdmin(caller);
+  async listNodes(): Promise<NodeRow[]> {
     const rows = await this.nodes.find({
       relations: { project: true, nics: true },
       order: { name: 'ASC', nics: { id: 'ASC' } },
@@ -180,21 +162,19 @@ export class StandaloneAdminService implements OnApplicationBootstrap {
     return rows.map((n) => this.nodeRow(n));
   }
 
-  async registerNode(caller: Caller, node: string): Promise<NodeRow> {
-    await this.authorizeAdmin(caller);
+  async registerNode(scope: ProjectScope, node: string): Promise<NodeRow> {
     await this.locks.run([exclusive(lockKey.node(node))], () =>
       this.dbLock.run(async () => {
         if (await this.nodes.existsBy({ name: node })) throw new NodeExistsError(node);
         await this.nodes.insert({ name: node, projectId: null });
       }),
     );
-    this.logger.log(`registered node ${node}`);
+    this.logger.log(`registered node ${node} (by ${actor(scope)})`);
     return { name: node, project: null, nics: [] };
   }
 
   /** A node must be free to be deleted (as in HIL); its NICs go with it. */
-  async deleteNode(caller: Caller, node: string): Promise<void> {
-    await this.authorizeAdmin(caller);
+  async deleteNode(scope: ProjectScope, node: string): Promise<void> {
     await this.locks.run([exclusive(lockKey.node(node))], () =>
       this.dbLock.run(async () => {
         const n = await this.requireNode(node);
@@ -206,11 +186,10 @@ export class StandaloneAdminService implements OnApplicationBootstrap {
         await this.nodes.delete({ id: n.id });
       }),
     );
-    this.logger.log(`deleted node ${node}`);
+    this.logger.log(`deleted node ${node} (by ${actor(scope)})`);
   }
 
-  async addNic(caller: Caller, node: string, label: string, macaddr: string): Promise<void> {
-    await this.authorizeAdmin(caller);
+  async addNic(scope: ProjectScope, node: string, label: string, macaddr: string): Promise<void> {
     const mac = macaddr.toLowerCase();
     await this.locks.run([exclusive(lockKey.node(node))], () =>
       this.dbLock.run(async () => {
@@ -221,11 +200,10 @@ export class StandaloneAdminService implements OnApplicationBootstrap {
         await this.nics.insert({ nodeId: n.id, label, macaddr: mac });
       }),
     );
-    this.logger.log(`added nic ${label} (${mac}) to node ${node}`);
+    this.logger.log(`added nic ${label} (${mac}) to node ${node} (by ${actor(scope)})`);
   }
 
-  async removeNic(caller: Caller, node: string, label: string): Promise<void> {
-    await this.authorizeAdmin(caller);
+  async removeNic(scope: ProjectScope, node: string, label: string): Promise<void> {
     await this.locks.run([exclusive(lockKey.node(node))], () =>
       this.dbLock.run(async () => {
         const n = await this.requireNode(node);
@@ -233,12 +211,11 @@ export class StandaloneAdminService implements OnApplicationBootstrap {
         if (!result.affected) throw new NicNotFoundError(node, label);
       }),
     );
-    this.logger.log(`removed nic ${label} from node ${node}`);
+    this.logger.log(`removed nic ${label} from node ${node} (by ${actor(scope)})`);
   }
 
   /** Gives a free node to a project; a node that belongs to a project already is refused (409). */
-  async connectNode(caller: Caller, node: string, project: string): Promise<void> {
-    await this.authorizeAdmin(caller);
+  async connectNode(scope: ProjectScope, node: string, project: string): Promise<void> {
     await this.locks.run([shared(lockKey.project(project)), exclusive(lockKey.node(node))], async () => {
       const target = await this.projects.require(project);
       await this.dbLock.run(async () => {
@@ -253,12 +230,11 @@ export class StandaloneAdminService implements OnApplicationBootstrap {
         await this.nodes.update({ id: n.id }, { projectId: target.id });
       });
     });
-    this.logger.log(`connected node ${node} to project ${project}`);
+    this.logger.log(`connected node ${node} to project ${project} (by ${actor(scope)})`);
   }
 
   /** Frees a node; a free node is refused (409). */
-  async detachNode(caller: Caller, node: string): Promise<void> {
-    await this.authorizeAdmin(caller);
+  async detachNode(scope: ProjectScope, node: string): Promise<void> {
     let from = '';
     await this.locks.run([exclusive(lockKey.node(node))], () =>
       this.dbLock.run(async () => {
@@ -268,31 +244,10 @@ export class StandaloneAdminService implements OnApplicationBootstrap {
         await this.nodes.update({ id: n.id }, { projectId: null });
       }),
     );
-    this.logger.log(`detached node ${node} from project ${from}`);
+    this.logger.log(`detached node ${node} from project ${from} (by ${actor(scope)})`);
   }
 
   // ---- helpers
-
-  private assertStandalone(): void {
-    const mode = this.config.drivers.netIsolator;
-    if (mode !== 'standalone') throw new StandaloneModeOffError(mode);
-  }
-
-  private async authorizeAdmin(caller: Caller): Promise<void> {
-    this.assertStandalone();
-    await this.projects.require(caller.project);
-    await this.access.assertAdmin(caller);
-  }
-
-  /** The caller's own password check (an unknown user takes as long to refuse as a wrong password). */
-  private async authenticate(c: Credentials): Promise<void> {
-    const user = await this.users.findOneBy({ name: c.username });
-    if (!user) {
-      await burnVerification(c.password);
-      throw new HilAuthenticationError();
-    }
-    if (!(await verifyPassword(c.password, user.passwordHash))) throw new HilAuthenticationError();
-  }
 
   private async requireUser(name: string): Promise<StandaloneUserEntity> {
     const user = await this.users.findOneBy({ name });
@@ -318,4 +273,9 @@ export class StandaloneAdminService implements OnApplicationBootstrap {
       nics: (n.nics ?? []).map((nic) => ({ label: nic.label, macaddr: nic.macaddr })),
     };
   }
+}
+
+/** Who made a change, for the log. */
+function actor(scope: ProjectScope): string {
+  return scope.caller.credentials.username;
 }
