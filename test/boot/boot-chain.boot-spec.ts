@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { Logger } from '@nestjs/common';
-import type { HilSeed } from '../../src/modules/hil/drivers/fake-hil.client';
+import type { HilSeed } from '../../src/modules/hil/hil-directory';
 import { addProject, call, createDisk, expectOk, expectText, imageRow, importImage } from '../utils/e2e';
 import { ADMIN, ALICE, startTestApp, TestApp } from '../utils/test-app';
 import {

@@ -3,7 +3,7 @@
  * authenticated create_disk/delete_disk, and let anyone provision a free node). Every refusal leaves the
  * whole state (DB, pool, targets, boot files) as it was.
  */
-import type { HilSeed } from '../../src/modules/hil/drivers/fake-hil.client';
+import type { HilSeed } from '../../src/modules/hil/hil-directory';
 import { ADMIN, ALICE, BOB, startTestApp, TestApp } from '../utils/test-app';
 import {
   ADMIN_PROJECT,

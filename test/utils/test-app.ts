@@ -10,7 +10,7 @@ import { AppConfig, loadConfig } from '../../src/config/app-config';
 import type { Credentials } from '../../src/common/auth/caller';
 import type { AccessLevel, ProjectScope } from '../../src/modules/access/access-level';
 import { ProjectAccess } from '../../src/modules/access/project-access.service';
-import type { HilSeed } from '../../src/modules/hil/drivers/fake-hil.client';
+import type { HilSeed } from '../../src/modules/hil/hil-directory';
 import { ImageEntity } from '../../src/modules/images/image.entity';
 import { BlockStorage } from '../../src/modules/images/storage/block-storage';
 import { IscsiTargetDriver } from '../../src/modules/iscsi/iscsi-target.driver';

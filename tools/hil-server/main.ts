@@ -42,7 +42,6 @@ async function main(): Promise<void> {
     host: args.host,
     log: args.quiet ? undefined : (line) => console.error(`hil-server: ${line}`),
   });
-  console.log(`hil-server listening on ${server.url} (seed ${args.seed})`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -52,6 +51,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Only now: whoever waits for this line may signal at once, and before the handlers a signal kills outright.
+  console.log(`hil-server listening on ${server.url} (seed ${args.seed})`);
 }
 
 main().catch((e: unknown) => {

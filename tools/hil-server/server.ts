@@ -1,6 +1,7 @@
 import { createServer, IncomingMessage, ServerResponse, STATUS_CODES } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Py, pyDumps, pyLoads, pySorted } from './pyjson';
+import { canAccess, NO_PROJECT_ACCESS } from '../../src/modules/hil/hil-directory';
 import { HilSeed, HilState, MOCK_SWITCH, Node, User } from './state';
 
 /**
@@ -111,7 +112,6 @@ const validation = (msg = 'Request arguments are not valid for this request') =>
 const authorization = (msg: string) => new ApiError('AuthorizationError', 401, msg);
 
 const AUTH_FAILED = 'Authentication failed. Authentication is required to use this service.';
-const NO_PROJECT_ACCESS = 'You do not have access to the required project.';
 const ADMIN_ONLY = 'This operation is administrator-only.';
 
 const json = (value: Py, sortKeys = false): Reply => ({ status: 200, body: pyDumps(value, { sortKeys }) });
@@ -378,7 +378,7 @@ function requireAdmin(c: Ctx): void {
 }
 
 function requireProjectAccess(c: Ctx, project: string | null): void {
-  if (!c.state.canAccess(c.user, project)) throw authorization(NO_PROJECT_ACCESS);
+  if (!canAccess(c.user, project)) throw authorization(NO_PROJECT_ACCESS);
 }
 
 function mustFindProject(c: Ctx, name: string): string {

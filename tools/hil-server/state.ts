@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { HilDirectory, HilSeed, HilUser } from '../../src/modules/hil/hil-directory';
 import { Py, pyDumps } from './pyjson';
 
 /**
- * The seed: a superset of config/hil-seed.json (users, projects, nodes with NICs), so that file works as is.
- * Every addition is optional:
+ * The seed is config/hil-seed.json's format (HilSeed, shared with the fake HIL driver); the test server also
+ * reads its optional parts:
  * - a node's `metadata` (any JSON values; HIL stores each one json.dumps'ed) and `obmd` settings (uri,
  *   admin_token, enabled, token; uri defaults to this server's own fake obmd, `<url>/node/<name>`);
  * - a NIC's `switch` and `port` (the switch and port are created, wired to the NIC);
@@ -12,28 +12,9 @@ import { Py, pyDumps } from './pyjson';
  * - `obmd`: the fake obmd (see server.ts): whether to `serve` its routes here (default true), the `tokens` it
  *   hands out when HIL enables a node's OBM (by node name, else random), each node's `power` (default "off").
  */
-export interface HilSeed {
-  users: Record<string, { password: string; is_admin?: boolean; projects?: string[] }>;
-  projects: string[];
-  nodes: Record<string, SeedNode>;
-  switches?: Record<string, { type?: string; ports?: string[] }>;
-  obmd?: { serve?: boolean; tokens?: Record<string, string>; power?: Record<string, 'on' | 'off'> };
-}
-
-export interface SeedNode {
-  project?: string | null;
-  nics: { label: string; macaddr: string; switch?: string; port?: string }[];
-  metadata?: Record<string, Py>;
-  obmd?: { uri?: string; admin_token?: string; enabled?: boolean; token?: string };
-}
-
-export interface User {
-  name: string;
-  password: string;
-  isAdmin: boolean;
-  /** membership order, as HIL's user_projects rows */
-  projects: string[];
-}
+export type { HilSeed, SeedNode } from '../../src/modules/hil/hil-directory';
+export { loadSeedFile } from '../../src/modules/hil/hil-directory';
+export type User = HilUser;
 
 export interface Nic {
   label: string;
@@ -65,31 +46,13 @@ export interface Switch {
 
 export const MOCK_SWITCH = 'http://schema.massopencloud.org/haas/v0/switches/mock';
 
-/** HIL's database, in memory. Maps keep insertion order, which stands for HIL's row order. */
-export class HilState {
-  readonly users = new Map<string, User>();
-  readonly projects = new Set<string>();
-  readonly nodes = new Map<string, Node>();
+/** HIL's database, in memory: the shared directory (users, projects, nodes) plus switches and obmd. */
+export class HilState extends HilDirectory<Node> {
   readonly switches = new Map<string, Switch>();
   readonly obmd = { serve: true, tokens: new Map<string, string>(), power: new Map<string, 'on' | 'off'>() };
 
-  static fromSeed(seed: HilSeed): HilState {
+  static override fromSeed(seed: HilSeed): HilState {
     const s = new HilState();
-    const problems: string[] = [];
-    for (const p of seed.projects ?? []) s.projects.add(p);
-    const needProject = (p: string, who: string) => {
-      if (!s.projects.has(p)) problems.push(`${who}: project ${p} is not in "projects"`);
-    };
-    for (const [name, u] of Object.entries(seed.users ?? {})) {
-      if (typeof u?.password !== 'string') problems.push(`user ${name}: password missing`);
-      for (const p of u?.projects ?? []) needProject(p, `user ${name}`);
-      s.users.set(name, {
-        name,
-        password: String(u?.password),
-        isAdmin: u?.is_admin === true,
-        projects: [...new Set(u?.projects ?? [])],
-      });
-    }
     for (const [name, sw] of Object.entries(seed.switches ?? {})) {
       s.switches.set(name, {
         name,
@@ -97,9 +60,8 @@ export class HilState {
         ports: new Map((sw.ports ?? []).map((p) => [p, null])),
       });
     }
-    for (const [name, n] of Object.entries(seed.nodes ?? {})) {
-      if (n.project) needProject(n.project, `node ${name}`);
-      const metadata = new Map(Object.entries(n.metadata ?? {}).map(([k, v]) => [k, pyDumps(v)]));
+    const problems = s.loadSeed(seed, (name, n, problems) => {
+      const metadata = new Map(Object.entries(n.metadata ?? {}).map(([k, v]) => [k, pyDumps(v as Py)]));
       const node: Node = {
         name,
         project: n.project ?? null,
@@ -110,7 +72,6 @@ export class HilState {
         obmToken: null,
       };
       for (const nic of n.nics ?? []) {
-        if (node.nics.some((x) => x.label === nic.label)) problems.push(`node ${name}: NIC ${nic.label} twice`);
         let port: Nic['port'] = null;
         if (nic.switch !== undefined || nic.port !== undefined) {
           if (!nic.switch || !nic.port) problems.push(`node ${name} NIC ${nic.label}: give both switch and port`);
@@ -124,8 +85,8 @@ export class HilState {
         }
         node.nics.push({ label: nic.label, macaddr: nic.macaddr, port });
       }
-      s.nodes.set(name, node);
-    }
+      return node;
+    });
     s.obmd.serve = seed.obmd?.serve ?? true;
     for (const [n, t] of Object.entries(seed.obmd?.tokens ?? {})) s.obmd.tokens.set(n, t);
     for (const [n, p] of Object.entries(seed.obmd?.power ?? {})) s.obmd.power.set(n, p);
@@ -140,12 +101,4 @@ export class HilState {
   enableObm(node: Node, token?: string): void {
     node.obmToken = token ?? this.obmd.tokens.get(node.name) ?? randomBytes(16).toString('hex');
   }
-
-  canAccess(user: User, project: string | null): boolean {
-    return user.isAdmin || (project !== null && user.projects.includes(project));
-  }
-}
-
-export function loadSeedFile(file: string): HilSeed {
-  return JSON.parse(readFileSync(file, 'utf8')) as HilSeed;
 }

@@ -1,5 +1,6 @@
 import { loadConfig } from '../../config/app-config';
-import { FakeHilClient, HilSeed } from '../hil/drivers/fake-hil.client';
+import { FakeHilClient } from '../hil/drivers/fake-hil.client';
+import type { HilSeed } from '../hil/hil-directory';
 import { ProjectNotFoundError } from '../projects/projects.errors';
 import type { ProjectsService } from '../projects/projects.service';
 import { AccessLevel } from './access-level';
@@ -33,6 +34,13 @@ const SEED: HilSeed = {
     'node-02': { project: null, nics: [{ label: 'eth0', macaddr: '52:54:00:AA:BB:CC' }] },
   },
 };
+
+/** SEED when HIL has no project bmi_infra (so carol, its member there, is in no project). */
+const withoutAdminProject = (): HilSeed => ({
+  ...SEED,
+  users: { ...SEED.users, carol: { password: 'carolpass', projects: [] } },
+  projects: ['proj1', 'proj2'],
+});
 
 const creds = {
   admin: { username: 'admin', password: 'admin' },
@@ -133,7 +141,7 @@ describe("ProjectAccess.resolve(…, 'member')", () => {
   });
 
   it('a BMI project HIL does not know is open to HIL admins only', async () => {
-    const noInfra = { ...SEED, projects: ['proj1', 'proj2'] };
+    const noInfra = withoutAdminProject();
     const s = access(noInfra);
     await expect(member(caller('admin', 'bmi_infra'), s)).resolves.toBeUndefined();
     const err = await rejection(member(caller('alice', 'bmi_infra'), s));
@@ -169,7 +177,7 @@ describe("ProjectAccess.resolve(…, 'admin')", () => {
   });
 
   it('when HIL does not know the admin project, only HIL admins are admins', async () => {
-    const s = access({ ...SEED, projects: ['proj1', 'proj2'] });
+    const s = access(withoutAdminProject());
     await expect(admin(caller('admin', 'proj1'), s)).resolves.toBeUndefined();
     await expect(admin(caller('carol', 'proj1'), s)).rejects.toThrow(AdminRequiredError);
   });

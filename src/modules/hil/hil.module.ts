@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
-import { DEFAULT_HIL_SEED, FakeHilClient } from './drivers/fake-hil.client';
+import { FakeHilClient } from './drivers/fake-hil.client';
 import { HttpHilClient } from './drivers/http-hil.client';
 import { StandaloneHilClient } from './drivers/standalone-hil.client';
 import { HilClient } from './hil.client';
@@ -10,9 +10,7 @@ import { StandaloneStoreModule } from '../standalone/standalone-store.module';
 export function hilClientFactory(config: AppConfig, directory?: StandaloneDirectory): HilClient {
   switch (config.drivers.netIsolator) {
     case 'fake':
-      return config.netIsolator.fakeSeed
-        ? FakeHilClient.fromFile(config.netIsolator.fakeSeed)
-        : new FakeHilClient(DEFAULT_HIL_SEED);
+      return config.netIsolator.fakeSeed ? FakeHilClient.fromFile(config.netIsolator.fakeSeed) : new FakeHilClient();
     case 'hil':
       return new HttpHilClient({
         url: config.netIsolator.url,

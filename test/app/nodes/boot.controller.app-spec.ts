@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { ProjectScope } from '../../../src/modules/access/access-level';
 import { ADMIN, ALICE, startTestApp, TestApp } from '../../utils/test-app';
-import { HilSeed } from '../../../src/modules/hil/drivers/fake-hil.client';
+import { HilSeed } from '../../../src/modules/hil/hil-directory';
 import { DisksService } from '../../../src/modules/images/disks.service';
 import { ImagesService } from '../../../src/modules/images/images.service';
 import { ProjectsService } from '../../../src/modules/projects/projects.service';

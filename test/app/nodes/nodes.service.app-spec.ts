@@ -3,7 +3,7 @@ import type { ProjectScope } from '../../../src/modules/access/access-level';
 import * as path from 'node:path';
 import { Logger } from '@nestjs/common';
 import { ADMIN, ALICE, BOB, startTestApp, TestApp } from '../../utils/test-app';
-import { HilSeed } from '../../../src/modules/hil/drivers/fake-hil.client';
+import { HilSeed } from '../../../src/modules/hil/hil-directory';
 import {
   HilAuthenticationError,
   HilNodeNotFoundError,

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { HilAuthenticationError, HilNodeNotFoundError, HilProjectNotFoundError } from '../hil.errors';
-import { DEFAULT_HIL_SEED, FakeHilClient, HilSeed } from './fake-hil.client';
+import { DEFAULT_HIL_SEED, HilSeed } from '../hil-directory';
+import { FakeHilClient } from './fake-hil.client';
 
 const SEED: HilSeed = {
   users: {
@@ -146,6 +147,27 @@ describe('FakeHilClient seeds', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('refuses a seed that contradicts itself, naming every problem (the test server reads the same seeds)', () => {
+    expect(
+      () =>
+        new FakeHilClient({
+          users: { u: { password: 'p', projects: ['x'] } },
+          projects: [],
+          nodes: {
+            n: {
+              project: 'y',
+              nics: [
+                { label: 'eth0', macaddr: 'a' },
+                { label: 'eth0', macaddr: 'b' },
+              ],
+            },
+          },
+        }),
+    ).toThrow(
+      'bad HIL seed: user u: project x is not in "projects"; node n: project y is not in "projects"; node n: NIC eth0 twice',
+    );
   });
 
   it('fromFile of a file that is not JSON fails', () => {

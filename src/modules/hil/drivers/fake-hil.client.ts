@@ -1,28 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { HilClient, HilNode } from '../hil.client';
 import { Credentials } from '../../../common/auth/caller';
+import { HilClient, HilNode } from '../hil.client';
 import { HilAuthenticationError, HilNodeNotFoundError, HilProjectNotFoundError } from '../hil.errors';
-
-/** The seed of the fake (and of the HIL-compatible test server): users, projects, nodes with NICs. */
-export interface HilSeed {
-  users: Record<string, { password: string; is_admin?: boolean; projects?: string[] }>;
-  projects: string[];
-  nodes: Record<string, { project?: string | null; nics: { label: string; macaddr: string }[] }>;
-}
-
-/** A fixed seed for the laptop mode when no seed file is configured. */
-export const DEFAULT_HIL_SEED: HilSeed = {
-  users: {
-    admin: { password: 'admin', is_admin: true, projects: [] },
-    alice: { password: 'alicepass', projects: ['proj1'] },
-    bob: { password: 'bobpass', projects: ['proj2'] },
-  },
-  projects: ['bmi_infra', 'proj1', 'proj2'],
-  nodes: {
-    'node-01': { project: 'proj1', nics: [{ label: 'eth0', macaddr: '52:54:00:12:34:56' }] },
-    'node-02': { project: null, nics: [{ label: 'eth0', macaddr: '52:54:00:AA:BB:CC' }] },
-  },
-};
+import {
+  canAccess,
+  DEFAULT_HIL_SEED,
+  HilDirectory,
+  HilSeed,
+  HilUser,
+  loadSeedFile,
+  NO_PROJECT_ACCESS,
+} from '../hil-directory';
 
 /**
  * An in-memory HIL with HIL's access rules (../shared/docs/hil-contract.md): unknown user or wrong password is
@@ -30,43 +17,39 @@ export const DEFAULT_HIL_SEED: HilSeed = {
  * and admins only, a free node to anyone authenticated.
  */
 export class FakeHilClient extends HilClient {
-  constructor(private readonly seed: HilSeed = DEFAULT_HIL_SEED) {
+  private readonly directory: HilDirectory;
+
+  constructor(seed: HilSeed = DEFAULT_HIL_SEED) {
     super();
+    this.directory = HilDirectory.fromSeed(seed);
   }
 
   static fromFile(file: string): FakeHilClient {
-    return new FakeHilClient(JSON.parse(readFileSync(file, 'utf8')) as HilSeed);
+    return new FakeHilClient(loadSeedFile(file));
   }
 
   async getNode(c: Credentials, node: string): Promise<HilNode> {
     const user = this.authenticate(c);
-    const n = this.seed.nodes[node];
+    const n = this.directory.nodes.get(node);
     if (!n) throw new HilNodeNotFoundError(node);
-    const project = n.project ?? null;
-    if (project !== null && !user.is_admin && !(user.projects ?? []).includes(project)) {
-      throw new HilAuthenticationError('You do not have access to the required project.');
-    }
-    return { name: node, project, nics: n.nics.map((nic) => ({ ...nic })) };
+    if (n.project !== null && !canAccess(user, n.project)) throw new HilAuthenticationError(NO_PROJECT_ACCESS);
+    return { name: node, project: n.project, nics: n.nics.map((nic) => ({ ...nic })) };
   }
 
   async listProjectNodes(c: Credentials, project: string): Promise<string[]> {
     const user = this.authenticate(c);
-    if (!this.seed.projects.includes(project)) throw new HilProjectNotFoundError(project);
-    if (!user.is_admin && !(user.projects ?? []).includes(project)) {
-      throw new HilAuthenticationError('You do not have access to the required project.');
-    }
-    return Object.entries(this.seed.nodes)
-      .filter(([, n]) => n.project === project)
-      .map(([name]) => name);
+    if (!this.directory.projects.has(project)) throw new HilProjectNotFoundError(project);
+    if (!canAccess(user, project)) throw new HilAuthenticationError(NO_PROJECT_ACCESS);
+    return [...this.directory.nodes.values()].filter((n) => n.project === project).map((n) => n.name);
   }
 
   async isAdmin(c: Credentials): Promise<boolean> {
-    return this.authenticate(c).is_admin === true;
+    return this.authenticate(c).isAdmin;
   }
 
-  private authenticate(c: Credentials): HilSeed['users'][string] {
-    const user = Object.prototype.hasOwnProperty.call(this.seed.users, c.username) ? this.seed.users[c.username] : null;
-    if (!user || user.password !== c.password) throw new HilAuthenticationError();
+  private authenticate(c: Credentials): HilUser {
+    const user = this.directory.authenticate(c.username, c.password);
+    if (!user) throw new HilAuthenticationError();
     return user;
   }
 }

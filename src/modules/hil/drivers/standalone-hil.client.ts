@@ -2,6 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { HilClient, HilNode } from '../hil.client';
 import { Credentials } from '../../../common/auth/caller';
 import { HilAuthenticationError, HilNodeNotFoundError, HilProjectNotFoundError } from '../hil.errors';
+import { canAccess, NO_PROJECT_ACCESS } from '../hil-directory';
 import { burnVerification, verifyPassword } from '../../standalone/password-hash';
 import { DirectoryUser, StandaloneDirectory } from '../../standalone/standalone-directory';
 
@@ -17,8 +18,6 @@ export interface StandaloneHilClientOptions {
   maxVerified?: number;
   now?: () => number;
 }
-
-const NO_ACCESS = 'You do not have access to the required project.';
 
 /**
  * The HIL port on BMI's own database, for sites without HIL (`[driver] net_isolator = standalone`). Same rules
@@ -51,8 +50,8 @@ export class StandaloneHilClient extends HilClient {
     const user = await this.authenticate(c);
     const n = await this.directory.findNode(node);
     if (!n) throw new HilNodeNotFoundError(node);
-    if (n.project !== null && !user.isAdmin && !user.projects.includes(n.project)) {
-      throw new HilAuthenticationError(NO_ACCESS);
+    if (n.project !== null && !canAccess(user, n.project)) {
+      throw new HilAuthenticationError(NO_PROJECT_ACCESS);
     }
     return { name: n.name, project: n.project, nics: n.nics.map((nic) => ({ ...nic })) };
   }
@@ -60,7 +59,7 @@ export class StandaloneHilClient extends HilClient {
   async listProjectNodes(c: Credentials, project: string): Promise<string[]> {
     const user = await this.authenticate(c);
     if (!(await this.directory.projectExists(project))) throw new HilProjectNotFoundError(project);
-    if (!user.isAdmin && !user.projects.includes(project)) throw new HilAuthenticationError(NO_ACCESS);
+    if (!canAccess(user, project)) throw new HilAuthenticationError(NO_PROJECT_ACCESS);
     return this.directory.listNodes(project);
   }
 
