@@ -1,0 +1,238 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { Matches, ValidateIf } from 'class-validator';
+import { isCidr } from '../common/net';
+import { isSafeName, TGT_NAME, UID_PATTERN } from '../common/validation/names';
+import { Ini, Rule } from './config-schema';
+
+/**
+ * The INI sections BMI reads, one class each: key names follow the original BMI (reference §1.3), aliases
+ * the names older configs used; the initial values are the defaults.
+ */
+
+export const STORAGE_DRIVERS = ['ceph', 'fake'] as const;
+export const ISCSI_DRIVERS = ['tgt', 'fake'] as const;
+export const NET_ISOLATORS = ['hil', 'standalone', 'fake'] as const;
+export type StorageDriverName = (typeof STORAGE_DRIVERS)[number];
+export type IscsiDriverName = (typeof ISCSI_DRIVERS)[number];
+export type NetIsolatorName = (typeof NET_ISOLATORS)[number];
+
+/** [driver]: which implementation each port gets. Read first: other sections' rules depend on it. */
+export class DriverSection {
+  @Ini('driver.fs', { kind: 'choice', values: STORAGE_DRIVERS })
+  fs: StorageDriverName = 'ceph';
+  @Ini('driver.iscsi', { kind: 'choice', values: ISCSI_DRIVERS })
+  iscsi: IscsiDriverName = 'tgt';
+  @Ini('driver.net_isolator', { kind: 'choice', values: NET_ISOLATORS })
+  netIsolator: NetIsolatorName = 'hil';
+}
+
+const needsCeph = (d: DriverSection) => d.fs === 'ceph' || d.iscsi === 'tgt';
+/** A name BMI may use in RBD names and paths; empty passes (a required key reports its absence itself). */
+const safeName = (what: string, key: string) =>
+  Rule<string>((v) => !v || isSafeName(v), (v) => `${key} "${v}" is not a valid ${what} name`);
+
+export class BmiSection {
+  /** prefix of every RBD image BMI creates: `<uid>img<id>` */
+  @Ini('bmi.uid', { required: true })
+  @ValidateIf((s: BmiSection) => s.uid !== '')
+  @Matches(UID_PATTERN, {
+    message: (a) =>
+      `[bmi] uid "${String(a.value)}" must be 1-16 letters, digits, "-" or "_", and must not contain "img"`,
+  })
+  uid = '';
+  /** the protected snapshot every cloneable BMI image carries */
+  @Ini('bmi.snapshot')
+  @Rule<string>(isSafeName, (v) => `[bmi] snapshot "${v}" is not a valid snapshot name`)
+  snapshot = 'snapshot';
+  /** accepted for compatibility; targets are always re-created at startup */
+  @Ini('bmi.service', { kind: 'bool' })
+  service = false;
+  /** project whose members are BMI admins */
+  @Ini('bmi.admin_project')
+  @safeName('project', '[bmi] admin_project')
+  adminProject = 'bmi_infra';
+}
+
+export class DbSection {
+  @Ini('db.path', { aliases: ['db.url'], required: true })
+  path = '';
+}
+
+export class HttpSection {
+  @Ini('rest_api.ip', { aliases: ['http.bind_ip'] })
+  ip = '127.0.0.1';
+  @Ini('rest_api.port', { aliases: ['http.bind_port'], kind: 'int', min: 0, max: 65535 })
+  port = 8000;
+}
+
+/** Directory paths work with or without their trailing slash (the original needed one). */
+const dir = (p: string) => path.resolve(p);
+
+export class TftpSection {
+  @Ini('tftp.pxelinux_path', { aliases: ['tftp.pxelinux_url'], required: true, map: dir })
+  pxelinuxPath = '';
+  @Ini('tftp.ipxe_path', { aliases: ['tftp.ipxe_url'], required: true, map: dir })
+  ipxePath = '';
+  /** the iPXE network interface the node DHCPs on (the original hard-coded net2) */
+  @Ini('tftp.ipxe_interface')
+  @Matches(/^[A-Za-z0-9._-]{1,32}$/, {
+    message: (a) => `[tftp] ipxe_interface "${String(a.value)}" must be an iPXE interface name such as net0`,
+  })
+  ipxeInterface = 'net2';
+  @Ini('tftp.leases_file')
+  leasesFile = '/var/lib/misc/dnsmasq.leases';
+  /**
+   * directory of the per-MAC iPXE scripts (`<aa-bb-cc-dd-ee-ff>.ipxe`) for clients that are iPXE already
+   * (UEFI through snponly.efi, iPXE ROMs); '' (default): none are written
+   */
+  @Ini('tftp.ipxe_mac_path', { map: dir })
+  @Rule<string>(
+    (v, s) => !v || (v !== s.ipxePath && v !== s.pxelinuxPath),
+    (_, s) =>
+      '[tftp] ipxe_mac_path must be a directory of its own (a node may be named like a MAC), e.g. ' +
+      path.join(String(s.ipxePath || '/var/lib/tftpboot'), 'mac'),
+  )
+  ipxeMacPath = '';
+  /** serve the per-MAC scripts at GET /boot/ipxe?mac=… (unauthenticated: the nodes cannot log in) */
+  @Ini('tftp.http_boot', { kind: 'bool' })
+  @Rule<boolean>(
+    (v, s) => !v || s.ipxeMacPath !== '',
+    () => '[tftp] http_boot serves the per-MAC scripts: set [tftp] ipxe_mac_path too',
+  )
+  httpBoot = false;
+  /** client addresses (IPs or CIDRs) GET /boot/ipxe answers; empty: any */
+  @Ini('tftp.http_boot_allow', { kind: 'list' })
+  @Rule<string[]>(
+    (v) => v.every(isCidr),
+    (v) =>
+      v
+        .filter((e) => !isCidr(e))
+        .map((e) => `[tftp] http_boot_allow: "${e}" is not an IP address or CIDR`)
+        .join('\n'),
+  )
+  httpBootAllow: string[] = [];
+}
+
+export class IscsiSection {
+  @Ini('iscsi.ip', { required: true })
+  @Matches(/^[0-9A-Za-z.:-]*$/, {
+    message: (a) => `[iscsi] ip "${String(a.value)}" must be an IP address or a host name`,
+  })
+  ip = '';
+  @Ini('iscsi.port', { kind: 'int', min: 1, max: 65535 })
+  port = 3260;
+  @Ini('iscsi.lun', { kind: 'int', min: 0, max: 255 })
+  lun = 1;
+  /** tgtd's control port (`tgtadm -C`); 0 is tgtadm's default socket */
+  @Ini('iscsi.tgt_control_port', { kind: 'int', min: 0, max: 32767 })
+  tgtControlPort = 0;
+  /** prepended to every target name, e.g. `iqn.2026-11.org.bmi:`; empty: the original's bare Ceph names */
+  @Ini('iscsi.target_prefix')
+  @Matches(/^[a-z0-9.:-]*$/, {
+    message: (a) =>
+      `[iscsi] target_prefix "${String(a.value)}" may hold only lower-case letters, digits, ".", ":" and "-" ` +
+      '(e.g. iqn.2026-11.org.bmi:)',
+  })
+  targetPrefix = '';
+  /** each target lets in only the initiator name IscsiService.initiatorName gives (off: any initiator) */
+  @Ini('iscsi.initiator_acl', { kind: 'bool' })
+  initiatorAcl = false;
+  /** how often the targets are checked and missing ones re-created (tgt driver); 0: only at start */
+  @Ini('iscsi.reconcile_seconds', { kind: 'int', min: 0, max: 86400 })
+  reconcileSeconds = 60;
+
+  /** tgtd's rules on LUNs and target names. */
+  check(config: { drivers: DriverSection; bmi: BmiSection }): string[] {
+    if (config.drivers.iscsi !== 'tgt') return [];
+    const problems: string[] = [];
+    if (this.lun === 0)
+      problems.push("[iscsi] lun must be 1 or more with iscsi = tgt (tgtd's LUN 0 is its controller)");
+    const { uid } = config.bmi;
+    if (!this.targetPrefix && uid && !TGT_NAME.test(uid)) {
+      problems.push(
+        `[bmi] uid "${uid}" makes target names tgtd refuses (it allows letters, digits, ".", ":" and "-"); ` +
+          'set [iscsi] target_prefix, with which target names are sanitised',
+      );
+    }
+    return problems;
+  }
+}
+
+export class FsSection {
+  @Ini('fs.id', { aliases: ['ceph.id'], required: needsCeph })
+  id = '';
+  @Ini('fs.pool', { aliases: ['ceph.pool'], required: needsCeph })
+  @safeName('pool', '[fs] pool')
+  pool = '';
+  @Ini('fs.conf_file', { aliases: ['ceph.conf_file'], required: needsCeph })
+  confFile = '';
+  @Ini('fs.keyring', { aliases: ['ceph.keyring'] })
+  keyring = '';
+  @Ini('fs.timeout_seconds', { aliases: ['ceph.timeout_seconds'], kind: 'int', min: 1, max: 3600 })
+  timeoutSeconds = 30;
+  @Ini('fs.fake_images', { kind: 'list' })
+  @Rule<string[]>(
+    (v) => v.every(isSafeName),
+    (v) =>
+      v
+        .filter((e) => !isSafeName(e))
+        .map((e) => `[fs] fake_images: "${e}" is not a valid image name`)
+        .join('\n'),
+  )
+  fakeImages: string[] = [];
+  /** the in-memory pool's state file (fs = fake); empty: the pool lives and dies with the process */
+  @Ini('fs.fake_state')
+  fakeState = '';
+
+  check(config: { drivers: DriverSection }): string[] {
+    if (config.drivers.fs === 'ceph' && this.confFile && !existsSync(this.confFile)) {
+      return [`[fs] conf_file ${this.confFile} does not exist`];
+    }
+    return [];
+  }
+}
+
+export class NetIsolatorSection {
+  @Ini('net_isolator.url', { aliases: ['haas.url'], required: (d: DriverSection) => d.netIsolator === 'hil' })
+  url = '';
+  @Ini('net_isolator.fake_seed')
+  fakeSeed = '';
+  /** total time for one HIL request */
+  @Ini('net_isolator.timeout_ms', { kind: 'int', min: 100, max: 600000 })
+  timeoutMs = 10000;
+  /** time to open the TCP connection to HIL */
+  @Ini('net_isolator.connect_timeout_ms', { kind: 'int', min: 50, max: 600000 })
+  connectTimeoutMs = 3000;
+  /** extra attempts of an idempotent GET when HIL cannot be reached */
+  @Ini('net_isolator.retries', { kind: 'int', min: 0, max: 10 })
+  retries = 2;
+  /** how long an access decision (credentials + project) is reused; 0 turns the cache off */
+  @Ini('net_isolator.cache_seconds', { kind: 'int', min: 0, max: 60 })
+  cacheSeconds = 5;
+  /** standalone mode: the admin user created at first start, and its password (required then) */
+  @Ini('net_isolator.admin_user')
+  adminUser = 'admin';
+  @Ini('net_isolator.admin_password')
+  adminPassword = '';
+
+  check(config: { drivers: DriverSection }): string[] {
+    const mode = config.drivers.netIsolator;
+    if (mode === 'hil' && this.url && !/^https?:\/\/[^\s]+$/.test(this.url)) {
+      return [`[net_isolator] url "${this.url}" must be an http:// or https:// URL`];
+    }
+    if (mode === 'fake' && this.fakeSeed && !existsSync(this.fakeSeed)) {
+      return [`[net_isolator] fake_seed ${this.fakeSeed} does not exist`];
+    }
+    return [];
+  }
+}
+
+export class LogsSection {
+  @Ini('logs.path', { aliases: ['logs.url'] })
+  path = '';
+  @Ini('logs.debug', { kind: 'bool' })
+  debug = false;
+  @Ini('logs.verbose', { kind: 'bool' })
+  verbose = false;
+}
