@@ -30,7 +30,10 @@ export class DriverSection {
 const needsCeph = (d: DriverSection) => d.fs === 'ceph' || d.iscsi === 'tgt';
 /** A name BMI may use in RBD names and paths; empty passes (a required key reports its absence itself). */
 const safeName = (what: string, key: string) =>
-  Rule<string>((v) => !v || isSafeName(v), (v) => `${key} "${v}" is not a valid ${what} name`);
+  Rule<string>(
+    (v) => !v || isSafeName(v),
+    (v) => `${key} "${v}" is not a valid ${what} name`,
+  );
 
 export class BmiSection {
   /** prefix of every RBD image BMI creates: `<uid>img<id>` */
@@ -65,6 +68,17 @@ export class HttpSection {
   @Ini('rest_api.port', { aliases: ['http.bind_port'], kind: 'int', min: 0, max: 65535 })
   port = 8000;
 }
+
+/** A list whose every entry must pass `test`: one problem per bad entry. */
+const eachEntry = (test: (entry: string) => boolean, problem: (entry: string) => string) =>
+  Rule<string[]>(
+    (v) => v.every(test),
+    (v) =>
+      v
+        .filter((e) => !test(e))
+        .map(problem)
+        .join('\n'),
+  );
 
 /** Directory paths work with or without their trailing slash (the original needed one). */
 const dir = (p: string) => path.resolve(p);
@@ -103,14 +117,7 @@ export class TftpSection {
   httpBoot = false;
   /** client addresses (IPs or CIDRs) GET /boot/ipxe answers; empty: any */
   @Ini('tftp.http_boot_allow', { kind: 'list' })
-  @Rule<string[]>(
-    (v) => v.every(isCidr),
-    (v) =>
-      v
-        .filter((e) => !isCidr(e))
-        .map((e) => `[tftp] http_boot_allow: "${e}" is not an IP address or CIDR`)
-        .join('\n'),
-  )
+  @eachEntry(isCidr, (e) => `[tftp] http_boot_allow: "${e}" is not an IP address or CIDR`)
   httpBootAllow: string[] = [];
 }
 
@@ -172,14 +179,7 @@ export class FsSection {
   @Ini('fs.timeout_seconds', { aliases: ['ceph.timeout_seconds'], kind: 'int', min: 1, max: 3600 })
   timeoutSeconds = 30;
   @Ini('fs.fake_images', { kind: 'list' })
-  @Rule<string[]>(
-    (v) => v.every(isSafeName),
-    (v) =>
-      v
-        .filter((e) => !isSafeName(e))
-        .map((e) => `[fs] fake_images: "${e}" is not a valid image name`)
-        .join('\n'),
-  )
+  @eachEntry(isSafeName, (e) => `[fs] fake_images: "${e}" is not a valid image name`)
   fakeImages: string[] = [];
   /** the in-memory pool's state file (fs = fake); empty: the pool lives and dies with the process */
   @Ini('fs.fake_state')

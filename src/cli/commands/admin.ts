@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { UsageError } from '../errors';
 import { entriesOf, plain, recordsOf } from '../format';
+import type { ImageFilter } from '../../modules/images/images.service';
 import { Session } from '../session';
 
 /** A row id given on the command line. */
@@ -45,14 +46,8 @@ function addProjectCommands(program: Command, s: Session): void {
     .action((name: string) => s.send('DELETE', 'delete_project/', { project: s.adminProject(), name }, plain));
 }
 
-interface DbLsOptions {
-  snapshots?: boolean;
-  clones?: boolean;
-  public?: boolean;
-  project?: string;
-  name?: string;
-  ceph?: string;
-}
+/** `bmi db ls` filters exactly as list_all_images does. */
+type DbLsOptions = ImageFilter;
 
 function addDbCommands(program: Command, s: Session): void {
   const db = program.command('db').description('inspect and edit the image records directly (admin)');

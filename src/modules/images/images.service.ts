@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { ConflictError } from '../../common/errors/domain-error';
 import { exclusive, lockKey, OperationLocks, shared } from '../../common/concurrency/locks';
+import type { LockRequest } from '../../common/concurrency/keyed-lock';
 import { runSaga, Step } from '../../common/orchestration/saga';
 import type { ProjectScope } from '../access/access-level';
 import { ProjectEntity } from '../projects/project.entity';
@@ -183,35 +184,21 @@ export class ImagesService {
    * carrying the protected BMI snapshot. The source is left as it was found.
    */
   async importImage(scope: ProjectScope, source: string): Promise<void> {
-    this.catalog.assertNotBmiName(source);
-    const { project } = scope;
-    return this.locks.run(
-      [
-        shared(lockKey.project(project.name)),
-        exclusive(lockKey.rbd(source)),
-        exclusive(lockKey.image(project.id, source)),
-      ],
-      async () => {
-        await this.catalog.assertFree(project, source);
-        if (!(await this.storage.imageExists(source))) throw RbdImageNotFoundError.of(source);
-        if ((await this.storage.listSnapshots(source)).some((s) => s.name === this.snap)) {
-          throw new ConflictError(
-            `${source} already has a snapshot named "${this.snap}"; import it with --snap ${this.snap} instead`,
-          );
-        }
-        let row: ImageEntity | undefined;
-        await runSaga('import_image', [
-          this.steps.protectedSnapshot(source),
-          this.catalog.insertStep(
-            { name: source, projectId: project.id, parentId: null, isSnapshot: false, isPublic: false },
-            project.name,
-            (r) => (row = r),
-          ),
-          ...this.steps.sealedCopy(source, this.snap, () => this.cephOf(row)),
-          this.steps.dropSnapshot(source),
-        ]);
-      },
-    );
+    return this.importing(scope, source, async (project) => {
+      if (!(await this.storage.imageExists(source))) throw RbdImageNotFoundError.of(source);
+      if ((await this.storage.listSnapshots(source)).some((s) => s.name === this.snap)) {
+        throw new ConflictError(
+          `${source} already has a snapshot named "${this.snap}"; import it with --snap ${this.snap} instead`,
+        );
+      }
+      let row: ImageEntity | undefined;
+      await runSaga('import_image', [
+        this.steps.protectedSnapshot(source),
+        this.goldenRowStep(project, source, (r) => (row = r)),
+        ...this.steps.sealedCopy(source, this.snap, () => this.cephOf(row)),
+        this.steps.dropSnapshot(source),
+      ]);
+    });
   }
 
   /**
@@ -219,38 +206,24 @@ export class ImagesService {
    * clone and unprotects it again afterwards; without, it must be protected already.
    */
   async importSnapshot(scope: ProjectScope, source: string, snapshot: string, protect: boolean): Promise<void> {
-    this.catalog.assertNotBmiName(source);
-    const { project } = scope;
-    return this.locks.run(
-      [
-        shared(lockKey.project(project.name)),
-        exclusive(lockKey.rbd(source)),
-        exclusive(lockKey.image(project.id, source)),
-      ],
-      async () => {
-        await this.catalog.assertFree(project, source);
-        const snaps = await this.storage.listSnapshots(source);
-        const found = snaps.find((s) => s.name === snapshot);
-        if (!found) throw RbdImageNotFoundError.of(`${source}@${snapshot}`);
-        if (!found.protected && !protect) {
-          throw new ConflictError(`Snapshot ${snapshot} of ${source} is not protected; import it with --protect`);
-        }
-        let row: ImageEntity | undefined;
-        const steps: Step[] = [];
-        const weProtect = protect && !found.protected;
-        if (weProtect) steps.push(this.steps.protect(source, snapshot));
-        steps.push(
-          this.catalog.insertStep(
-            { name: source, projectId: project.id, parentId: null, isSnapshot: false, isPublic: false },
-            project.name,
-            (r) => (row = r),
-          ),
-          ...this.steps.sealedCopy(source, snapshot, () => this.cephOf(row)),
-        );
-        if (weProtect) steps.push(this.steps.unprotect(source, snapshot));
-        await runSaga('import_snapshot', steps);
-      },
-    );
+    return this.importing(scope, source, async (project) => {
+      const snaps = await this.storage.listSnapshots(source);
+      const found = snaps.find((s) => s.name === snapshot);
+      if (!found) throw RbdImageNotFoundError.of(`${source}@${snapshot}`);
+      if (!found.protected && !protect) {
+        throw new ConflictError(`Snapshot ${snapshot} of ${source} is not protected; import it with --protect`);
+      }
+      let row: ImageEntity | undefined;
+      const steps: Step[] = [];
+      const weProtect = protect && !found.protected;
+      if (weProtect) steps.push(this.steps.protect(source, snapshot));
+      steps.push(
+        this.goldenRowStep(project, source, (r) => (row = r)),
+        ...this.steps.sealedCopy(source, snapshot, () => this.cephOf(row)),
+      );
+      if (weProtect) steps.push(this.steps.unprotect(source, snapshot));
+      await runSaga('import_snapshot', steps);
+    });
   }
 
   /** Exports a BMI image as an independent raw RBD image named `target` (no DB change). */
@@ -272,41 +245,30 @@ export class ImagesService {
    * A same-project copy keeps the snapshot flag and parent; a copy into another project becomes a golden image.
    */
   async copyImage(scope: ProjectScope, name: string, destProject: string, newName?: string): Promise<void> {
-    const { cross, project, dest } = await this.transferScope(scope, destProject);
-    return this.locks.run(
-      [
-        shared(lockKey.project(project.name)),
-        shared(lockKey.project(dest.name)),
-        shared(lockKey.image(project.id, name)),
-        exclusive(lockKey.image(dest.id, newName ?? name)),
-      ],
-      async () => {
-        const row = await this.catalog.require(project, name);
-        if (this.catalog.kind(row) === 'disk') {
-          throw new WrongImageKindError(`${name} is a disk: create a snapshot of it and copy the snapshot`);
-        }
-        const targetName = newName ?? name;
-        await this.catalog.assertFree(dest, targetName);
-        const ceph = this.catalog.cephName(row);
-        let copy: ImageEntity | undefined;
-        await withBmiNames({ [ceph]: name }, () =>
-          runSaga('copy_image', [
-            this.catalog.insertStep(
-              {
-                name: targetName,
-                projectId: dest.id,
-                parentId: cross ? null : row.parentId,
-                isSnapshot: cross ? false : row.isSnapshot,
-                isPublic: row.isPublic,
-              },
-              dest.name,
-              (r) => (copy = r),
-            ),
-            ...this.steps.sealedCopy(ceph, this.snap, () => this.cephOf(copy)),
-          ]),
-        );
-      },
-    );
+    return this.transfer(scope, name, destProject, newName, shared, async ({ cross, dest, row, targetName }) => {
+      if (this.catalog.kind(row) === 'disk') {
+        throw new WrongImageKindError(`${name} is a disk: create a snapshot of it and copy the snapshot`);
+      }
+      await this.catalog.assertFree(dest, targetName);
+      const ceph = this.catalog.cephName(row);
+      let copy: ImageEntity | undefined;
+      await withBmiNames({ [ceph]: name }, () =>
+        runSaga('copy_image', [
+          this.catalog.insertStep(
+            {
+              name: targetName,
+              projectId: dest.id,
+              parentId: cross ? null : row.parentId,
+              isSnapshot: cross ? false : row.isSnapshot,
+              isPublic: row.isPublic,
+            },
+            dest.name,
+            (r) => (copy = r),
+          ),
+          ...this.steps.sealedCopy(ceph, this.snap, () => this.cephOf(copy)),
+        ]),
+      );
+    });
   }
 
   /**
@@ -314,17 +276,13 @@ export class ImagesService {
    * its parent and snapshot flag; an image that other rows descend from cannot leave its project.
    */
   async moveImage(scope: ProjectScope, name: string, destProject: string, newName?: string): Promise<void> {
-    const { cross, project, dest } = await this.transferScope(scope, destProject);
-    return this.locks.run(
-      [
-        shared(lockKey.project(project.name)),
-        shared(lockKey.project(dest.name)),
-        exclusive(lockKey.image(project.id, name)),
-        exclusive(lockKey.image(dest.id, newName ?? name)),
-      ],
-      async () => {
-        const row = await this.catalog.require(project, name);
-        const targetName = newName ?? name;
+    return this.transfer(
+      scope,
+      name,
+      destProject,
+      newName,
+      exclusive,
+      async ({ cross, project, dest, row, targetName }) => {
         if (!cross && targetName === name) return;
         await this.catalog.assertFree(dest, targetName);
         if (cross && (await this.catalog.children(row.id)).length) {
@@ -382,15 +340,68 @@ export class ImagesService {
     });
   }
 
-  /** Source and destination projects of a copy or move (the route asks for an admin when they differ). */
-  private async transferScope(
+  /**
+   * Runs a copy or move of `name` to `newName` (default: the same name) in `destProject`, under the locks of
+   * both projects, the source image (held as `source` says) and the target name. The route asks for an admin
+   * when the projects differ.
+   */
+  private async transfer(
     scope: ProjectScope,
+    name: string,
     destProject: string,
-  ): Promise<{ cross: boolean; project: ProjectEntity; dest: ProjectEntity }> {
+    newName: string | undefined,
+    source: (key: string) => LockRequest,
+    act: (t: {
+      cross: boolean;
+      project: ProjectEntity;
+      dest: ProjectEntity;
+      row: ImageEntity;
+      targetName: string;
+    }) => Promise<void>,
+  ): Promise<void> {
     const { project } = scope;
     const cross = destProject !== project.name;
     const dest = cross ? await this.projects.require(destProject) : project;
-    return { cross, project, dest };
+    const targetName = newName ?? name;
+    return this.locks.run(
+      [
+        shared(lockKey.project(project.name)),
+        shared(lockKey.project(dest.name)),
+        source(lockKey.image(project.id, name)),
+        exclusive(lockKey.image(dest.id, targetName)),
+      ],
+      async () => act({ cross, project, dest, row: await this.catalog.require(project, name), targetName }),
+    );
+  }
+
+  /** An import of the raw RBD image `source` as a golden image of the project, under its locks. */
+  private importing(
+    scope: ProjectScope,
+    source: string,
+    act: (project: ProjectEntity) => Promise<void>,
+  ): Promise<void> {
+    this.catalog.assertNotBmiName(source);
+    const { project } = scope;
+    return this.locks.run(
+      [
+        shared(lockKey.project(project.name)),
+        exclusive(lockKey.rbd(source)),
+        exclusive(lockKey.image(project.id, source)),
+      ],
+      async () => {
+        await this.catalog.assertFree(project, source);
+        await act(project);
+      },
+    );
+  }
+
+  /** The row of an imported image: golden, private, named as its source. */
+  private goldenRowStep(project: ProjectEntity, source: string, keep: (row: ImageEntity) => void): Step {
+    return this.catalog.insertStep(
+      { name: source, projectId: project.id, parentId: null, isSnapshot: false, isPublic: false },
+      project.name,
+      keep,
+    );
   }
 
   private cephOf(row: ImageEntity | undefined): string {
