@@ -154,45 +154,6 @@ describe('create_disk, provision and remove_image refusals', () => {
     expect(await captureState(t)).toEqual(before);
   });
 
-  it('provision with an unknown nic: 404 naming the nic and the node, no boot file', async () => {
-    await expectText(
-      call(t, 'put', '/provision/', ALICE, { project: P, node: 'node-01', disk_name: 'd1', nic: 'eth9' }),
-      404,
-      'Nic eth9 does not exist on node node-01',
-    );
-    expect(await captureState(t)).toEqual(before);
-  });
-
-  it('provision of an unknown node: 404, no boot file', async () => {
-    await expectText(
-      call(t, 'put', '/provision/', ALICE, { project: P, node: 'bmi_node', disk_name: 'd1', nic: 'eth0' }),
-      404,
-      'node bmi_node not found',
-    );
-    expect(await captureState(t)).toEqual(before);
-  });
-
-  it('provision of an unknown disk: 404, no boot file', async () => {
-    await expectText(
-      call(t, 'put', '/provision/', ALICE, { project: P, node: 'node-01', disk_name: 'hello', nic: 'eth0' }),
-      404,
-      'hello not found',
-    );
-    expect(await captureState(t)).toEqual(before);
-  });
-
-  it('provision of a golden image instead of a disk: 400, no boot file', async () => {
-    const r = await call(t, 'put', '/provision/', ALICE, {
-      project: P,
-      node: 'node-01',
-      disk_name: 'bmi_test',
-      nic: 'eth0',
-    });
-    expect(r.status).toBe(400);
-    expect(r.text).toContain('bmi_test is not a disk');
-    expect(await captureState(t)).toEqual(before);
-  });
-
   it('remove_image of an image that still has disks: 409 has clones, nothing changes', async () => {
     await expectText(
       call(t, 'delete', '/remove_image/', ALICE, { project: P, img: 'bmi_test' }),

@@ -2,8 +2,8 @@
  * The whole BMI app over HTTP against the HIL-compatible server over HTTP ([driver] net_isolator = hil, the
  * real HttpHilClient; storage and iSCSI stay fake). HIL is seeded with config/hil-seed.json: admin/admin is
  * the HIL admin, alice/alicepass in proj1 which owns node-01 (eth0 52:54:00:12:34:56, eth1
- * 52:54:00:aB:cD:Ef), bob/bobpass in proj2, node-02 free. node-03 is registered for proj2 through HIL's own
- * REST API. Every refusal leaves BMI's whole state (DB, pool, targets, boot files) as it was.
+ * 52:54:00:aB:cD:Ef), bob/bobpass in proj2, node-02 free. Every refusal leaves BMI's whole state (DB, pool,
+ * targets, boot files) as it was. Provisioning against this server is test/e2e/provisioning's subject.
  */
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -16,16 +16,13 @@ import {
   call,
   captureState,
   createDisk,
-  expectedIpxe,
-  expectedPxelinux,
   expectOk,
   expectText,
   HttpMethod,
   importImage,
-  listFiles,
 } from '../utils/e2e';
 import { RouteSpec, ROUTES } from '../utils/routes';
-import { basic, HilServer, rawRequest, startHil } from '../utils/hil-server';
+import { HilServer, startHil } from '../utils/hil-server';
 
 const P1 = 'proj1';
 const P2 = 'proj2';
@@ -56,34 +53,19 @@ function proj1Body(route: RouteSpec): Body {
   return body;
 }
 
-/** HIL's own admin API, as an admin of this HIL would populate it. */
-async function hilAdmin(hil: HilServer, method: string, path: string, body?: unknown, as = ADMIN) {
-  const headers = { ...basic(as.username, as.password), 'Content-Type': 'application/json' };
-  const res = await rawRequest(hil.url, method, path, headers, body === undefined ? null : JSON.stringify(body));
-  expect({ path, status: res.status, body: res.body }).toEqual({ path, status: 200, body: '' });
-}
-
 describe('BMI against the HIL-compatible server', () => {
   let hil: HilServer;
   let t: TestApp;
   let before: AppState;
-  let d1Target: string;
 
   beforeAll(async () => {
     hil = await startHil();
-    // node-03 for proj2, registered and claimed the way the recording did it
-    await hilAdmin(hil, 'PUT', '/v0/node/node-03', {
-      obmd: { uri: 'http://127.0.0.1:9/node/node-03', admin_token: 'x' },
-    });
-    await hilAdmin(hil, 'PUT', '/v0/node/node-03/nic/eth0', { macaddr: '52:54:00:00:00:03' });
-    await hilAdmin(hil, 'POST', '/v0/project/proj2/connect_node', { node: 'node-03' }, BOB);
-
     t = await withHil(hil.url);
     await addProject(t, P1);
     await addProject(t, P2);
     await importImage(t, P1);
     await importImage(t, P2, 'centos7');
-    d1Target = await createDisk(t, ALICE, P1, 'd1');
+    await createDisk(t, ALICE, P1, 'd1');
     await createDisk(t, BOB, P2, 'd3', 'centos7');
   });
   afterAll(async () => {
@@ -130,117 +112,6 @@ describe('BMI against the HIL-compatible server', () => {
       });
       expect(res.text).toMatch(/^Authentication [Ff]ailed/);
       expect(res.text).not.toMatch(/alicepass|bobpass/);
-      expect(await captureState(t)).toEqual(before);
-    });
-  });
-
-  describe('nodes', () => {
-    it('alice cannot provision or deprovision the free node-02: 403, nothing changes', async () => {
-      await expectText(
-        call(t, 'put', '/provision/', ALICE, { project: P1, node: 'node-02', disk_name: 'd1', nic: 'eth0' }),
-        403,
-        'Node node-02 is free: it must belong to project proj1',
-      );
-      await expectText(
-        call(t, 'delete', '/deprovision/', ALICE, { project: P1, node: 'node-02', nic: 'eth0' }),
-        403,
-        'Node node-02 is free: it must belong to project proj1',
-      );
-      expect(await captureState(t)).toEqual(before);
-    });
-
-    it("alice cannot provision or deprovision proj2's node-03: HIL refuses her (401), nothing changes", async () => {
-      await expectText(
-        call(t, 'put', '/provision/', ALICE, { project: P1, node: 'node-03', disk_name: 'd1', nic: 'eth0' }),
-        401,
-        NO_ACCESS,
-      );
-      await expectText(
-        call(t, 'delete', '/deprovision/', ALICE, { project: P1, node: 'node-03', nic: 'eth0' }),
-        401,
-        NO_ACCESS,
-      );
-      expect(await captureState(t)).toEqual(before);
-    });
-
-    it("not even the HIL admin may boot proj1's node-01 in proj2: 403, nothing changes", async () => {
-      await expectText(
-        call(t, 'put', '/provision/', ADMIN, { project: P2, node: 'node-01', disk_name: 'd3', nic: 'eth0' }),
-        403,
-        'Node node-01 does not belong to project proj2',
-      );
-      await expectText(
-        call(t, 'delete', '/deprovision/', ADMIN, { project: P2, node: 'node-01', nic: 'eth0' }),
-        403,
-        'Node node-01 does not belong to project proj2',
-      );
-      expect(await captureState(t)).toEqual(before);
-    });
-
-    it('an unknown node is a 404 "node … not found", an unknown NIC a 404, nothing changes', async () => {
-      await expectText(
-        call(t, 'put', '/provision/', ALICE, { project: P1, node: 'nope', disk_name: 'd1', nic: 'eth0' }),
-        404,
-        'node nope not found',
-      );
-      await expectText(
-        call(t, 'delete', '/deprovision/', ALICE, { project: P1, node: 'nope', nic: 'eth0' }),
-        404,
-        'node nope not found',
-      );
-      await expectText(
-        call(t, 'put', '/provision/', ALICE, { project: P1, node: 'node-01', disk_name: 'd1', nic: 'eth9' }),
-        404,
-        'Nic eth9 does not exist on node node-01',
-      );
-      // names are case-sensitive in HIL
-      const upper = await call(t, 'put', '/provision/', ALICE, {
-        project: P1,
-        node: 'NODE-01',
-        disk_name: 'd1',
-        nic: 'eth0',
-      });
-      expect(upper.status).toBe(404);
-      expect(await captureState(t)).toEqual(before);
-    });
-
-    it('alice provisions node-01 on eth1: the pxelinux file is named by the lower-cased MAC', async () => {
-      await expectText(
-        call(t, 'put', '/provision/', ALICE, { project: P1, node: 'node-01', disk_name: 'd1', nic: 'eth1' }),
-        200,
-        'Success',
-      );
-      const files = await listFiles(t.tftpRoot);
-      expect(files.map((f) => [f.path, f.content])).toEqual([
-        ['node-01.ipxe', expectedIpxe(d1Target)],
-        ['pxelinux.cfg/01-52-54-00-ab-cd-ef', expectedPxelinux('d1', 'node-01')],
-      ]);
-      // bob still cannot undo it
-      await expectText(
-        call(t, 'delete', '/deprovision/', BOB, { project: P1, node: 'node-01', nic: 'eth1' }),
-        401,
-        NO_ACCESS,
-      );
-      await expectText(
-        call(t, 'delete', '/deprovision/', ALICE, { project: P1, node: 'node-01', nic: 'eth1' }),
-        200,
-        'Success',
-      );
-      expect(await captureState(t)).toEqual(before);
-    });
-
-    it('bob provisions his node-03 from his own disk, and deprovisions it', async () => {
-      await expectText(
-        call(t, 'put', '/provision/', BOB, { project: P2, node: 'node-03', disk_name: 'd3', nic: 'eth0' }),
-        200,
-        'Success',
-      );
-      expect((await listFiles(t.tftpRoot)).map((f) => f.path)).toContain('pxelinux.cfg/01-52-54-00-00-00-03');
-      await expectText(
-        call(t, 'delete', '/deprovision/', BOB, { project: P2, node: 'node-03', nic: 'eth0' }),
-        200,
-        'Success',
-      );
       expect(await captureState(t)).toEqual(before);
     });
   });
