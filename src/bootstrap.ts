@@ -9,6 +9,7 @@ import { DomainErrorFilter } from './common/errors/domain-error.filter';
 import { methodNotAllowed } from './common/http/method-not-allowed';
 import { useSwagger } from './common/openapi/use-swagger';
 import { validationPipe } from './common/http/validation';
+import { limitBodyDepth } from './common/http/body-depth';
 
 export interface CreateAppOptions {
   logger?: false | LogLevel[];
@@ -36,6 +37,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
   app.use(express.urlencoded({ extended: false, limit: '64kb' }));
   app.use(express.json({ limit: '64kb' }));
+  app.use(limitBodyDepth());
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new DomainErrorFilter());
   app.enableShutdownHooks();

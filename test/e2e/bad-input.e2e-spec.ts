@@ -288,6 +288,20 @@ describe('bodies', () => {
     expect(await captureState(t)).toEqual(before);
   });
 
+  it('a JSON body nested thousands of levels deep (under the size limit) is a plain-text 400, nothing written', async () => {
+    const deep = '['.repeat(5000) + ']'.repeat(5000);
+    const r = await t
+      .http()
+      .put('/create_disk')
+      .auth('alice', 'alicepass')
+      .set('Content-Type', 'application/json')
+      .send(`{"project": "proj1", "disk_name": "d9", "img": "bmi_test", "x": ${deep}}`);
+    expect(r.status).toBe(400);
+    expect(r.headers['content-type']).toMatch(/^text\/plain/);
+    expect(r.text).toBe('the request body is nested deeper than 32 levels');
+    expect(await captureState(t)).toEqual(before);
+  });
+
   it('a JSON body that is not an object (an array) is a 400 about the missing fields', async () => {
     const r = await t
       .http()

@@ -4,6 +4,7 @@
  * booted only from a disk of its own project, by someone HIL lets into that project; every refusal leaves the
  * whole state (DB, pool, targets, boot files) as it was (the original let anyone provision a free node, §8 #6).
  */
+import { NODE_RULE } from '../../src/common/validation/names';
 import type { HilSeed } from '../../src/modules/hil/hil-directory';
 import { ADMIN, ALICE, BOB, startTestApp, TestApp } from '../utils/test-app';
 import {
@@ -23,6 +24,7 @@ import { HilServer, startHil } from '../utils/hil-server';
 const P1 = 'proj1';
 const P2 = 'proj2';
 const NO_ACCESS = 'You do not have access to the required project.';
+const NODE_RULE_ERROR = `node must be ${NODE_RULE}`;
 
 /** node-01 is proj1's (two NICs, one MAC in mixed case), node-02 free, node-03 proj2's; carol is in both. */
 const SEED: HilSeed = {
@@ -60,6 +62,11 @@ const REFUSALS: Refusal[] = [
   ['alice', P1, 'nope', 'd1', 'eth0', 404, 'node nope not found'],
   ['alice', P1, 'NODE-01', 'd1', 'eth0', 404, 'node NODE-01 not found'],
   ['alice', P1, 'node-01', 'd1', 'eth9', 404, 'Nic eth9 does not exist on node node-01'],
+  // own-property lookups: no prototype member passes for a node
+  ['alice', P1, '__proto__', 'd1', 'eth0', 404, 'node __proto__ not found'],
+  ['alice', P1, 'constructor', 'd1', 'eth0', 404, 'node constructor not found'],
+  // a node's name becomes a boot file's name
+  ['alice', P1, 'node..01', 'd1', 'eth0', 400, NODE_RULE_ERROR],
 ];
 
 /** Refused by provision only: deprovision does not name a disk. */

@@ -15,7 +15,7 @@ import {
 } from 'class-validator';
 
 const REQUIRED = IsDefined({ message: 'missing field $property' });
-import { NAME_PATTERN, NAME_RULE, NIC_PATTERN, NIC_RULE, NODE_PATTERN } from '../validation/names';
+import { NAME_PATTERN, NAME_RULE, NIC_PATTERN, NIC_RULE, NODE_PATTERN, NODE_RULE } from '../validation/names';
 
 /** A required name field: a project, image, disk or snapshot name (see common/validation/names.ts). */
 export function NameField(description: string): PropertyDecorator {
@@ -47,7 +47,7 @@ export function NodeField(description: string): PropertyDecorator {
     IsString(),
     IsNotEmpty(),
     MaxLength(64),
-    Matches(NODE_PATTERN, { message: `$property must be ${NAME_RULE}` }),
+    Matches(NODE_PATTERN, { message: `$property must be ${NODE_RULE}` }),
   );
 }
 

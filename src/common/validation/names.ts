@@ -6,8 +6,8 @@
 
 /** project, image, disk, snapshot and raw Ceph image names */
 export const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
-/** HIL node names */
-export const NODE_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
+/** HIL node names; never `..` (a node's name is its boot file's name) */
+export const NODE_PATTERN = /^(?!.*\.\.)[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
 /** HIL NIC labels */
 export const NIC_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._:-]{0,31}$/;
 /** a MAC address, any case, colon-separated */
@@ -18,6 +18,7 @@ export const TGT_NAME = /^[A-Za-z0-9.:-]+$/;
 export const UID_PATTERN = /^(?!.*img)[A-Za-z0-9_-]{1,16}$/;
 
 export const NAME_RULE = '1-64 characters: letters, digits, ".", "_" or "-", not starting with "." or "-"';
+export const NODE_RULE = `${NAME_RULE}, without ".."`;
 export const NIC_RULE = '1-32 characters: letters, digits, ".", "_", ":" or "-", not starting with "." or "-"';
 
 export function isSafeName(name: unknown): name is string {

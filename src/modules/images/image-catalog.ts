@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, EntityManager, IsNull, QueryFailedError, Repository } from 'typeorm';
+import { DataSource, EntityManager, IsNull, Repository } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { DbWriteLock } from '../../common/concurrency/locks';
 import { Step } from '../../common/orchestration/saga';
+import { isUniqueViolation } from '../../database/unique-violation';
+import { ConflictError } from '../../common/errors/domain-error';
 import { ProjectEntity } from '../projects/project.entity';
 import { ImageEntity } from './image.entity';
 import { ImageExistsError, ImageHasClonesError, ImageNotFoundError, WrongImageKindError } from './images.errors';
@@ -112,18 +114,24 @@ export class ImageCatalog {
   }
 
   /**
-   * Inserts a row; a (project, name) clash that slipped past the pre-check still becomes a clean 409.
+   * Inserts a row; a (project, name) or id clash that slipped past the pre-checks still becomes a clean 409.
    * One INSERT is atomic by itself, so it runs without a transaction: on SQLite, TypeORM shares one connection
    * between concurrent requests, and the ROLLBACK of a failed insert would also discard the row a concurrent
    * request had just inserted (its clone and target then had no row).
    */
   async insert(values: NewImageRow, projectName: string): Promise<ImageEntity> {
+    const row = this.repo.create(values);
     try {
-      const row = this.repo.create(values);
-      return await this.dbLock.run(() => this.repo.save(row, { transaction: false }));
+      // INSERT, never save(): with an explicit id, save() turns into an UPDATE of whatever row has that id
+      const result = await this.dbLock.run(() => this.repo.insert(row));
+      row.id = result.identifiers[0].id as number;
+      return row;
     } catch (e) {
-      if (isUniqueViolation(e)) throw new ImageExistsError(values.name, projectName);
-      throw e;
+      if (!isUniqueViolation(e)) throw e;
+      if (values.id !== undefined && (await this.repo.existsBy({ id: values.id }))) {
+        throw new ConflictError(`Image id ${values.id} is already taken`);
+      }
+      throw new ImageExistsError(values.name, projectName);
     }
   }
 
@@ -198,12 +206,3 @@ export class ImageCatalog {
 export type CatalogUpdate = Partial<
   Pick<ImageEntity, 'name' | 'projectId' | 'parentId' | 'isSnapshot' | 'isPublic' | 'exported'>
 >;
-
-export function isUniqueViolation(e: unknown): boolean {
-  if (!(e instanceof QueryFailedError)) return false;
-  const driverError = (e as QueryFailedError & { driverError?: { code?: string; message?: string } }).driverError;
-  return (
-    driverError?.code === '23505' || // PostgreSQL
-    (driverError?.code === 'SQLITE_CONSTRAINT' && /UNIQUE/i.test(driverError.message ?? e.message))
-  );
-}

@@ -4,6 +4,7 @@ import { Repository } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { ConflictError } from '../../common/errors/domain-error';
 import { DbWriteLock, exclusive, lockKey, OperationLocks } from '../../common/concurrency/locks';
+import { isUniqueViolation } from '../../database/unique-violation';
 import { ProjectEntity } from './project.entity';
 import { ProjectExistsError, ProjectNotEmptyError, ProjectNotFoundError } from './projects.errors';
 
@@ -50,14 +51,20 @@ export class ProjectsService implements OnApplicationBootstrap {
       if (id !== undefined && (await this.projects.existsBy({ id }))) {
         throw new ConflictError(`Project id ${id} is already taken`);
       }
-      const result = await this.dbLock.run(() => this.projects.insert(id === undefined ? { name } : { id, name }));
-      return { id: id ?? (result.identifiers[0].id as number), name };
+      try {
+        const result = await this.dbLock.run(() => this.projects.insert(id === undefined ? { name } : { id, name }));
+        return { id: id ?? (result.identifiers[0].id as number), name };
+      } catch (e) {
+        // the same id asked for under another name at the same moment (the locks are per name)
+        if (isUniqueViolation(e)) throw new ConflictError(`Project id ${id} is already taken`);
+        throw e;
+      }
     });
   }
 
   /**
    * Deletes an empty project. The original cascaded the delete to the project's image rows and left their Ceph
-   * images behind; here a project that still has images is refused. A project that is not there is no error.
+   * images behind; here a project that still has images is refused. An unknown project is a 404, as everywhere.
    */
   async delete(name: string): Promise<void> {
     if (name === this.config.bmi.adminProject) {
@@ -65,7 +72,7 @@ export class ProjectsService implements OnApplicationBootstrap {
     }
     await this.locks.run([exclusive(lockKey.project(name))], async () => {
       const project = await this.projects.findOne({ where: { name }, relations: { images: true } });
-      if (!project) return;
+      if (!project) throw new ProjectNotFoundError(name);
       if (project.images?.length) {
         throw new ProjectNotEmptyError(
           `Project ${name} still has ${project.images.length} image(s); remove or move them first`,

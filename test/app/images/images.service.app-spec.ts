@@ -415,6 +415,18 @@ describe('ImagesService listings', () => {
       await expect(images.addImage(admin, { name: 'image9', parent: 'nope' })).rejects.toThrow(ImageNotFoundError);
     });
 
+    it('add_image with one explicit id twice at once: one row, one 200 and one 409, never an update', async () => {
+      const results = await Promise.allSettled([
+        images.addImage(admin, { name: 'same_id_a', id: 77 }),
+        images.addImage(admin, { name: 'same_id_b', id: 77 }),
+      ]);
+      expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      const refused = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')!;
+      expect(refused.reason).toMatchObject({ status: 409, message: 'Image id 77 is already taken' });
+      const winner = results.findIndex((r) => r.status === 'fulfilled') === 0 ? 'same_id_a' : 'same_id_b';
+      expect((await t.imageRows.findBy({ id: 77 })).map((r) => r.name)).toEqual([winner]);
+    });
+
     it('add_image keeps an explicit id, and ids are never reused after a delete', async () => {
       expect(await images.addImage(admin, { name: 'image9', id: 42 })).toBe(42);
       await images.deleteImage(admin, 'image9');

@@ -74,6 +74,14 @@ describe('test_project.py', () => {
 });
 
 describe('ProjectsService.add', () => {
+  it('one id asked for by two names at once: one project, one 409 (the locks are per name)', async () => {
+    const results = await Promise.allSettled([projects.add('twin_a', 9), projects.add('twin_b', 9)]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const refused = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')!;
+    expect(refused.reason).toMatchObject({ status: 409, message: 'Project id 9 is already taken' });
+    expect((await projects.list()).filter((p) => p.id === 9)).toHaveLength(1);
+  });
+
   it('keeps an explicit id', async () => {
     expect(await projects.add('project7', 7)).toEqual({ id: 7, name: 'project7' });
     expect((await projects.require('project7')).id).toBe(7);
@@ -108,8 +116,8 @@ describe('ProjectsService.require', () => {
 });
 
 describe('ProjectsService.delete', () => {
-  it('a project that is not there is no error', async () => {
-    await expect(projects.delete('nope')).resolves.toBeUndefined();
+  it('a project that is not there is a 404', async () => {
+    await expect(projects.delete('nope')).rejects.toMatchObject({ status: 404, message: 'nope not found' });
   });
 
   it('refuses a project that still has images (409), leaving project and images', async () => {
