@@ -8,6 +8,7 @@ import { StandaloneModule } from './modules/standalone/standalone.module';
 import { ImagesModule } from './modules/images/images.module';
 import { IscsiModule } from './modules/iscsi/iscsi.module';
 import { NodesModule } from './modules/nodes/nodes.module';
+import { OperationsModule } from './modules/operations/operations.module';
 import { ProjectsAdminModule } from './modules/projects/projects-admin.module';
 import { TftpModule } from './modules/tftp/tftp.module';
 
@@ -26,6 +27,7 @@ export class AppModule {
         TftpModule,
         ImagesModule,
         NodesModule,
+        OperationsModule,
         StandaloneModule,
       ],
     };

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { addAdminCommands } from './commands/admin';
 import { addImageCommands } from './commands/images';
 import { addNodeCommands } from './commands/nodes';
+import { addOperationCommands } from './commands/operations';
 import { addStandaloneCommands, readProcessStdin, ReadStdin } from './commands/standalone';
 import { CliError, EXIT } from './errors';
 import { Output, GlobalOptions, Session } from './session';
@@ -62,6 +63,7 @@ export function buildProgram(deps: CliDeps): Command {
   addImageCommands(program, session);
   addNodeCommands(program, session);
   addAdminCommands(program, session);
+  addOperationCommands(program, session);
   addStandaloneCommands(program, session, { env: deps.env, readStdin: deps.readStdin ?? readProcessStdin });
   return program;
 }

@@ -9,9 +9,16 @@ import { ProjectEntity } from '../modules/projects/project.entity';
 import { InitialSchema1764100000000 } from './migrations/1764100000000-initial-schema';
 import { Standalone1764200000000 } from './migrations/1764200000000-standalone';
 import { ImageExported1764300000000 } from './migrations/1764300000000-image-exported';
+import { OperationJournal1764400000000 } from './migrations/1764400000000-operation-journal';
+import { OperationEntity } from '../modules/operations/operation.entity';
 
-export const ENTITIES = [ProjectEntity, ImageEntity, ...STANDALONE_ENTITIES];
-export const MIGRATIONS = [InitialSchema1764100000000, Standalone1764200000000, ImageExported1764300000000];
+export const ENTITIES = [ProjectEntity, ImageEntity, ...STANDALONE_ENTITIES, OperationEntity];
+export const MIGRATIONS = [
+  InitialSchema1764100000000,
+  Standalone1764200000000,
+  ImageExported1764300000000,
+  OperationJournal1764400000000,
+];
 
 /** `[db] path` may be a plain path or, as in the original's docs, an SQLAlchemy URL `sqlite:///path`. */
 export function sqliteFile(dbPath: string): string {

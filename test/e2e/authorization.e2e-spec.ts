@@ -111,6 +111,7 @@ const ADMIN_OPS: Case[] = [
   ['delete_image', 'delete', '/delete_image/', { project: P1, img: 'row_only' }],
   ['copy_image to another project', 'put', '/copy_image/', { project: P1, img: 'bmi_test', dest_project: P2 }],
   ['move_image to another project', 'put', '/move_image/', { project: P1, img: 's1', dest_project: P2 }],
+  ['list_operations', 'post', '/list_operations/', { project: P1 }],
 ];
 
 describe('admin operations', () => {

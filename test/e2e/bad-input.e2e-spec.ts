@@ -54,7 +54,8 @@ const BASE: Record<string, Body> = {
   node_ip: { project: P, node: 'node-01', nic: 'eth0' }, // 404 no lease
   list_projects: { project: ADMIN_PROJECT },
   add_project: { project: ADMIN_PROJECT, name: 'proj1', id: '77' }, // 409 exists
-  delete_project: { project: ADMIN_PROJECT, name: 'nosuchproject' }, // no such project: nothing to do
+  delete_project: { project: ADMIN_PROJECT, name: 'nosuchproject' }, // 404
+  list_operations: { project: ADMIN_PROJECT, state: 'failed', limit: '5' },
 };
 
 type Bad = [label: string, value: unknown];

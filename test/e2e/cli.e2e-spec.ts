@@ -164,6 +164,20 @@ describe('bmi CLI: a whole lifecycle', () => {
     ]);
   });
 
+  it('op ls lists the journal, newest first: what each operation acted on and how far it got', async () => {
+    const table = rows(await ok(ADMIN, 'op', 'ls', '--limit', '2'));
+    expect(table[0]).toEqual(['Started', 'Id', 'Operation', 'Project', 'By', 'On', 'State', 'Steps done', 'Error']);
+    expect(table.slice(1).map((r) => [r[2], r[3], r[4], r[6]])).toEqual([
+      ['provision', 'proj1', 'alice', 'done'],
+      ['create_disk', 'proj1', 'alice', 'done'],
+    ]);
+    expect(table[1][5]).toBe('node=node-01 disk=disk1 nic=eth1');
+    expect((await json<{ kind: string }[]>(ADMIN, 'op', 'ls', '--state', 'failed')).map((o) => o.kind)).toEqual([]);
+    const refused = await bmi(ALICE, 'op', 'ls');
+    expect(refused.code).not.toBe(0);
+    expect(refused.err).toContain('User Does Not Have Admin Role');
+  });
+
   it('snap create saves the disk as a snapshot; snap ls lists it with its parent', async () => {
     expect(await ok(ALICE, 'snap', 'create', 'proj1', 'disk1', 'snap1')).toBe('Success\n');
     expect(rows(await ok(ALICE, 'snap', 'ls', 'proj1'))).toEqual([

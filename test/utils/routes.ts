@@ -81,6 +81,7 @@ export const ROUTES: RouteSpec[] = [
   route('list_projects', 'post', [], { admin: true }),
   route('add_project', 'put', [req('name'), opt('id', 'id')], { admin: true }),
   route('delete_project', 'delete', [req('name')], { admin: true }),
+  route('list_operations', 'post', [opt('state'), opt('limit', 'id')], { admin: true }),
 ];
 
 export function routeByName(name: string): RouteSpec {

@@ -83,18 +83,23 @@ export function FlagField(description: string): PropertyDecorator {
   );
 }
 
-/** An optional explicit row id. */
-export function IdField(description: string): PropertyDecorator {
+/** An optional whole number written in digits only (form bodies send text; `1e2` or `0x10` are refused). */
+export function WholeNumberField(description: string, min: number, max: number): PropertyDecorator {
   return applyDecorators(
-    ApiPropertyOptional({ description, type: Number, minimum: 1 }),
+    ApiPropertyOptional({ description, type: Number, minimum: min, maximum: max }),
     Transform(({ value }) =>
       typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value === '' ? undefined : value,
     ),
     IsOptional(),
     IsInt(),
-    Min(1),
-    Max(2 ** 31 - 1),
+    Min(min),
+    Max(max),
   );
+}
+
+/** An optional explicit row id. */
+export function IdField(description: string): PropertyDecorator {
+  return WholeNumberField(description, 1, 2 ** 31 - 1);
 }
 
 /** Every request of the original API names the project it acts in. */

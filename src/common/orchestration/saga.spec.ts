@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { JournaledOperation } from './journal';
 import { runSaga, SagaFailureInfo, Step } from './saga';
 
 /** Steps that record what ran into one journal, so order can be asserted across run and undo. */
@@ -145,5 +146,51 @@ describe('runSaga', () => {
     failNext = false;
     await runSaga('op', steps);
     expect(journal).toEqual(['run a', 'undo a', 'run a']);
+  });
+});
+
+/** A journaled operation that keeps what it is told; `failOn` makes one write fail. */
+function journalOf(failOn?: string) {
+  const entries: string[] = [];
+  const op: JournaledOperation = {
+    id: 'op-1',
+    step: async (name, state) => {
+      if (failOn === `${name} ${state}`) throw new Error('the database is gone');
+      entries.push(`${name} ${state}`);
+    },
+    end: async (state, error) => void entries.push(`end ${state}${error ? `: ${error}` : ''}`),
+  };
+  return { op, entries };
+}
+
+describe('runSaga with a journal', () => {
+  it('records each step as it completes, then the end', async () => {
+    const { step } = recorder();
+    const { op, entries } = journalOf();
+    await runSaga('op', [step('a'), step('b')], op);
+    expect(entries).toEqual(['a done', 'b done', 'end done']);
+  });
+
+  it('records the failed step, each undo, and a roll-back with the cause', async () => {
+    const { step } = recorder();
+    const { op, entries } = journalOf();
+    await failure(runSaga('op', [step('a'), step('b'), step('c', { fail: new Error('boom') })], op));
+    expect(entries).toEqual(['a done', 'b done', 'c failed', 'b undone', 'a undone', 'end rolled_back: c: boom']);
+  });
+
+  it('an undo that fails makes the end "failed" (manual cleanup), and the other undos still run', async () => {
+    const { step } = recorder();
+    const { op, entries } = journalOf();
+    await failure(runSaga('op', [step('a'), step('b', { undoFails: new Error('stuck') }), step('c', { fail: 1 })], op));
+    expect(entries).toEqual(['a done', 'b done', 'c failed', 'b undo_failed', 'a undone', 'end failed: c: 1']);
+  });
+
+  it('a step whose completion cannot be recorded counts as failed and is undone: the journal misses nothing', async () => {
+    const { journal, step } = recorder();
+    const { op, entries } = journalOf('b done');
+    const err = await failure(runSaga('op', [step('a'), step('b'), step('c')], op));
+    expect(err.message).toBe('the database is gone');
+    expect(journal).toEqual(['run a', 'run b', 'undo b', 'undo a']);
+    expect(entries).toEqual(['a done', 'b failed', 'b undone', 'a undone', 'end rolled_back: b: the database is gone']);
   });
 });

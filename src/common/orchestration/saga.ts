@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { CompensationFailure } from '../errors/domain-error';
+import type { JournaledOperation } from './journal';
 
 /**
  * One step of a multi-step operation, with the action that undoes it. A step without `undo` cannot be undone
@@ -25,35 +26,59 @@ const logger = new Logger('Saga');
  * original error is rethrown, so the caller sees the real cause and the system is left as it was found.
  * An undo that fails is logged loudly and recorded on the error (`error.saga`); the remaining undos still run.
  *
- * This is the single orchestrator every multi-step operation goes through; the journal of steps (crash
- * recovery) will hook in here.
+ * This is the single orchestrator every multi-step operation goes through. With a journaled operation, every
+ * step is recorded as it completes or is undone, and the end with it; a step whose completion cannot be
+ * recorded counts as failed (and is undone), so the journal never misses a step that happened.
  */
-export async function runSaga(operation: string, steps: Step[]): Promise<void> {
+export async function runSaga(operation: string, steps: Step[], journal?: JournaledOperation): Promise<void> {
   const done: Step[] = [];
   for (const step of steps) {
     try {
-      await step.run();
-      done.push(step);
+      let ran = false;
+      try {
+        await step.run();
+        ran = true;
+        await journal?.step(step.name, 'done');
+      } finally {
+        if (ran) done.push(step);
+      }
     } catch (error) {
+      await record(journal, () => journal?.step(step.name, 'failed'));
       const compensationFailures: CompensationFailure[] = [];
       for (const prev of done.reverse()) {
         if (!prev.undo) continue;
         try {
           await prev.undo();
+          await record(journal, () => journal?.step(prev.name, 'undone'));
         } catch (undoError) {
           compensationFailures.push({ step: prev.name, error: undoError });
+          await record(journal, () => journal?.step(prev.name, 'undo_failed'));
           logger.error(
             `${operation}: undo of "${prev.name}" failed after "${step.name}" failed; manual cleanup needed: ${describe(undoError)}`,
           );
         }
       }
       logger.warn(`${operation}: step "${step.name}" failed (${describe(error)}); ${done.length} step(s) undone`);
+      await record(journal, () =>
+        journal?.end(compensationFailures.length ? 'failed' : 'rolled_back', `${step.name}: ${describe(error)}`),
+      );
       if (error !== null && typeof error === 'object') {
         const info: SagaFailureInfo = { operation, failedStep: step.name, compensationFailures };
         Object.defineProperty(error, 'saga', { value: info, enumerable: false, configurable: true });
       }
       throw error;
     }
+  }
+  await record(journal, () => journal?.end('done'));
+}
+
+/** Journal writes on the failure path must not hide the operation's own error. */
+async function record(journal: JournaledOperation | undefined, write: () => Promise<void> | undefined): Promise<void> {
+  if (!journal) return;
+  try {
+    await write();
+  } catch (e) {
+    logger.error(`operation ${journal.id}: the journal could not be written: ${describe(e)}`);
   }
 }
 

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { Sagas } from '../operations/sagas';
 import { AppConfig } from '../../config/app-config';
 import { exclusive, lockKey, OperationLocks, shared } from '../../common/concurrency/locks';
-import { runSaga, Step } from '../../common/orchestration/saga';
+import { Step } from '../../common/orchestration/saga';
 import type { ProjectScope } from '../access/access-level';
 import { IscsiService } from '../iscsi/iscsi.service';
 import { TargetNotFoundError } from '../iscsi/iscsi.errors';
@@ -22,6 +23,7 @@ export class DisksService {
   private readonly steps: StorageSteps;
 
   constructor(
+    private readonly sagas: Sagas,
     private readonly locks: OperationLocks,
     private readonly catalog: ImageCatalog,
     private readonly storage: BlockStorage,
@@ -72,7 +74,9 @@ export class DisksService {
           this.steps.clone(sourceCeph, this.config.bmi.snapshot, diskCeph),
           this.exportStep(diskCeph),
         ];
-        await withBmiNames({ [sourceCeph]: imageName }, () => runSaga('create_disk', steps));
+        await withBmiNames({ [sourceCeph]: imageName }, () =>
+          this.sagas.of(scope, { disk: diskName, image: imageName }).run('create_disk', steps),
+        );
         return this.iscsi.targetName(diskCeph());
       },
     );
@@ -96,12 +100,14 @@ export class DisksService {
         if (snaps.some((s) => s.name !== this.config.bmi.snapshot)) throw RbdImageHasSnapshotsError.of(diskName);
       }
       await withBmiNames({ [ceph]: diskName }, () =>
-        runSaga('delete_disk', [
-          this.unexportStep(ceph),
-          this.catalog.deleteStep(row),
-          this.steps.dropSnapshot(ceph),
-          this.steps.removeImage(ceph),
-        ]),
+        this.sagas
+          .of(scope, { disk: diskName })
+          .run('delete_disk', [
+            this.unexportStep(ceph),
+            this.catalog.deleteStep(row),
+            this.steps.dropSnapshot(ceph),
+            this.steps.removeImage(ceph),
+          ]),
       );
     });
   }
@@ -116,7 +122,9 @@ export class DisksService {
       const row = await this.catalog.require(project, name);
       const ceph = this.catalog.cephName(row);
       await withBmiNames({ [ceph]: name }, () =>
-        runSaga('mount_image', [this.exportStep(() => ceph), this.catalog.exportedStep(row, true)]),
+        this.sagas
+          .of(scope, { image: name })
+          .run('mount_image', [this.exportStep(() => ceph), this.catalog.exportedStep(row, true)]),
       );
       return this.iscsi.targetName(ceph);
     });
@@ -133,7 +141,7 @@ export class DisksService {
       const ceph = this.catalog.cephName(row);
       const unexport = row.exported ? this.unexportStep(ceph) : this.strictUnexportStep(ceph);
       await withBmiNames({ [ceph]: name }, () =>
-        runSaga('umount_image', [unexport, this.catalog.exportedStep(row, false)]),
+        this.sagas.of(scope, { image: name }).run('umount_image', [unexport, this.catalog.exportedStep(row, false)]),
       );
     });
   }

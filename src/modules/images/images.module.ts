@@ -4,6 +4,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../../config/app-config';
 import { AccessModule } from '../access/access.module';
+import { OperationsModule } from '../operations/operations.module';
 import { IscsiModule } from '../iscsi/iscsi.module';
 import { ProjectsModule } from '../projects/projects.module';
 import { DisksService } from './disks.service';
@@ -38,7 +39,7 @@ export async function storageFactory(config: AppConfig): Promise<BlockStorage> {
 }
 
 @Module({
-  imports: [TypeOrmModule.forFeature([ImageEntity]), ProjectsModule, AccessModule, IscsiModule],
+  imports: [TypeOrmModule.forFeature([ImageEntity]), ProjectsModule, AccessModule, OperationsModule, IscsiModule],
   controllers: [ImagesController],
   providers: [
     { provide: BlockStorage, inject: [AppConfig], useFactory: storageFactory },

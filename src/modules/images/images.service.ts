@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import { Sagas } from '../operations/sagas';
 import { AppConfig } from '../../config/app-config';
 import { ConflictError } from '../../common/errors/domain-error';
 import { exclusive, lockKey, OperationLocks, shared } from '../../common/concurrency/locks';
 import type { LockRequest } from '../../common/concurrency/keyed-lock';
-import { runSaga, Step } from '../../common/orchestration/saga';
+import { Step } from '../../common/orchestration/saga';
 import type { ProjectScope } from '../access/access-level';
 import { ProjectEntity } from '../projects/project.entity';
 import { ProjectsService } from '../projects/projects.service';
@@ -57,6 +58,7 @@ export class ImagesService {
   private readonly steps: StorageSteps;
 
   constructor(
+    private readonly sagas: Sagas,
     private readonly locks: OperationLocks,
     private readonly catalog: ImageCatalog,
     private readonly storage: BlockStorage,
@@ -148,7 +150,9 @@ export class ImagesService {
           ...this.steps.sealedCopy(diskCeph, this.snap, newCeph),
           this.steps.dropSnapshot(diskCeph),
         ];
-        await withBmiNames({ [diskCeph]: diskName }, () => runSaga('create_snapshot', steps));
+        await withBmiNames({ [diskCeph]: diskName }, () =>
+          this.sagas.of(scope, { disk: diskName, snapshot: snapName }).run('create_snapshot', steps),
+        );
       },
     );
   }
@@ -170,11 +174,13 @@ export class ImagesService {
         await this.catalog.assertNoDiskChildren(row);
         const ceph = this.catalog.cephName(row);
         await this.assertRemovable(ceph, name);
-        await runSaga('remove_image', [
-          this.steps.dropSnapshot(ceph),
-          this.catalog.deleteStep(row),
-          this.steps.removeImage(ceph),
-        ]);
+        await this.sagas
+          .of(scope, { image: name })
+          .run('remove_image', [
+            this.steps.dropSnapshot(ceph),
+            this.catalog.deleteStep(row),
+            this.steps.removeImage(ceph),
+          ]);
       },
     );
   }
@@ -192,12 +198,14 @@ export class ImagesService {
         );
       }
       let row: ImageEntity | undefined;
-      await runSaga('import_image', [
-        this.steps.protectedSnapshot(source),
-        this.goldenRowStep(project, source, (r) => (row = r)),
-        ...this.steps.sealedCopy(source, this.snap, () => this.cephOf(row)),
-        this.steps.dropSnapshot(source),
-      ]);
+      await this.sagas
+        .of(scope, { source })
+        .run('import_image', [
+          this.steps.protectedSnapshot(source),
+          this.goldenRowStep(project, source, (r) => (row = r)),
+          ...this.steps.sealedCopy(source, this.snap, () => this.cephOf(row)),
+          this.steps.dropSnapshot(source),
+        ]);
     });
   }
 
@@ -222,7 +230,7 @@ export class ImagesService {
         ...this.steps.sealedCopy(source, snapshot, () => this.cephOf(row)),
       );
       if (weProtect) steps.push(this.steps.unprotect(source, snapshot));
-      await runSaga('import_snapshot', steps);
+      await this.sagas.of(scope, { source, snapshot, protect }).run('import_snapshot', steps);
     });
   }
 
@@ -235,7 +243,9 @@ export class ImagesService {
       if (await this.storage.imageExists(target)) throw RbdImageExistsError.of(target);
       const ceph = this.catalog.cephName(row);
       await withBmiNames({ [ceph]: name }, () =>
-        runSaga('export_image', [this.steps.clone(ceph, this.snap, target), this.steps.flatten(target)]),
+        this.sagas
+          .of(scope, { image: name, target })
+          .run('export_image', [this.steps.clone(ceph, this.snap, target), this.steps.flatten(target)]),
       );
     });
   }
@@ -253,7 +263,7 @@ export class ImagesService {
       const ceph = this.catalog.cephName(row);
       let copy: ImageEntity | undefined;
       await withBmiNames({ [ceph]: name }, () =>
-        runSaga('copy_image', [
+        this.sagas.of(scope, { image: name, dest_project: dest.name, new_name: targetName }).run('copy_image', [
           this.catalog.insertStep(
             {
               name: targetName,
@@ -336,7 +346,7 @@ export class ImagesService {
     return this.locks.run([exclusive(lockKey.image(project.id, name))], async () => {
       const row = await this.catalog.require(project, name);
       await this.catalog.assertNoDiskChildren(row);
-      await runSaga('delete_image', [this.catalog.deleteStep(row)]);
+      await this.sagas.of(scope, { image: name }).run('delete_image', [this.catalog.deleteStep(row)]);
     });
   }
 

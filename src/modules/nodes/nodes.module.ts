@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AccessModule } from '../access/access.module';
+import { OperationsModule } from '../operations/operations.module';
 import { ImagesModule } from '../images/images.module';
 import { IscsiModule } from '../iscsi/iscsi.module';
 import { TftpModule } from '../tftp/tftp.module';
@@ -8,7 +9,7 @@ import { NodesController } from './nodes.controller';
 import { NodesService } from './nodes.service';
 
 @Module({
-  imports: [ImagesModule, IscsiModule, TftpModule, AccessModule],
+  imports: [ImagesModule, IscsiModule, TftpModule, AccessModule, OperationsModule],
   controllers: [NodesController, BootController],
   providers: [NodesService],
 })

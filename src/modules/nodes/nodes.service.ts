@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { Sagas } from '../operations/sagas';
 import { exclusive, lockKey, OperationLocks, shared } from '../../common/concurrency/locks';
-import { runSaga } from '../../common/orchestration/saga';
 import { isMac } from '../../common/validation/names';
 import type { ProjectScope } from '../access/access-level';
 import { HilNode } from '../hil/hil.client';
@@ -18,6 +18,7 @@ import { BadMacError, DiskNotExportedError, NoLeaseError } from './nodes.errors'
 @Injectable()
 export class NodesService {
   constructor(
+    private readonly sagas: Sagas,
     private readonly locks: OperationLocks,
     private readonly catalog: ImageCatalog,
     private readonly iscsi: IscsiService,
@@ -41,7 +42,7 @@ export class NodesService {
         throw new DiskNotExportedError(`${diskName} is not exported over iSCSI; delete and create the disk again`);
       }
       const mac = macOf(await scope.ownedNode(node), nic);
-      await runSaga(
+      await this.sagas.of(scope, { node, disk: diskName, nic }).run(
         'provision',
         this.tftp.writeSteps({
           node,
@@ -58,7 +59,7 @@ export class NodesService {
   async deprovision(scope: ProjectScope, node: string, nic: string): Promise<void> {
     return this.locks.run([exclusive(lockKey.node(node))], async () => {
       const mac = macOf(await scope.ownedNode(node), nic);
-      await runSaga('deprovision', this.tftp.removeSteps(node, mac));
+      await this.sagas.of(scope, { node, nic }).run('deprovision', this.tftp.removeSteps(node, mac));
     });
   }
 

@@ -112,6 +112,7 @@ describe.each([
     expect(tables).toEqual([
       'image',
       'migrations',
+      'operation',
       'project',
       'sqlite_sequence',
       // the later migration 1764200000000-standalone
@@ -188,6 +189,7 @@ describe.each([
       { name: 'InitialSchema1764100000000' },
       { name: 'Standalone1764200000000' },
       { name: 'ImageExported1764300000000' },
+      { name: 'OperationJournal1764400000000' },
     ]);
   });
 });

@@ -1,0 +1,35 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional } from 'class-validator';
+import { ProjectScopedDto, WholeNumberField } from '../../../common/http/fields';
+
+export const OPERATION_STATES = ['running', 'done', 'rolled_back', 'failed', 'interrupted'] as const;
+
+export class ListOperationsDto extends ProjectScopedDto {
+  @ApiPropertyOptional({ enum: OPERATION_STATES, description: 'only operations in this state' })
+  @IsOptional()
+  @IsIn(OPERATION_STATES)
+  state?: (typeof OPERATION_STATES)[number];
+
+  @WholeNumberField('at most this many, newest first (default 100)', 1, 1000)
+  limit?: number;
+}
+
+class JournalStepDto {
+  @ApiProperty() name: string;
+  @ApiProperty({ enum: ['done', 'failed', 'undone', 'undo_failed'] }) state: string;
+  @ApiProperty({ description: 'ms since the epoch' }) at: number;
+}
+
+export class OperationRowDto {
+  @ApiProperty() id: string;
+  @ApiProperty({ example: 'create_disk' }) kind: string;
+  @ApiProperty({ nullable: true, type: String }) project: string | null;
+  @ApiProperty({ nullable: true, type: String }) actor: string | null;
+  @ApiProperty({ enum: OPERATION_STATES }) state: string;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'the names the operation acted on' })
+  args: Record<string, unknown>;
+  @ApiProperty({ type: [JournalStepDto] }) steps: JournalStepDto[];
+  @ApiProperty({ nullable: true, type: String }) error: string | null;
+  @ApiProperty({ format: 'date-time' }) started: string;
+  @ApiProperty({ format: 'date-time' }) updated: string;
+}

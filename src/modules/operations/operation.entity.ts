@@ -1,0 +1,61 @@
+import { Column, Entity, Index, PrimaryColumn, ValueTransformer } from 'typeorm';
+
+/** bigint columns come back as strings from PostgreSQL: ms timestamps fit a JS number. */
+const msTime: ValueTransformer = { to: (v: number) => v, from: (v: string | number) => Number(v) };
+
+export type OperationState = 'running' | 'done' | 'rolled_back' | 'failed' | 'interrupted';
+
+export interface JournalStep {
+  name: string;
+  state: 'done' | 'failed' | 'undone' | 'undo_failed';
+  /** ms since the epoch */
+  at: number;
+}
+
+/**
+ * One multi-step operation (create_disk, provision, …): its intent, its steps as they happened, and how it
+ * ended. A `running` operation belongs to the instance named in `owner` while `lease_until` is in the future;
+ * the owner renews the lease while it works, so that an operation whose lease lapsed was cut short (a crash,
+ * a kill) and is marked `interrupted`. Times are ms since the epoch (portable across SQLite and PostgreSQL).
+ */
+@Entity({ name: 'operation' })
+@Index('operation_state_idx', ['state'])
+export class OperationEntity {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id: string;
+
+  @Column({ type: 'varchar', length: 32 })
+  kind: string;
+
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  project: string | null;
+
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  actor: string | null;
+
+  /** JSON: the names the operation acts on */
+  @Column({ type: 'text' })
+  args: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  state: OperationState;
+
+  /** JSON: JournalStep[] in the order they happened */
+  @Column({ type: 'text' })
+  steps: string;
+
+  @Column({ type: 'text', nullable: true })
+  error: string | null;
+
+  @Column({ type: 'varchar', length: 128 })
+  owner: string;
+
+  @Column({ name: 'lease_until', type: 'bigint', transformer: msTime })
+  leaseUntil: number;
+
+  @Column({ name: 'started_at', type: 'bigint', transformer: msTime })
+  startedAt: number;
+
+  @Column({ name: 'updated_at', type: 'bigint', transformer: msTime })
+  updatedAt: number;
+}

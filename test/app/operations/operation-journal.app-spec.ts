@@ -1,0 +1,114 @@
+import { Logger } from '@nestjs/common';
+import { getRepositoryToken } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import { DisksService } from '../../../src/modules/images/disks.service';
+import { ImagesService } from '../../../src/modules/images/images.service';
+import { OperationEntity } from '../../../src/modules/operations/operation.entity';
+import { LEASE_MS, TypeOrmOperationJournal } from '../../../src/modules/operations/operation-journal.service';
+import { ProjectsService } from '../../../src/modules/projects/projects.service';
+import { failOn } from '../../utils/faults';
+import { ADMIN, ALICE, startTestApp, TestApp } from '../../utils/test-app';
+
+/** The operation journal on the real DB (SQLite :memory:, real migrations), written by the real services. */
+
+let t: TestApp;
+let journal: TypeOrmOperationJournal;
+let rows: Repository<OperationEntity>;
+let warnings: string[];
+
+beforeEach(async () => {
+  warnings = [];
+  jest.spyOn(Logger.prototype, 'warn').mockImplementation((m: unknown) => void warnings.push(String(m)));
+  jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+  jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+  t = await startTestApp({ fakeImages: ['bmi_test'] });
+  journal = t.app.get(TypeOrmOperationJournal);
+  rows = t.app.get<Repository<OperationEntity>>(getRepositoryToken(OperationEntity));
+  await t.app.get(ProjectsService).add('proj1');
+  await t.app.get(ImagesService).importImage(await t.scope(ADMIN, 'proj1', 'admin'), 'bmi_test');
+});
+afterEach(async () => {
+  jest.restoreAllMocks();
+  await t.close();
+});
+
+const names = (steps: { name: string; state: string }[]) => steps.map((s) => `${s.state}: ${s.name}`);
+
+describe('every multi-step operation is journaled', () => {
+  it('a create_disk that succeeds: intent, caller, each step done, then done', async () => {
+    await t.app.get(DisksService).createDisk(await t.scope(ALICE, 'proj1'), 'web1', 'bmi_test');
+    const [op] = await journal.list({ limit: 1 });
+    expect(op).toMatchObject({
+      kind: 'create_disk',
+      project: 'proj1',
+      actor: 'alice',
+      state: 'done',
+      args: { disk: 'web1', image: 'bmi_test' },
+      error: null,
+    });
+    expect(names(op.steps)).toEqual([
+      'done: insert image row web1',
+      expect.stringMatching(/^done: clone .* to /),
+      'done: export the disk over iSCSI',
+    ]);
+    expect(Date.parse(op.updated)).toBeGreaterThanOrEqual(Date.parse(op.started));
+  });
+
+  it('a create_disk whose clone fails: the failed step, the undone row, rolled back with the cause', async () => {
+    failOn(t.storage, 'clone', () => true, new Error('no space left'));
+    await expect(
+      t.app.get(DisksService).createDisk(await t.scope(ALICE, 'proj1'), 'web1', 'bmi_test'),
+    ).rejects.toThrow();
+    const [op] = await journal.list({ limit: 1 });
+    expect(op.state).toBe('rolled_back');
+    expect(op.error).toMatch(/^clone .*: no space left$/);
+    expect(names(op.steps)).toEqual([
+      'done: insert image row web1',
+      expect.stringMatching(/^failed: clone /),
+      'undone: insert image row web1',
+    ]);
+    expect(await journal.list({ state: 'done' })).toHaveLength(1); // the import in beforeEach
+  });
+});
+
+describe('operations cut short', () => {
+  it('are marked interrupted once their lease lapsed, and logged with the steps they got through', async () => {
+    const op = await journal.begin({ kind: 'create_disk', project: 'proj1', actor: 'alice', args: { disk: 'x' } });
+    await op.step('insert image row x', 'done');
+    // this instance's own operation, lease still running: left alone
+    expect(await journal.markInterrupted()).toBe(0);
+    // its process died: nobody renews the lease
+    const later = Date.now() + LEASE_MS + 1;
+    journal.now = () => later;
+    expect(await journal.markInterrupted()).toBe(1);
+    const [row] = await journal.list({ state: 'interrupted' });
+    expect(row).toMatchObject({
+      id: op.id,
+      kind: 'create_disk',
+      steps: [{ name: 'insert image row x', state: 'done' }],
+    });
+    expect(warnings.join('\n')).toContain(`operation ${op.id} (create_disk in proj1, {"disk":"x"}) was interrupted`);
+    expect(warnings.join('\n')).toContain('after "insert image row x"');
+    expect(await journal.markInterrupted()).toBe(0);
+  });
+
+  it('at start (onApplicationBootstrap), a lapsed operation of another instance is marked interrupted', async () => {
+    await rows.insert({
+      id: '00000000-0000-4000-8000-000000000001',
+      kind: 'delete_disk',
+      project: 'proj1',
+      actor: 'alice',
+      args: '{"disk":"old"}',
+      state: 'running',
+      steps: '[]',
+      error: null,
+      owner: 'another-host:1:dead',
+      leaseUntil: Date.now() - 1,
+      startedAt: Date.now() - 5000,
+      updatedAt: Date.now() - 5000,
+    });
+    await journal.onApplicationBootstrap();
+    journal.onApplicationShutdown();
+    expect((await journal.list({ state: 'interrupted' })).map((o) => o.kind)).toEqual(['delete_disk']);
+  });
+});
