@@ -41,6 +41,13 @@ export interface NativeIoCtx {
   flatten(image: string, onProgress?: (done: number, total: number) => void): Promise<void>;
   parentInfo(image: string): Promise<ParentInfo | null>;
   children(image: string, snap: string): Promise<ChildInfo[]>;
+  /** The value of `key`, or null when the image has no such key. */
+  metadataGet(image: string, key: string): Promise<string | null>;
+  metadataSet(image: string, key: string, value: string): Promise<void>;
+  /** Resolves also when the image has no such key. */
+  metadataRemove(image: string, key: string): Promise<void>;
+  /** Every [key, value] of the image, in key order. */
+  metadataList(image: string): Promise<[string, string][]>;
   openImage(image: string, readOnly: boolean, snapshot?: string): Promise<NativeImage>;
   close(): Promise<void>;
 }

@@ -24,6 +24,7 @@ import {
   checkOptions,
   checkPositive,
   checkString,
+  checkStringValue,
   checkUint,
 } from './validate';
 
@@ -272,6 +273,39 @@ export class IoCtx {
   async children(image: string, snap: string): Promise<ChildInfo[]> {
     const [name, snapName] = [checkString('image', image), checkString('snap', snap)];
     return call('children', () => this.#native.children(name, snapName));
+  }
+
+  /**
+   * The value of the image metadata `key` (rbd_metadata_get), or null when
+   * the image has no such key. A missing image still rejects (ENOENT from the
+   * open).
+   */
+  async metadataGet(image: string, key: string): Promise<string | null> {
+    const [name, k] = [checkString('image', image), checkString('key', key)];
+    return call('metadataGet', () => this.#native.metadataGet(name, k));
+  }
+
+  /**
+   * Sets the image metadata `key` to `value` (may be empty). librbd reads
+   * keys that start with "conf_" as settings of the image (conf_rbd_cache …)
+   * and refuses unknown ones with EINVAL.
+   */
+  async metadataSet(image: string, key: string, value: string): Promise<void> {
+    const [name, k] = [checkString('image', image), checkString('key', key)];
+    const v = checkStringValue('value', value);
+    return call('metadataSet', () => this.#native.metadataSet(name, k, v));
+  }
+
+  /** Removes the image metadata `key`; a key the image does not have is not an error. */
+  async metadataRemove(image: string, key: string): Promise<void> {
+    const [name, k] = [checkString('image', image), checkString('key', key)];
+    return call('metadataRemove', () => this.#native.metadataRemove(name, k));
+  }
+
+  /** All metadata of the image (rbd_metadata_list, every page), as a record with no prototype keys. */
+  async metadataList(image: string): Promise<Record<string, string>> {
+    const name = checkString('image', image);
+    return Object.fromEntries(await call('metadataList', () => this.#native.metadataList(name)));
   }
 
   async openImage(image: string, options?: OpenImageOptions): Promise<Image> {

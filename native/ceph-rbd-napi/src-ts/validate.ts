@@ -8,6 +8,14 @@ export function checkString(name: string, value: unknown): string {
   return value;
 }
 
+/** A string that may be empty (a metadata value), but is handed to C: no NUL. */
+export function checkStringValue(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value.includes('\0')) {
+    throw new TypeError(`${name} must be a string without NUL characters`);
+  }
+  return value;
+}
+
 export function checkOptionalString(name: string, value: unknown): string | undefined {
   return value === undefined ? undefined : checkString(name, value);
 }

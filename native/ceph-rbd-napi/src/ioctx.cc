@@ -1,5 +1,6 @@
 #include "ioctx.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <utility>
@@ -495,6 +496,144 @@ class ChildrenWorker final : public IoWorker {
   std::vector<Child> children_;
 };
 
+// Image metadata (rbd_metadata_*): string keys and values kept in the image
+// header. -ENOENT from these calls means the KEY is absent; an absent image
+// fails earlier, in the open.
+class MetadataGetWorker final : public IoWorker {
+ public:
+  MetadataGetWorker(Napi::Env env, const std::shared_ptr<IoCtxCore>& core, std::string name,
+                    std::string key)
+      : IoWorker(env, core, "ceph_rbd_napi:metadataGet"), name_(std::move(name)),
+        key_(std::move(key)) {}
+
+ private:
+  void Run() override {
+    ScopedImage image;
+    if (!Open(image, name_, "", true)) return;
+    size_t len = 256;
+    for (int attempt = 0;; attempt++) {
+      // rbd_metadata_get answers -ERANGE with the length it needs (value + NUL).
+      std::vector<char> buffer(len);
+      int rc = rbd_metadata_get(image.get(), key_.c_str(), buffer.data(), &len);
+      if (rc == -ERANGE && attempt < kMaxListAttempts) continue;
+      if (rc == -ENOENT) break;  // no such key: null
+      if (Fail("rbd_metadata_get", rc, Spec(name_) + " key " + key_)) break;
+      found_ = true;
+      value_.assign(buffer.data());
+      break;
+    }
+    CloseImage(image, name_);
+  }
+
+  Napi::Value Result(Napi::Env env) override {
+    return found_ ? Napi::String::New(env, value_) : env.Null();
+  }
+
+  std::string name_, key_;
+  bool found_ = false;
+  std::string value_;
+};
+
+class MetadataSetWorker final : public IoWorker {
+ public:
+  MetadataSetWorker(Napi::Env env, const std::shared_ptr<IoCtxCore>& core, std::string name,
+                    std::string key, std::string value)
+      : IoWorker(env, core, "ceph_rbd_napi:metadataSet"), name_(std::move(name)),
+        key_(std::move(key)), value_(std::move(value)) {}
+
+ private:
+  void Run() override {
+    ScopedImage image;
+    if (!Open(image, name_, "", false)) return;
+    Fail("rbd_metadata_set", rbd_metadata_set(image.get(), key_.c_str(), value_.c_str()),
+         Spec(name_) + " key " + key_);
+    CloseImage(image, name_);
+  }
+
+  std::string name_, key_, value_;
+};
+
+class MetadataRemoveWorker final : public IoWorker {
+ public:
+  MetadataRemoveWorker(Napi::Env env, const std::shared_ptr<IoCtxCore>& core, std::string name,
+                       std::string key)
+      : IoWorker(env, core, "ceph_rbd_napi:metadataRemove"), name_(std::move(name)),
+        key_(std::move(key)) {}
+
+ private:
+  void Run() override {
+    ScopedImage image;
+    if (!Open(image, name_, "", false)) return;
+    int rc = rbd_metadata_remove(image.get(), key_.c_str());
+    if (rc != -ENOENT) Fail("rbd_metadata_remove", rc, Spec(name_) + " key " + key_);
+    CloseImage(image, name_);
+  }
+
+  std::string name_, key_;
+};
+
+class MetadataListWorker final : public IoWorker {
+ public:
+  MetadataListWorker(Napi::Env env, const std::shared_ptr<IoCtxCore>& core, std::string name)
+      : IoWorker(env, core, "ceph_rbd_napi:metadataList"), name_(std::move(name)) {}
+
+ private:
+  // Keys per rbd_metadata_list call; the listing goes on after the last key
+  // of a full page. (librbd/cls_rbd cap a page too, at 64 in some releases.)
+  static constexpr uint64_t kPage = 64;
+
+  void Run() override {
+    ScopedImage image;
+    if (!Open(image, name_, "", true)) return;
+    size_t keysCap = 4096, valsCap = 4096;
+    std::string start;
+    bool done = false;
+    while (!done && !failed()) {
+      for (int attempt = 0;; attempt++) {
+        // -ERANGE: one of the buffers is short; both lengths say what is needed.
+        std::vector<char> keys(keysCap), vals(valsCap);
+        size_t keysLen = keysCap, valsLen = valsCap;
+        int rc = rbd_metadata_list(image.get(), start.c_str(), kPage, keys.data(), &keysLen,
+                                   vals.data(), &valsLen);
+        if (rc == -ERANGE && attempt < kMaxListAttempts) {
+          keysCap = std::max(keysCap, keysLen);
+          valsCap = std::max(valsCap, valsLen);
+          continue;
+        }
+        if (Fail("rbd_metadata_list", rc, Spec(name_))) break;
+        // keys and values: NUL-terminated strings one after the other.
+        uint64_t count = 0;
+        for (size_t k = 0, v = 0; k < keysLen && v < valsLen; count++) {
+          std::string key(keys.data() + k), value(vals.data() + v);
+          k += key.size() + 1;
+          v += value.size() + 1;
+          pairs_.emplace_back(key, value);
+          start = key;
+        }
+        done = count == 0;  // an empty page: the end (a page may be shorter than asked)
+        break;
+      }
+    }
+    CloseImage(image, name_);
+  }
+
+  // [[key, value], ...]: lib/ builds the record (a plain object built here
+  // would take a "__proto__" key as its prototype).
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Array array = Napi::Array::New(env, pairs_.size());
+    for (size_t i = 0; i < pairs_.size(); i++) {
+      Napi::Array pair = Napi::Array::New(env, 2);
+      pair.Set(0u, pairs_[i].first);
+      pair.Set(1u, pairs_[i].second);
+      array.Set(i, pair);
+    }
+    return array;
+  }
+
+  std::string name_;
+  std::vector<std::pair<std::string, std::string>> pairs_;
+};
+
 class OpenImageWorker final : public IoWorker {
  public:
   OpenImageWorker(Napi::Env env, const std::shared_ptr<IoCtxCore>& core, std::string name,
@@ -569,6 +708,10 @@ Napi::Function IoCtx::Define(Napi::Env env) {
        InstanceMethod<&IoCtx::Flatten>("flatten"),
        InstanceMethod<&IoCtx::ParentInfo>("parentInfo"),
        InstanceMethod<&IoCtx::Children>("children"),
+       InstanceMethod<&IoCtx::MetadataGet>("metadataGet"),
+       InstanceMethod<&IoCtx::MetadataSet>("metadataSet"),
+       InstanceMethod<&IoCtx::MetadataRemove>("metadataRemove"),
+       InstanceMethod<&IoCtx::MetadataList>("metadataList"),
        InstanceMethod<&IoCtx::OpenImage>("openImage"),
        InstanceMethod<&IoCtx::Close>("close")});
 }
@@ -727,6 +870,50 @@ Napi::Value IoCtx::Children(const Napi::CallbackInfo& info) {
   }
   RBDNAPI_CHECK_OPEN("children");
   return (new ChildrenWorker(env, core_, name, snap))->Start();
+}
+
+Napi::Value IoCtx::MetadataGet(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name, key;
+  if (!ArgString(info, 0, "image", &name) || !ArgString(info, 1, "key", &key)) {
+    return env.Undefined();
+  }
+  RBDNAPI_CHECK_OPEN("metadataGet");
+  return (new MetadataGetWorker(env, core_, name, key))->Start();
+}
+
+Napi::Value IoCtx::MetadataSet(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name, key;
+  if (!ArgString(info, 0, "image", &name) || !ArgString(info, 1, "key", &key)) {
+    return env.Undefined();
+  }
+  // The value may be empty, but is a C string: no NUL.
+  if (!info[2].IsString()) return ThrowTypeError(env, "value must be a string");
+  std::string value = info[2].As<Napi::String>().Utf8Value();
+  if (value.find('\0') != std::string::npos) {
+    return ThrowTypeError(env, "value must be a string without NUL");
+  }
+  RBDNAPI_CHECK_OPEN("metadataSet");
+  return (new MetadataSetWorker(env, core_, name, key, value))->Start();
+}
+
+Napi::Value IoCtx::MetadataRemove(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name, key;
+  if (!ArgString(info, 0, "image", &name) || !ArgString(info, 1, "key", &key)) {
+    return env.Undefined();
+  }
+  RBDNAPI_CHECK_OPEN("metadataRemove");
+  return (new MetadataRemoveWorker(env, core_, name, key))->Start();
+}
+
+Napi::Value IoCtx::MetadataList(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name;
+  if (!ArgString(info, 0, "image", &name)) return env.Undefined();
+  RBDNAPI_CHECK_OPEN("metadataList");
+  return (new MetadataListWorker(env, core_, name))->Start();
 }
 
 Napi::Value IoCtx::OpenImage(const Napi::CallbackInfo& info) {

@@ -1,6 +1,6 @@
 // IoCtx: an open pool (rados_ioctx_t). Image-level calls made here
-// (snapshots, flatten, parentInfo, children, stat) open the image inside the
-// worker, act, and close it again.
+// (snapshots, flatten, parentInfo, children, stat, metadata) open the image
+// inside the worker, act, and close it again.
 #pragma once
 
 #include <napi.h>
@@ -35,6 +35,10 @@ class IoCtx : public Napi::ObjectWrap<IoCtx> {
   Napi::Value Flatten(const Napi::CallbackInfo& info);
   Napi::Value ParentInfo(const Napi::CallbackInfo& info);
   Napi::Value Children(const Napi::CallbackInfo& info);
+  Napi::Value MetadataGet(const Napi::CallbackInfo& info);
+  Napi::Value MetadataSet(const Napi::CallbackInfo& info);
+  Napi::Value MetadataRemove(const Napi::CallbackInfo& info);
+  Napi::Value MetadataList(const Napi::CallbackInfo& info);
   Napi::Value OpenImage(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 

@@ -37,6 +37,10 @@ export function fakeBinding() {
     }),
     parentInfo: jest.fn(async () => null),
     children: jest.fn(async () => [{ pool: 'bmi', image: 'disk1', trash: false }]),
+    metadataGet: jest.fn(async (): Promise<string | null> => 'alice'),
+    metadataSet: jest.fn(async () => undefined),
+    metadataRemove: jest.fn(async () => undefined),
+    metadataList: jest.fn(async (): Promise<[string, string][]> => [['bmi.owner', 'alice']]),
     openImage: jest.fn(async () => image),
     close: jest.fn(async () => undefined),
   } satisfies NativeIoCtx;

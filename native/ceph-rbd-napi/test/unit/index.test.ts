@@ -157,6 +157,18 @@ describe('IoCtx', () => {
     ['flatten: progress not a function', (io) => io.flatten('a', 'cb' as never), 'flatten'],
     ['parentInfo: empty image', (io) => io.parentInfo(''), 'parentInfo'],
     ['children: empty snap', (io) => io.children('a', ''), 'children'],
+    ['metadataGet: empty key', (io) => io.metadataGet('a', ''), 'metadataGet'],
+    ['metadataGet: empty image', (io) => io.metadataGet('', 'k'), 'metadataGet'],
+    ['metadataSet: key with NUL', (io) => io.metadataSet('a', 'k\0', 'v'), 'metadataSet'],
+    ['metadataSet: value with NUL', (io) => io.metadataSet('a', 'k', 'v\0w'), 'metadataSet'],
+    ['metadataSet: value not a string', (io) => io.metadataSet('a', 'k', 1 as never), 'metadataSet'],
+    [
+      'metadataSet: missing value',
+      (io) => (io.metadataSet as (a: string, k: string) => Promise<void>)('a', 'k'),
+      'metadataSet',
+    ],
+    ['metadataRemove: empty key', (io) => io.metadataRemove('a', ''), 'metadataRemove'],
+    ['metadataList: empty image', (io) => io.metadataList(''), 'metadataList'],
     ['openImage: readOnly not boolean', (io) => io.openImage('a', { readOnly: 'yes' as never }), 'openImage'],
     ['openImage: empty snapshot', (io) => io.openImage('a', { snapshot: '' }), 'openImage'],
   ];
@@ -178,6 +190,53 @@ describe('IoCtx', () => {
       errno: 39,
       op: 'rbd_remove',
       target: 'bmi/golden',
+    });
+  });
+
+  it('passes metadata calls through; an empty value is a value; a missing key is null', async () => {
+    const { fake, ioctx } = await open();
+    await expect(ioctx.metadataGet('disk1', 'bmi.owner')).resolves.toBe('alice');
+    expect(fake.ioctx.metadataGet).toHaveBeenLastCalledWith('disk1', 'bmi.owner');
+    fake.ioctx.metadataGet.mockResolvedValueOnce(null);
+    await expect(ioctx.metadataGet('disk1', 'nokey')).resolves.toBeNull();
+    await ioctx.metadataSet('disk1', 'bmi.note', '');
+    expect(fake.ioctx.metadataSet).toHaveBeenLastCalledWith('disk1', 'bmi.note', '');
+    await ioctx.metadataRemove('disk1', 'bmi.note');
+    expect(fake.ioctx.metadataRemove).toHaveBeenLastCalledWith('disk1', 'bmi.note');
+  });
+
+  it('lists metadata as a record, taking "__proto__" and "constructor" as plain keys', async () => {
+    const { fake, ioctx } = await open();
+    fake.ioctx.metadataList.mockResolvedValueOnce([
+      ['__proto__', 'x'],
+      ['bmi.owner', 'alice'],
+      ['constructor', 'y'],
+    ]);
+    const listed = await ioctx.metadataList('disk1');
+    expect(Object.getPrototypeOf(listed)).toBe(Object.prototype);
+    expect(Object.entries(listed)).toEqual([
+      ['__proto__', 'x'],
+      ['bmi.owner', 'alice'],
+      ['constructor', 'y'],
+    ]);
+    fake.ioctx.metadataList.mockResolvedValueOnce([]);
+    await expect(ioctx.metadataList('disk1')).resolves.toEqual({});
+  });
+
+  it('wraps a native rejection of a metadata call (a missing image fails in the open)', async () => {
+    const { fake, ioctx } = await open();
+    fake.ioctx.metadataGet.mockRejectedValueOnce(nativeError('rbd_open_read_only', 2, 'ENOENT', 'bmi/gone'));
+    await expect(ioctx.metadataGet('gone', 'k')).rejects.toMatchObject({
+      constructor: RbdError,
+      code: 'ENOENT',
+      op: 'rbd_open_read_only',
+      target: 'bmi/gone',
+    });
+    fake.ioctx.metadataSet.mockRejectedValueOnce(nativeError('rbd_metadata_set', 22, 'EINVAL', 'bmi/disk1 key conf_x'));
+    await expect(ioctx.metadataSet('disk1', 'conf_x', 'v')).rejects.toMatchObject({
+      constructor: RbdError,
+      code: 'EINVAL',
+      op: 'rbd_metadata_set',
     });
   });
 

@@ -187,6 +187,91 @@ export function describeBlockStorageContract(
       expect(await s.children(g, 'base')).toEqual([c2]);
     });
 
+    describe('image metadata', () => {
+      it('sets, overwrites, lists and removes keys; other keys stay; removing a missing key is fine', async () => {
+        const a = name('img');
+        await s.createImage(a, MiB);
+        expect(await s.getMetadata(a)).toEqual({});
+        // ['__proto__'] (computed) is an own key; a plain __proto__: in a literal would set the prototype
+        await s.setMetadata(a, { 'bmi.owner': 'alice', 'bmi.note': '', ['__proto__']: 'a plain key' });
+        await s.setMetadata(a, { 'bmi.owner': 'bob', 'bmi.project': 'p1' });
+        const listed = await s.getMetadata(a);
+        expect(listed).toEqual({
+          'bmi.owner': 'bob',
+          'bmi.note': '',
+          'bmi.project': 'p1',
+          ['__proto__']: 'a plain key',
+        });
+        expect(Object.getPrototypeOf(listed)).toBe(Object.prototype);
+        await s.removeMetadata(a, 'bmi.note');
+        await s.removeMetadata(a, 'bmi.note');
+        await s.removeMetadata(a, 'never-set');
+        await s.setMetadata(a, {});
+        expect(Object.keys(await s.getMetadata(a)).sort()).toEqual(['__proto__', 'bmi.owner', 'bmi.project']);
+      });
+
+      it('reports a missing image as not found, for every metadata call', async () => {
+        const ghost = `ct-ghost-${randomBytes(4).toString('hex')}`;
+        await expect(s.getMetadata(ghost)).rejects.toBeInstanceOf(RbdImageNotFoundError);
+        await expect(s.setMetadata(ghost, { k: 'v' })).rejects.toBeInstanceOf(RbdImageNotFoundError);
+        await expect(s.setMetadata(ghost, {})).rejects.toBeInstanceOf(RbdImageNotFoundError);
+        await expect(s.removeMetadata(ghost, 'k')).rejects.toBeInstanceOf(RbdImageNotFoundError);
+        expect(await s.imageExists(ghost)).toBe(false);
+      });
+
+      it.each([
+        ['an empty key', { '': 'v' }],
+        ['a key with NUL', { 'a\0b': 'v' }],
+        ['a librbd setting (conf_)', { conf_rbd_cache: 'false' }],
+        ['a value with NUL', { k: 'v\0w' }],
+        ['a value that is no string', { k: 1 as unknown as string }],
+      ])('refuses %s and writes none of the entries', async (_what, bad) => {
+        const a = name('img');
+        await s.createImage(a, MiB);
+        await expect(s.setMetadata(a, { 'bmi.first': 'ok', ...bad })).rejects.toBeInstanceOf(RbdInvalidOperationError);
+        expect(await s.getMetadata(a)).toEqual({});
+      });
+
+      it('refuses to remove an invalid key', async () => {
+        const a = name('img');
+        await s.createImage(a, MiB);
+        await expect(s.removeMetadata(a, '')).rejects.toBeInstanceOf(RbdInvalidOperationError);
+        await expect(s.removeMetadata(a, 'conf_rbd_cache')).rejects.toBeInstanceOf(RbdInvalidOperationError);
+      });
+
+      it('a clone starts with a copy of its parent image’s metadata as it is at clone time; flatten keeps it', async () => {
+        const g = name('golden');
+        await s.createImage(g, 16 * MiB);
+        await s.setMetadata(g, { 'bmi.owner': 'alice' });
+        await s.createSnapshot(g, 'base');
+        await s.setMetadata(g, { 'bmi.after-snapshot': 'yes' }); // the image's metadata counts, not the snapshot's
+        await s.protectSnapshot(g, 'base');
+        const c = name('clone');
+        await s.clone(g, 'base', c);
+        const inherited = { 'bmi.owner': 'alice', 'bmi.after-snapshot': 'yes' };
+        expect(await s.getMetadata(c)).toEqual(inherited);
+
+        // a copy: changes on either side stay there
+        await s.setMetadata(g, { 'bmi.owner': 'bob' });
+        await s.setMetadata(c, { 'bmi.disk': 'c' });
+        await s.removeMetadata(c, 'bmi.after-snapshot');
+        expect(await s.getMetadata(c)).toEqual({ 'bmi.owner': 'alice', 'bmi.disk': 'c' });
+        expect(await s.getMetadata(g)).toEqual({ 'bmi.owner': 'bob', 'bmi.after-snapshot': 'yes' });
+
+        await s.flatten(c);
+        expect(await s.getMetadata(c)).toEqual({ 'bmi.owner': 'alice', 'bmi.disk': 'c' });
+      });
+
+      it('a removed image takes its metadata along: the same name created again has none', async () => {
+        const a = name('img');
+        await s.createImage(a, MiB);
+        await s.setMetadata(a, { 'bmi.owner': 'alice' });
+        await s.removeImage(a);
+        await s.createImage(a, MiB);
+        expect(await s.getMetadata(a)).toEqual({});
+      });
+    });
+
     it('serves many calls at once', async () => {
       const g = await golden();
       const clones = Array.from({ length: 8 }, () => name('clone'));

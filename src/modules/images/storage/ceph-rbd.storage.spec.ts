@@ -36,6 +36,15 @@ describe('translate: librbd errno in context to BMI storage errors', () => {
     ['EBUSY', 'snap protect', 'img', 'snap', RbdInvalidOperationError, 'Snapshot img@snap is already protected'],
     ['EINVAL', 'snap unprotect', 'img', 'snap', RbdInvalidOperationError, 'Snapshot img@snap is not protected'],
     ['EINVAL', 'clone', 'img', 'snap', RbdInvalidOperationError, 'Snapshot img@snap must be protected before cloning'],
+    ['ENOENT', 'metadata set', 'img', undefined, RbdImageNotFoundError, 'img Not Found'],
+    [
+      'EINVAL',
+      'metadata set',
+      'img',
+      undefined,
+      RbdInvalidOperationError,
+      'Ceph refused metadata set of img: invalid argument',
+    ],
     ['ETIMEDOUT', 'stat', 'img', undefined, StorageUnavailableError, 'Ceph did not answer stat of img (ETIMEDOUT)'],
     ['EIO', 'stat', 'img', undefined, StorageFailedError, 'Ceph failed stat of img: rbd_call failed (EIO)'],
   ] as const)('%s on %s', (code, op, image, snap, cls, message) => {
@@ -124,6 +133,47 @@ describe('CephRbdStorage', () => {
       { name: 'a', protected: false },
       { name: 'b', protected: true },
     ]);
+  });
+
+  it('sets metadata one key after the other, after checking them all; none set when one is refused', async () => {
+    const metadataSet = jest.fn(async () => undefined);
+    const s = await CephRbdStorage.connect(OPTIONS, fakeBinding({ metadataSet }));
+    await s.setMetadata('img', { 'bmi.owner': 'alice', 'bmi.note': '' });
+    expect(metadataSet.mock.calls).toEqual([
+      ['img', 'bmi.owner', 'alice'],
+      ['img', 'bmi.note', ''],
+    ]);
+    metadataSet.mockClear();
+    await expect(s.setMetadata('img', { 'bmi.owner': 'x', conf_rbd_cache: 'false' })).rejects.toBeInstanceOf(
+      RbdInvalidOperationError,
+    );
+    await expect(s.removeMetadata('img', 'conf_rbd_cache')).rejects.toBeInstanceOf(RbdInvalidOperationError);
+    expect(metadataSet).not.toHaveBeenCalled();
+  });
+
+  it('checks that the image exists when there is nothing to set', async () => {
+    const metadataSet = jest.fn(async () => undefined);
+    const stat = jest.fn(async () => Promise.reject(rbdError('ENOENT', 'rbd_open_read_only')));
+    const s = await CephRbdStorage.connect(OPTIONS, fakeBinding({ metadataSet, stat }));
+    await expect(s.setMetadata('gone', {})).rejects.toBeInstanceOf(RbdImageNotFoundError);
+    expect(stat).toHaveBeenCalledWith('gone');
+    expect(metadataSet).not.toHaveBeenCalled();
+  });
+
+  it('lists and removes metadata through the binding, translating a missing image', async () => {
+    const metadataRemove = jest.fn(async () => undefined);
+    const s = await CephRbdStorage.connect(
+      OPTIONS,
+      fakeBinding({
+        metadataList: async (image: string) =>
+          image === 'img' ? { 'bmi.owner': 'alice' } : Promise.reject(rbdError('ENOENT', 'rbd_open_read_only')),
+        metadataRemove,
+      }),
+    );
+    expect(await s.getMetadata('img')).toEqual({ 'bmi.owner': 'alice' });
+    await expect(s.getMetadata('gone')).rejects.toThrow('gone Not Found');
+    await s.removeMetadata('img', 'bmi.owner');
+    expect(metadataRemove).toHaveBeenCalledWith('img', 'bmi.owner');
   });
 
   it('closes the pool and then the cluster', async () => {

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type * as Rbd from 'ceph-rbd-napi';
-import { BlockStorage, ParentInfo, SnapshotInfo } from './block-storage';
+import { BlockStorage, checkMetadataEntries, checkMetadataKey, ParentInfo, SnapshotInfo } from './block-storage';
 import {
   RbdImageBusyError,
   RbdImageExistsError,
@@ -36,6 +36,10 @@ export interface RbdIoCtx {
   flatten(image: string, onProgress?: (done: number, total: number) => void): Promise<void>;
   parentInfo(image: string): Promise<{ pool: string; image: string; snapshot: string } | null>;
   children(image: string, snap: string): Promise<{ pool: string; image: string }[]>;
+  metadataList(image: string): Promise<Record<string, string>>;
+  metadataSet(image: string, key: string, value: string): Promise<void>;
+  /** resolves also when the image has no such key */
+  metadataRemove(image: string, key: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -184,6 +188,23 @@ export class CephRbdStorage extends BlockStorage {
     );
   }
 
+  getMetadata(image: string): Promise<Record<string, string>> {
+    return this.call('metadata list', image, () => this.io.metadataList(image));
+  }
+
+  async setMetadata(image: string, entries: Record<string, string>): Promise<void> {
+    const pairs = checkMetadataEntries(image, entries);
+    // nothing to set still names an image, which must exist
+    if (pairs.length === 0) await this.call('stat', image, () => this.io.stat(image));
+    for (const [key, value] of pairs)
+      await this.call('metadata set', image, () => this.io.metadataSet(image, key, value));
+  }
+
+  async removeMetadata(image: string, key: string): Promise<void> {
+    checkMetadataKey(image, key);
+    await this.call('metadata remove', image, () => this.io.metadataRemove(image, key));
+  }
+
   async close(): Promise<void> {
     await this.io.close().catch((e: unknown) => this.logger.warn(`closing the pool: ${reason(e)}`));
     await this.cluster.close().catch((e: unknown) => this.logger.warn(`closing the Ceph connection: ${reason(e)}`));
@@ -212,7 +233,10 @@ type RbdOp =
   | 'clone'
   | 'flatten'
   | 'parent'
-  | 'children';
+  | 'children'
+  | 'metadata list'
+  | 'metadata set'
+  | 'metadata remove';
 
 /**
  * librbd's errno, in the context of the call, to the error Ceph's rule means for BMI (see BlockStorage).

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { FakeBlockStorage } from './fake-block-storage';
@@ -298,6 +298,45 @@ describe('FakeBlockStorage with a state file', () => {
     expect(await new FakeBlockStorage('bmi', [{ image: 'a' }, { image: 'b' }], file).listImages()).toEqual([]);
     // written whole and renamed into place: no temporary file stays behind
     expect(readdirSync(dir)).toEqual(['pool.json']);
+  });
+
+  it('keeps metadata in the file, a "__proto__" key too; a file written before metadata existed reads as none', async () => {
+    const first = new FakeBlockStorage('bmi', [{ image: 'golden' }], file);
+    await first.setMetadata('golden', { 'bmi.owner': 'alice', ['__proto__']: 'plain' });
+    await first.createSnapshot('golden', 'snap');
+    await first.protectSnapshot('golden', 'snap');
+    await first.clone('golden', 'snap', 'disk');
+    await first.removeMetadata('disk', 'bmi.owner');
+    await first.setMetadata('disk', { 'bmi.node': 'n1' });
+
+    const second = new FakeBlockStorage('bmi', [], file);
+    expect(Object.entries(await second.getMetadata('golden'))).toEqual([
+      ['__proto__', 'plain'],
+      ['bmi.owner', 'alice'],
+    ]);
+    expect(await second.getMetadata('disk')).toEqual({ ['__proto__']: 'plain', 'bmi.node': 'n1' });
+
+    // the format before metadata: images without a `metadata` field
+    const old = JSON.parse(readFileSync(file, 'utf8')) as { images: Record<string, unknown>[] };
+    for (const image of old.images) delete image.metadata;
+    writeFileSync(file, JSON.stringify(old));
+    const third = new FakeBlockStorage('bmi', [], file);
+    expect(await third.getMetadata('golden')).toEqual({});
+    expect(await third.parentOf('disk')).toEqual({ pool: 'bmi', image: 'golden', snapshot: 'snap' });
+    await third.setMetadata('disk', { 'bmi.node': 'n2' });
+    expect(await new FakeBlockStorage('bmi', [], file).getMetadata('disk')).toEqual({ 'bmi.node': 'n2' });
+  });
+
+  it('a refused or empty metadata change writes nothing', async () => {
+    const first = new FakeBlockStorage('bmi', [{ image: 'a' }], file);
+    const before = readFileSync(file, 'utf8');
+    await expect(first.setMetadata('a', { ok: '1', conf_rbd_cache: 'false' })).rejects.toThrow(
+      RbdInvalidOperationError,
+    );
+    await expect(first.setMetadata('missing', { k: 'v' })).rejects.toThrow(RbdImageNotFoundError);
+    await first.setMetadata('a', {});
+    await first.removeMetadata('a', 'never-set');
+    expect(readFileSync(file, 'utf8')).toBe(before);
   });
 
   it('without a state file nothing is written and every instance starts from its seed', async () => {

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { BlockStorage, ParentInfo, SnapshotInfo } from './block-storage';
+import { BlockStorage, checkMetadataEntries, checkMetadataKey, ParentInfo, SnapshotInfo } from './block-storage';
 import {
   RbdImageBusyError,
   RbdImageExistsError,
@@ -18,15 +18,20 @@ interface FakeImage {
   size: number;
   snapshots: Map<string, FakeSnapshot>;
   parent: { image: string; snapshot: string } | null;
+  metadata: Map<string, string>;
 }
 
-/** The pool as kept in a state file: every image with its size, parent and snapshots. */
+/**
+ * The pool as kept in a state file: every image with its size, parent, snapshots and metadata. `metadata` came
+ * later: a file written before it has none, read as no metadata.
+ */
 interface FakePoolState {
   images: {
     name: string;
     size: number;
     parent: { image: string; snapshot: string } | null;
     snapshots: { name: string; protected: boolean }[];
+    metadata?: Record<string, string>;
   }[];
 }
 
@@ -53,7 +58,12 @@ export class FakeBlockStorage extends BlockStorage {
       return;
     }
     for (const s of seed)
-      this.images.set(s.image, { size: s.sizeBytes ?? 1 << 30, snapshots: new Map(), parent: null });
+      this.images.set(s.image, {
+        size: s.sizeBytes ?? 1 << 30,
+        snapshots: new Map(),
+        parent: null,
+        metadata: new Map(),
+      });
     this.save();
   }
 
@@ -67,7 +77,7 @@ export class FakeBlockStorage extends BlockStorage {
 
   async createImage(image: string, sizeBytes: number): Promise<void> {
     if (this.images.has(image)) throw RbdImageExistsError.of(image);
-    this.images.set(image, { size: sizeBytes, snapshots: new Map(), parent: null });
+    this.images.set(image, { size: sizeBytes, snapshots: new Map(), parent: null, metadata: new Map() });
     this.save();
   }
 
@@ -122,7 +132,14 @@ export class FakeBlockStorage extends BlockStorage {
       throw new RbdInvalidOperationError(`Snapshot ${snapshot} of ${parent} must be protected before cloning`);
     }
     if (this.images.has(child)) throw RbdImageExistsError.of(child);
-    this.images.set(child, { size: this.get(parent).size, snapshots: new Map(), parent: { image: parent, snapshot } });
+    const from = this.get(parent);
+    // as librbd does: the child starts with a copy of the parent image's metadata as it is now
+    this.images.set(child, {
+      size: from.size,
+      snapshots: new Map(),
+      parent: { image: parent, snapshot },
+      metadata: new Map(from.metadata),
+    });
     snap.children.add(child);
     this.save();
   }
@@ -144,6 +161,25 @@ export class FakeBlockStorage extends BlockStorage {
     return [...this.snap(image, snapshot).children].sort();
   }
 
+  async getMetadata(image: string): Promise<Record<string, string>> {
+    // fromEntries defines own properties: a key "__proto__" stays a key
+    return Object.fromEntries([...this.get(image).metadata].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+
+  async setMetadata(image: string, entries: Record<string, string>): Promise<void> {
+    const pairs = checkMetadataEntries(image, entries);
+    const img = this.get(image);
+    if (pairs.length === 0) return;
+    for (const [key, value] of pairs) img.metadata.set(key, value);
+    this.save();
+  }
+
+  async removeMetadata(image: string, key: string): Promise<void> {
+    checkMetadataKey(image, key);
+    const img = this.get(image);
+    if (img.metadata.delete(key)) this.save();
+  }
+
   async close(): Promise<void> {}
 
   private load(state: FakePoolState): void {
@@ -151,7 +187,12 @@ export class FakeBlockStorage extends BlockStorage {
       const snapshots = new Map(
         i.snapshots.map((s) => [s.name, { protected: s.protected, children: new Set<string>() }]),
       );
-      this.images.set(i.name, { size: i.size, snapshots, parent: i.parent });
+      this.images.set(i.name, {
+        size: i.size,
+        snapshots,
+        parent: i.parent,
+        metadata: new Map(Object.entries(i.metadata ?? {})),
+      });
     }
     // the children are the other side of the parent links
     for (const [name, img] of this.images) {
@@ -167,6 +208,7 @@ export class FakeBlockStorage extends BlockStorage {
         size: img.size,
         parent: img.parent,
         snapshots: [...img.snapshots].map(([snap, s]) => ({ name: snap, protected: s.protected })),
+        metadata: Object.fromEntries(img.metadata),
       })),
     };
     const tmp = `${this.stateFile}.tmp`;
