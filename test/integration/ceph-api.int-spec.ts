@@ -76,6 +76,11 @@ describeWithCeph('every storage operation through the API, against real Ceph', (
     expect(await ceph.parentOf(target)).toEqual({ pool: env.pool, image: golden.cephName, snapshot: S });
     expect(await ceph.children(golden.cephName, S)).toEqual([target]);
     expect((await t.iscsi.listTargets()).map((x) => x.image)).toEqual([target]);
+    // marked in Ceph as this BMI's, over the marks the clone copied from the golden image
+    const marks = await ceph.getMetadata(target);
+    expect(marks).toMatchObject({ bmi_uid: uid, bmi_source: `${golden.cephName}@${S}` });
+    expect(marks.bmi_operation).toMatch(/^[0-9a-f-]{36}$/);
+    expect(marks.bmi_operation).not.toBe((await ceph.getMetadata(golden.cephName)).bmi_operation);
   });
 
   it('create_disk into a Ceph name that is already taken: 409, no row, no target, the other image untouched', async () => {
@@ -135,6 +140,8 @@ describeWithCeph('every storage operation through the API, against real Ceph', (
     expect(await ceph.parentOf(name)).toBeNull();
     expect(await ceph.listSnapshots(name)).toEqual([]);
     expect(await allImages(t)).toEqual(rows);
+    // a raw image handed out of BMI carries none of BMI's marks
+    expect(await ceph.getMetadata(name)).toEqual({});
   });
 
   it('move_image: a rename in the DB, the Ceph image keeps its name', async () => {

@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
 /**
  * The journal of multi-step operations: what an operation set out to do, each step as it completes or is
  * undone, and how it ended. It lives in the database, so that an operation a crash cut short is still known
@@ -20,6 +22,18 @@ export interface JournaledOperation {
   readonly id: string;
   step(name: string, state: StepState): Promise<void>;
   end(state: OperationEnd, error?: string): Promise<void>;
+}
+
+const current = new AsyncLocalStorage<string>();
+
+/** Runs `fn` as part of the journaled operation `id`: its steps can name the operation (currentOperationId). */
+export function withinOperation<T>(id: string, fn: () => Promise<T>): Promise<T> {
+  return current.run(id, fn);
+}
+
+/** The id of the journaled operation whose step is running, if any. */
+export function currentOperationId(): string | undefined {
+  return current.getStore();
 }
 
 export abstract class OperationJournal {

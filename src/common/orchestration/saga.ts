@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { CompensationFailure } from '../errors/domain-error';
-import type { JournaledOperation } from './journal';
+import { JournaledOperation, withinOperation } from './journal';
 
 /**
  * One step of a multi-step operation, with the action that undoes it. A step without `undo` cannot be undone
@@ -31,6 +31,11 @@ const logger = new Logger('Saga');
  * recorded counts as failed (and is undone), so the journal never misses a step that happened.
  */
 export async function runSaga(operation: string, steps: Step[], journal?: JournaledOperation): Promise<void> {
+  if (journal) return withinOperation(journal.id, () => run(operation, steps, journal));
+  return run(operation, steps, undefined);
+}
+
+async function run(operation: string, steps: Step[], journal: JournaledOperation | undefined): Promise<void> {
   const done: Step[] = [];
   for (const step of steps) {
     try {

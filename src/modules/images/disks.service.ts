@@ -30,7 +30,7 @@ export class DisksService {
     private readonly iscsi: IscsiService,
     private readonly config: AppConfig,
   ) {
-    this.steps = new StorageSteps(storage, config.bmi.snapshot);
+    this.steps = new StorageSteps(storage, config.bmi.snapshot, config.bmi.uid);
   }
 
   /**

@@ -66,7 +66,7 @@ export class ImagesService {
     private readonly iscsi: IscsiService,
     private readonly config: AppConfig,
   ) {
-    this.steps = new StorageSteps(storage, config.bmi.snapshot);
+    this.steps = new StorageSteps(storage, config.bmi.snapshot, config.bmi.uid);
   }
 
   private get snap(): string {
@@ -245,7 +245,10 @@ export class ImagesService {
       await withBmiNames({ [ceph]: name }, () =>
         this.sagas
           .of(scope, { image: name, target })
-          .run('export_image', [this.steps.clone(ceph, this.snap, target), this.steps.flatten(target)]),
+          .run('export_image', [
+            this.steps.clone(ceph, this.snap, target, { mark: false }),
+            this.steps.flatten(target),
+          ]),
       );
     });
   }

@@ -54,6 +54,16 @@ describe('every multi-step operation is journaled', () => {
     expect(Date.parse(op.updated)).toBeGreaterThanOrEqual(Date.parse(op.started));
   });
 
+  it('the disk in the pool names its BMI, the operation that made it and its source', async () => {
+    const target = await t.app.get(DisksService).createDisk(await t.scope(ALICE, 'proj1'), 'web1', 'bmi_test');
+    const [op] = await journal.list({ limit: 1 });
+    expect(await t.storage.getMetadata(target)).toEqual({
+      bmi_uid: '5',
+      bmi_operation: op.id,
+      bmi_source: `${(await t.storage.parentOf(target))!.image}@bmi_snapshot`,
+    });
+  });
+
   it('a create_disk whose clone fails: the failed step, the undone row, rolled back with the cause', async () => {
     failOn(t.storage, 'clone', () => true, new Error('no space left'));
     await expect(

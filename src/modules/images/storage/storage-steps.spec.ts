@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
+import type { JournaledOperation } from '../../../common/orchestration/journal';
 import { runSaga } from '../../../common/orchestration/saga';
 import { FakeBlockStorage } from './fake-block-storage';
-import { StorageSteps } from './storage-steps';
+import { MARK_KEYS, StorageSteps } from './storage-steps';
 import {
   RbdImageBusyError,
   RbdImageHasSnapshotsError,
@@ -18,7 +19,7 @@ beforeEach(async () => {
   jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
   jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
   rbd = new FakeBlockStorage('bmi', [{ image: 'src' }, { image: 'plain' }]);
-  steps = new StorageSteps(rbd, S);
+  steps = new StorageSteps(rbd, S, '5');
   await rbd.createSnapshot('src', S);
   await rbd.protectSnapshot('src', S);
 });
@@ -73,6 +74,43 @@ describe('StorageSteps.clone', () => {
 
   it('names the step after the images when the names are known', () => {
     expect(steps.clone('src', S, 'child').name).toBe(`clone src@${S} to child`);
+  });
+});
+
+describe('StorageSteps.clone marks what BMI makes', () => {
+  const journaled = (id: string): JournaledOperation => ({
+    id,
+    step: async () => undefined,
+    end: async () => undefined,
+  });
+
+  it('the clone carries this BMI uid, the journaled operation and its source, over the marks of its parent', async () => {
+    await rbd.setMetadata('src', { [MARK_KEYS.uid]: 'other', [MARK_KEYS.operation]: 'op-0', keep: 'x' });
+    await runSaga('create_disk', [steps.clone('src', S, 'child')], journaled('op-7'));
+    expect(await rbd.getMetadata('child')).toEqual({
+      [MARK_KEYS.uid]: '5',
+      [MARK_KEYS.operation]: 'op-7',
+      [MARK_KEYS.source]: `src@${S}`,
+      keep: 'x',
+    });
+  });
+
+  it('outside a journaled operation the operation mark is empty', async () => {
+    await steps.clone('src', S, 'child').run();
+    expect((await rbd.getMetadata('child'))[MARK_KEYS.operation]).toBe('');
+  });
+
+  it('with mark: false (a raw image handed out) the marks copied from the parent are removed, others kept', async () => {
+    await rbd.setMetadata('src', { [MARK_KEYS.uid]: '5', [MARK_KEYS.source]: 'x@y', keep: 'x' });
+    await steps.clone('src', S, 'raw', { mark: false }).run();
+    expect(await rbd.getMetadata('raw')).toEqual({ keep: 'x' });
+  });
+
+  it('a clone that cannot be marked is removed again, and the step fails', async () => {
+    const before = await poolState();
+    jest.spyOn(rbd, 'setMetadata').mockRejectedValueOnce(new RbdInvalidOperationError('metadata refused'));
+    await expect(steps.clone('src', S, 'child').run()).rejects.toThrow('metadata refused');
+    expect(await poolState()).toEqual(before);
   });
 });
 

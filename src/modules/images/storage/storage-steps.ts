@@ -1,3 +1,4 @@
+import { currentOperationId } from '../../../common/orchestration/journal';
 import { Step } from '../../../common/orchestration/saga';
 import { BlockStorage } from './block-storage';
 import { RbdImageNotFoundError } from './storage.errors';
@@ -12,15 +13,42 @@ export class StorageSteps {
     private readonly storage: BlockStorage,
     /** the snapshot every cloneable BMI image carries ([bmi] snapshot) */
     readonly snapshot: string,
+    /** [bmi] uid: the mark of what this BMI made in the pool */
+    private readonly uid: string,
   ) {}
 
-  /** Clone `parent@snap` into `child`; undo removes the child (and anything sealed on it). */
-  clone(parent: Name, snap: string, child: Name): Step {
+  /**
+   * Clone `parent@snap` into `child`; undo removes the child (and anything sealed on it). The child is marked
+   * as BMI's (MARK_KEYS: this BMI's uid, the journaled operation that made it, its source), over the marks
+   * librbd copies from the parent; with `mark: false` (a raw image handed out of BMI) the copied marks are
+   * removed instead. A clone that cannot be marked is removed again before the step fails.
+   */
+  clone(parent: Name, snap: string, child: Name, options: { mark?: boolean } = {}): Step {
     return {
       name: `clone ${at(parent, snap)} to ${label(child)}`,
-      run: () => this.storage.clone(name(parent), snap, name(child)),
+      run: async () => {
+        await this.storage.clone(name(parent), snap, name(child));
+        try {
+          if (options.mark === false) await this.unmark(name(child));
+          else await this.storage.setMetadata(name(child), this.marks(`${name(parent)}@${snap}`));
+        } catch (e) {
+          await this.removeImageIfExists(name(child)).catch(() => undefined);
+          throw e;
+        }
+      },
       undo: async () => void (await this.removeImageIfExists(name(child))),
     };
+  }
+
+  /** What BMI writes on each image it makes. */
+  marks(source: string): Record<string, string> {
+    return { [MARK_KEYS.uid]: this.uid, [MARK_KEYS.operation]: currentOperationId() ?? '', [MARK_KEYS.source]: source };
+  }
+
+  private async unmark(image: string): Promise<void> {
+    const present = Object.keys(await this.storage.getMetadata(image));
+    for (const key of Object.values(MARK_KEYS))
+      if (present.includes(key)) await this.storage.removeMetadata(image, key);
   }
 
   /** Flatten: undone together with the clone it applies to. */
@@ -126,6 +154,9 @@ export class StorageSteps {
     return true;
   }
 }
+
+/** The metadata keys of BMI's mark on an RBD image. */
+export const MARK_KEYS = { uid: 'bmi_uid', operation: 'bmi_operation', source: 'bmi_source' } as const;
 
 export type Name = string | (() => string);
 
