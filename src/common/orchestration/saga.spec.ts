@@ -185,6 +185,14 @@ describe('runSaga with a journal', () => {
     expect(entries).toEqual(['a done', 'b done', 'c failed', 'b undo_failed', 'a undone', 'end failed: c: 1']);
   });
 
+  it('an irreversible step whose completion cannot be recorded stands: the operation goes on', async () => {
+    const { journal, step } = recorder();
+    const { op, entries } = journalOf('b done');
+    await runSaga('op', [step('a'), step('b', { noUndo: true }), step('c')], op);
+    expect(journal).toEqual(['run a', 'run b', 'run c']);
+    expect(entries).toEqual(['a done', 'c done', 'end done']);
+  });
+
   it('a step whose completion cannot be recorded counts as failed and is undone: the journal misses nothing', async () => {
     const { journal, step } = recorder();
     const { op, entries } = journalOf('b done');

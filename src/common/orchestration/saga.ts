@@ -28,7 +28,8 @@ const logger = new Logger('Saga');
  *
  * This is the single orchestrator every multi-step operation goes through. With a journaled operation, every
  * step is recorded as it completes or is undone, and the end with it; a step whose completion cannot be
- * recorded counts as failed (and is undone), so the journal never misses a step that happened.
+ * recorded counts as failed and is undone, so the journal misses no step that stands (a step that cannot be
+ * undone stands anyway: the failed write is logged and the operation goes on).
  */
 export async function runSaga(operation: string, steps: Step[], journal?: JournaledOperation): Promise<void> {
   if (journal) return withinOperation(journal.id, () => run(operation, steps, journal));
@@ -43,7 +44,10 @@ async function run(operation: string, steps: Step[], journal: JournaledOperation
       try {
         await step.run();
         ran = true;
-        await journal?.step(step.name, 'done');
+        // A step that cannot be undone has happened whatever the journal says: going on is the only
+        // consistent choice (its write is logged if it fails). One that can be undone is undone instead.
+        if (step.undo) await journal?.step(step.name, 'done');
+        else await record(journal, () => journal?.step(step.name, 'done'));
       } finally {
         if (ran) done.push(step);
       }

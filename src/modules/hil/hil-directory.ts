@@ -83,7 +83,7 @@ export class HilDirectory<N extends DirectoryNode = DirectoryNode> {
     const problems = d.loadSeed(seed, (name, n) => ({
       name,
       project: n.project ?? null,
-      nics: n.nics.map((nic) => ({ label: nic.label, macaddr: nic.macaddr })),
+      nics: (n.nics ?? []).map((nic) => ({ label: nic.label, macaddr: nic.macaddr })),
     }));
     if (problems.length) throw new Error(`bad HIL seed: ${problems.join('; ')}`);
     return d;

@@ -40,6 +40,8 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnAppli
   private readonly logger = new Logger('Operations');
   readonly instance = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private running = 0;
+  /** ends that could not be written yet (their operations count as running until they are) */
+  private readonly unwrittenEnds = new Map<string, { state: OperationEnd; error: string | null }>();
   /** the clock (tests move it) */
   now: () => number = Date.now;
   private timer?: NodeJS.Timeout;
@@ -53,7 +55,7 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnAppli
 
   async onApplicationBootstrap(): Promise<void> {
     await this.markInterrupted();
-    this.timer = setInterval(() => void this.tick(), LEASE_MS / 3);
+    this.timer = setInterval(() => void this.maintain(), LEASE_MS / 3);
     this.timer.unref();
   }
 
@@ -67,7 +69,8 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnAppli
       id: randomUUID(),
       kind: intent.kind,
       project: intent.project ?? null,
-      actor: intent.actor ?? null,
+      // a Basic-auth user name has no length limit; the column (and PostgreSQL) has
+      actor: intent.actor?.slice(0, 64) ?? null,
       args: JSON.stringify(intent.args),
       state: 'running',
       steps: '[]',
@@ -88,9 +91,16 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnAppli
         await this.write(row.id, { steps: JSON.stringify(steps) });
       },
       end: async (state: OperationEnd, error?: string) => {
-        if (!ended) this.running--;
+        if (ended) return;
         ended = true;
-        await this.write(row.id, { state, error: error ?? null });
+        try {
+          await this.write(row.id, { state, error: error ?? null });
+        } catch (e) {
+          // kept under this instance's lease and written again at the next renewal
+          this.unwrittenEnds.set(row.id, { state, error: error ?? null });
+          throw e;
+        }
+        this.running--;
       },
     };
   }
@@ -119,21 +129,34 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnAppli
   /** Marks the running operations whose lease lapsed as interrupted; returns how many. */
   async markInterrupted(): Promise<number> {
     const lapsed = await this.repo.find({ where: { state: 'running', leaseUntil: LessThan(this.now()) } });
+    let count = 0;
     for (const op of lapsed) {
+      // only if still lapsed: its owner may have renewed it since it was read
+      const marked = await this.dbLock.run(() =>
+        this.repo.update(
+          { id: op.id, state: 'running', leaseUntil: LessThan(this.now()) },
+          { state: 'interrupted', updatedAt: this.now() },
+        ),
+      );
+      if (!marked.affected) continue;
+      count++;
       const done = (JSON.parse(op.steps) as JournalStep[]).filter((s) => s.state === 'done').map((s) => s.name);
       this.logger.warn(
         `operation ${op.id} (${op.kind}${op.project ? ` in ${op.project}` : ''}, ${op.args}) was interrupted ` +
           `after ${done.length ? done.map((n) => `"${n}"`).join(', ') : 'no step'}; its instance ${op.owner} stopped`,
       );
-      await this.dbLock.run(() =>
-        this.repo.update({ id: op.id, state: 'running' }, { state: 'interrupted', updatedAt: this.now() }),
-      );
     }
-    return lapsed.length;
+    return count;
   }
 
-  private async tick(): Promise<void> {
+  /** Renews this instance's leases, writes the ends that could not be written, marks lapsed operations. */
+  async maintain(): Promise<void> {
     try {
+      for (const [id, end] of this.unwrittenEnds) {
+        await this.write(id, end);
+        this.unwrittenEnds.delete(id);
+        this.running--;
+      }
       if (this.running > 0) {
         await this.dbLock.run(() =>
           this.repo.update({ owner: this.instance, state: 'running' }, { leaseUntil: this.now() + LEASE_MS }),

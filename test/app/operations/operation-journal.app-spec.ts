@@ -102,6 +102,17 @@ describe('operations cut short', () => {
     expect(await journal.markInterrupted()).toBe(0);
   });
 
+  it('an end that could not be written stays under the lease and is written at the next renewal', async () => {
+    const op = await journal.begin({ kind: 'provision', args: { node: 'n' } });
+    const update = jest.spyOn(rows, 'update').mockRejectedValueOnce(new Error('database is locked'));
+    await expect(op.end('done')).rejects.toThrow('database is locked');
+    update.mockRestore();
+    expect((await journal.list({ state: 'running' })).map((o) => o.id)).toEqual([op.id]);
+    await journal.maintain();
+    expect((await journal.list({ state: 'done' })).map((o) => o.id)).toContain(op.id);
+    expect(await journal.list({ state: 'running' })).toEqual([]);
+  });
+
   it('at start (onApplicationBootstrap), a lapsed operation of another instance is marked interrupted', async () => {
     await rows.insert({
       id: '00000000-0000-4000-8000-000000000001',
