@@ -241,6 +241,8 @@ describe('loadConfig: the install guide’s older key names', () => {
       confFile: cephConf,
       keyring: '/etc/ceph/bmi.key',
       timeoutSeconds: 30,
+      maxCalls: 12,
+      downSeconds: 10,
       fakeImages: [],
       fakeState: '',
     });
@@ -719,6 +721,14 @@ describe('loadConfig: [iscsi] keys of the tgt driver', () => {
       text: fakeConfig(`[iscsi]\nip = 10.0.0.1\n${extra}`).replace('iscsi = fake', 'iscsi = tgt'),
       env: { BMI_FS_ID: 'bmi', BMI_FS_POOL: 'bmi', BMI_FS_CONF_FILE: cephConf },
     });
+
+  it('[fs] max_calls and down_seconds: defaults 12 and 10, ranges checked', () => {
+    expect(loadConfig({ text: fakeConfig(), env: {} }).fs).toMatchObject({ maxCalls: 12, downSeconds: 10 });
+    const set = loadConfig({ text: fakeConfig(), env: { BMI_FS_MAX_CALLS: '4', BMI_FS_DOWN_SECONDS: '0' } });
+    expect(set.fs).toMatchObject({ maxCalls: 4, downSeconds: 0 });
+    const err = configError(() => loadConfig({ text: fakeConfig(), env: { BMI_FS_MAX_CALLS: '0' } }));
+    expect(err.problems).toEqual(['[fs] max_calls must be a whole number between 1 and 256, got "0"']);
+  });
 
   it('defaults: control port 0, bare target names, no ACL, a check every 60 s; no warnings', () => {
     const cfg = tgt('');

@@ -178,6 +178,12 @@ export class FsSection {
   keyring = '';
   @Ini('fs.timeout_seconds', { aliases: ['ceph.timeout_seconds'], kind: 'int', min: 1, max: 3600 })
   timeoutSeconds = 30;
+  /** librbd calls in flight at once: the rest of the process's worker threads stay for the DB and hashing */
+  @Ini('fs.max_calls', { kind: 'int', min: 1, max: 256 })
+  maxCalls = 12;
+  /** after Ceph did not answer, calls fail at once (503) for this long; 0 never */
+  @Ini('fs.down_seconds', { kind: 'int', min: 0, max: 600 })
+  downSeconds = 10;
   @Ini('fs.fake_images', { kind: 'list' })
   @eachEntry(isSafeName, (e) => `[fs] fake_images: "${e}" is not a valid image name`)
   fakeImages: string[] = [];

@@ -34,6 +34,8 @@ export async function storageFactory(config: AppConfig): Promise<BlockStorage> {
         keyring: config.fs.keyring,
         pool: config.fs.pool,
         timeoutSeconds: config.fs.timeoutSeconds,
+        maxCalls: config.fs.maxCalls,
+        downSeconds: config.fs.downSeconds,
       });
   }
 }

@@ -187,3 +187,50 @@ describe('CephRbdStorage', () => {
     expect(order).toEqual(['pool', 'cluster']);
   });
 });
+
+describe('CephRbdStorage in front of a cluster that hangs or is down', () => {
+  it('keeps at most maxCalls librbd calls in flight; the others wait', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const releases: (() => void)[] = [];
+    const listImages = jest.fn(async () => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise<void>((r) => releases.push(r));
+      inFlight--;
+      return [];
+    });
+    const storage = await CephRbdStorage.connect({ ...OPTIONS, maxCalls: 3 }, fakeBinding({ listImages }));
+    const calls = Array.from({ length: 20 }, () => storage.listImages());
+    await new Promise((r) => setImmediate(r));
+    expect(listImages).toHaveBeenCalledTimes(3);
+    while (releases.length) {
+      releases.shift()!();
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(calls);
+    expect(listImages).toHaveBeenCalledTimes(20);
+    expect(most).toBe(3);
+  });
+
+  it('once Ceph did not answer, calls fail at once with a 503 naming Ceph instead of hanging in turn', async () => {
+    const stat = jest.fn(async () => Promise.reject(rbdError('ETIMEDOUT', 'rbd_open')));
+    const storage = await CephRbdStorage.connect({ ...OPTIONS, downSeconds: 10 }, fakeBinding({ stat }));
+    await expect(storage.imageSize('img')).rejects.toThrow('Ceph did not answer stat of img (ETIMEDOUT)');
+    const err = (await storage.imageSize('other').catch((e: unknown) => e)) as Error & { status: number };
+    expect(err).toBeInstanceOf(StorageUnavailableError);
+    expect(err.status).toBe(503);
+    expect(err.message).toMatch(
+      /^Ceph is unavailable \(Ceph did not answer stat of img \(ETIMEDOUT\)\); BMI tries it again in (10|9) s$/,
+    );
+    expect(stat).toHaveBeenCalledTimes(1);
+  });
+
+  it('a refusal (no such image) is not an outage', async () => {
+    const stat = jest.fn(async () => Promise.reject(rbdError('ENOENT', 'rbd_open')));
+    const storage = await CephRbdStorage.connect(OPTIONS, fakeBinding({ stat }));
+    await expect(storage.imageSize('a')).rejects.toThrow(RbdImageNotFoundError);
+    await expect(storage.imageSize('b')).rejects.toThrow(RbdImageNotFoundError);
+    expect(stat).toHaveBeenCalledTimes(2);
+  });
+});

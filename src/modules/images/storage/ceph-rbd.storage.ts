@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { CallGate } from '../../../common/concurrency/call-gate';
 import type * as Rbd from 'ceph-rbd-napi';
 import { BlockStorage, checkMetadataEntries, checkMetadataKey, ParentInfo, SnapshotInfo } from './block-storage';
 import {
@@ -59,6 +60,10 @@ export interface CephRbdOptions {
   pool: string;
   /** librados mount, monitor and OSD operation timeouts: without them an unhealthy cluster hangs calls forever */
   timeoutSeconds: number;
+  /** librbd calls in flight at once (each holds a libuv pool thread); default 12 of main.ts's 16 */
+  maxCalls?: number;
+  /** after Ceph did not answer, calls fail at once for this long (0: never); default 10 */
+  downSeconds?: number;
 }
 
 /** RBD feature bit for layering, the one feature BMI's clones need (as the original's `features=1`). */
@@ -72,12 +77,24 @@ const LAYERING = 1;
 export class CephRbdStorage extends BlockStorage {
   private readonly logger = new Logger(CephRbdStorage.name);
 
+  private readonly gate: CallGate;
+
   private constructor(
     private readonly cluster: RbdCluster,
     private readonly io: RbdIoCtx,
     readonly pool: string,
+    options: Pick<CephRbdOptions, 'maxCalls' | 'downSeconds'>,
   ) {
     super();
+    this.gate = new CallGate({
+      maxConcurrent: options.maxCalls ?? 12,
+      cooldownMs: (options.downSeconds ?? 10) * 1000,
+      isOutage: (e) => e instanceof StorageUnavailableError,
+      downError: (cause, retryInMs) =>
+        new StorageUnavailableError(
+          `Ceph is unavailable (${reason(cause)}); BMI tries it again in ${Math.ceil(retryInMs / 1000)} s`,
+        ),
+    });
   }
 
   static async connect(options: CephRbdOptions, binding: RbdBinding = loadBinding()): Promise<CephRbdStorage> {
@@ -96,7 +113,7 @@ export class CephRbdStorage extends BlockStorage {
       );
     }
     try {
-      return new CephRbdStorage(cluster, await cluster.openPool(options.pool), options.pool);
+      return new CephRbdStorage(cluster, await cluster.openPool(options.pool), options.pool, options);
     } catch (e) {
       await cluster.close().catch(() => undefined);
       throw new StorageUnavailableError(`Cannot open Ceph pool ${options.pool}: ${reason(e)}`, { cause: e });
@@ -211,12 +228,15 @@ export class CephRbdStorage extends BlockStorage {
   }
 
   /** Runs one binding call and translates its failure into BMI's storage errors. */
-  private async call<T>(op: RbdOp, image: string, fn: () => Promise<T>, snapshot?: string, child?: string): Promise<T> {
-    try {
-      return await fn();
-    } catch (e) {
-      throw translate(e, op, image, snapshot, child);
-    }
+  /** Every librbd call: through the gate (bounded, failing fast while Ceph is down), errno translated. */
+  private call<T>(op: RbdOp, image: string, fn: () => Promise<T>, snapshot?: string, child?: string): Promise<T> {
+    return this.gate.run(async () => {
+      try {
+        return await fn();
+      } catch (e) {
+        throw translate(e, op, image, snapshot, child);
+      }
+    });
   }
 }
 
