@@ -77,8 +77,16 @@ export async function startTestApp(
     `leases_file = ${path.join(dir, 'dnsmasq.leases')}`,
     ...(opts.extraIni ?? []),
   ].join('\n');
-  const config = loadConfig({ text, env: opts.env ?? {} });
-  const app = await createApp(config, { logger: false });
+  let config: AppConfig;
+  let app: INestApplication;
+  try {
+    config = loadConfig({ text, env: opts.env ?? {} });
+    app = await createApp(config, { logger: false });
+  } catch (e) {
+    // a start that is meant to fail (tests of bad configs) leaves no temp dir behind
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   const server = app.getHttpServer();
   return {
     app,
