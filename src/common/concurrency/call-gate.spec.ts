@@ -65,6 +65,46 @@ describe('CallGate', () => {
     expect(queued).not.toHaveBeenCalled();
   });
 
+  it('after the cooldown one call probes while the others still fail at once; its success closes the breaker', async () => {
+    const now = { t: 0 };
+    const g = gate(now);
+    await expect(g.run(() => Promise.reject(new Outage('timed out')))).rejects.toThrow('timed out');
+    now.t += 10_000;
+    const probe = pending();
+    const probing = g.run(probe.fn);
+    const other = jest.fn(() => Promise.resolve('x'));
+    await expect(g.run(other)).rejects.toThrow(/^down \(timed out\)/);
+    expect(other).not.toHaveBeenCalled();
+    probe.release();
+    await probing;
+    await expect(g.run(other)).resolves.toBe('x');
+  });
+
+  it('a probe that meets the outage again reopens the breaker for a whole cooldown', async () => {
+    const now = { t: 0 };
+    const g = gate(now);
+    await expect(g.run(() => Promise.reject(new Outage('first')))).rejects.toThrow('first');
+    now.t += 10_000;
+    await expect(g.run(() => Promise.reject(new Outage('again')))).rejects.toThrow('again');
+    await expect(g.run(() => Promise.resolve(1))).rejects.toThrow('down (again), retry in 10000 ms');
+  });
+
+  it('its own refusals are not outages: the cause and the cooldown stay those of the dependency', async () => {
+    const now = { t: 0 };
+    const g = gate(now, 1);
+    const first = pending();
+    const running = g.run(async () => {
+      await first.fn();
+      throw new Outage('did not answer');
+    });
+    const queued = [g.run(() => Promise.resolve(1)), g.run(() => Promise.resolve(2)), g.run(() => Promise.resolve(3))];
+    first.release();
+    await expect(running).rejects.toThrow('did not answer');
+    for (const q of queued) await expect(q).rejects.toThrow('down (did not answer), retry in 10000 ms');
+    now.t += 10_000;
+    await expect(g.run(() => Promise.resolve('back'))).resolves.toBe('back');
+  });
+
   it('a refusal that is not an outage leaves the gate open', async () => {
     const g = gate({ t: 0 });
     await expect(g.run(() => Promise.reject(new Error('no such image')))).rejects.toThrow('no such image');

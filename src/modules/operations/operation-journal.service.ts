@@ -40,6 +40,7 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnAppli
   private readonly logger = new Logger('Operations');
   readonly instance = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private running = 0;
+  private maintaining = false;
   /** ends that could not be written yet (their operations count as running until they are) */
   private readonly unwrittenEnds = new Map<string, { state: OperationEnd; error: string | null }>();
   /** the clock (tests move it) */
@@ -151,6 +152,8 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnAppli
 
   /** Renews this instance's leases, writes the ends that could not be written, marks lapsed operations. */
   async maintain(): Promise<void> {
+    if (this.maintaining) return; // the previous round is still writing
+    this.maintaining = true;
     try {
       for (const [id, end] of this.unwrittenEnds) {
         await this.write(id, end);
@@ -165,6 +168,8 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnAppli
       await this.markInterrupted();
     } catch (e) {
       this.logger.error(`the operation journal could not be maintained: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      this.maintaining = false;
     }
   }
 

@@ -150,9 +150,10 @@ export class CephRbdStorage extends BlockStorage {
     return this.call('snap list', image, async () => {
       // user snapshots only: a removed parent of format-2 clones lingers in the trash namespace
       const snaps = (await this.io.snapList(image)).filter((x) => (x.namespace ?? 'user') === 'user');
-      return Promise.all(
-        snaps.map(async (s) => ({ name: s.name, protected: await this.io.snapIsProtected(image, s.name) })),
-      );
+      // one after the other: each librbd call holds a worker thread, and the gate counts this as one call
+      const infos: SnapshotInfo[] = [];
+      for (const s of snaps) infos.push({ name: s.name, protected: await this.io.snapIsProtected(image, s.name) });
+      return infos;
     });
   }
 

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { currentOperationId } from '../../../common/orchestration/journal';
 import { Step } from '../../../common/orchestration/saga';
 import { BlockStorage } from './block-storage';
@@ -32,7 +33,12 @@ export class StorageSteps {
           if (options.mark === false) await this.unmark(name(child));
           else await this.storage.setMetadata(name(child), this.marks(`${name(parent)}@${snap}`));
         } catch (e) {
-          await this.removeImageIfExists(name(child)).catch(() => undefined);
+          await this.removeImageIfExists(name(child)).catch((cleanup: unknown) =>
+            logger.error(
+              `clone ${name(child)} could not be marked (${describe(e)}) nor removed (${describe(cleanup)}); ` +
+                'remove it by hand',
+            ),
+          );
           throw e;
         }
       },
@@ -153,6 +159,12 @@ export class StorageSteps {
     }
     return true;
   }
+}
+
+const logger = new Logger('Storage');
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 /** The metadata keys of BMI's mark on an RBD image. */
