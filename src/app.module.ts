@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AppConfig } from './config/app-config';
 import { ConcurrencyModule } from './common/concurrency/locks';
+import { SagaActionsModule } from './common/orchestration/actions';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { StandaloneModule } from './modules/standalone/standalone.module';
@@ -20,6 +21,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         ConcurrencyModule,
+        SagaActionsModule,
         ScheduleModule.forRoot(),
         DatabaseModule,
         ProjectsAdminModule,

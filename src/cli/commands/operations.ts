@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { Render, table } from '../format';
 import { Session } from '../session';
 
-const STATES = ['running', 'done', 'rolled_back', 'failed', 'interrupted'];
+const STATES = ['running', 'done', 'rolled_back', 'failed', 'interrupted', 'rolled_forward'];
 
 interface OperationRow {
   id: string;

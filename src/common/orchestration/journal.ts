@@ -1,9 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { EntityManager } from 'typeorm';
+import type { Action } from './actions';
 
 /**
- * The journal of multi-step operations: what an operation set out to do, each step as it completes or is
- * undone, and how it ended. It lives in the database, so that an operation a crash cut short is still known
- * after a restart (state `interrupted`). Implemented by modules/operations; runSaga writes to it.
+ * The journal of multi-step operations: what an operation set out to do, each step before it runs (with the
+ * action that undoes it, or for a step that cannot be undone the action that completes it), each step's
+ * outcome, and how the operation ended. It lives in the database, so that an operation a crash cut short is
+ * still known after a restart and can be rolled back or forward. Implemented by modules/operations; the saga
+ * runner writes to it.
  */
 
 /** What an operation is about to do; `args` holds the names it acts on (never a password). */
@@ -14,13 +18,46 @@ export interface OperationIntent {
   args: Record<string, string | number | boolean | null>;
 }
 
-export type StepState = 'done' | 'failed' | 'undone' | 'undo_failed';
+/**
+ * started: recorded before the step runs (it may have happened in part); done; failed (its run failed and
+ * cleaned up after itself); undone / undo_failed: compensated at run time or by recovery; redone: an
+ * irreversible step completed by recovery.
+ */
+export type StepState = 'started' | 'done' | 'failed' | 'undone' | 'undo_failed' | 'redone';
+
+/** One step as the journal keeps it. */
+export interface StepRecord {
+  name: string;
+  state: StepState;
+  /** ms since the epoch when the step started */
+  at: number;
+  /** how long its run took, once it ended */
+  ms?: number;
+  /** how to undo it (a reversible step) */
+  undo?: Action;
+  /** how to complete it (an irreversible step) */
+  redo?: Action;
+}
+
 /** rolled_back: a step failed and every completed step was undone; failed: an undo failed too. */
 export type OperationEnd = 'done' | 'rolled_back' | 'failed';
 
 export interface JournaledOperation {
   readonly id: string;
-  step(name: string, state: StepState): Promise<void>;
+  /** Records a step about to run; returns its index for the updates that follow. */
+  started(name: string, how: { undo?: Action; redo?: Action }): Promise<number>;
+  /** Records what became of the step `index`. */
+  update(index: number, state: StepState): Promise<void>;
+  /**
+   * Runs a database-only step in one transaction with its journal record, so that what it wrote (a reserved
+   * row) is known to the journal exactly when it exists. `undo` is computed from what `fn` returned.
+   * Resolves to that result and the step's index.
+   */
+  atomically<T>(
+    name: string,
+    fn: (tx: EntityManager) => Promise<T>,
+    undo: (result: T) => Action,
+  ): Promise<{ result: T; index: number }>;
   end(state: OperationEnd, error?: string): Promise<void>;
 }
 

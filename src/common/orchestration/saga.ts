@@ -1,15 +1,20 @@
 import { Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { CompensationFailure } from '../errors/domain-error';
+import { Action, SagaActions } from './actions';
 import { JournaledOperation, withinOperation } from './journal';
 
 /**
- * One step of a multi-step operation, with the action that undoes it. A step without `undo` cannot be undone
- * (the irreversible last step of a removal) or needs no undo (a flatten whose image a previous step removes).
+ * One step of a multi-step operation. A reversible step names the action that undoes it (`undo`), which
+ * must work whatever part of `run` happened: recovery runs it for a step that was started when BMI died. An
+ * irreversible step (the removal of an image) has no undo; its `redo` action, run by recovery, completes it.
+ * Once an irreversible step ran, only irreversible steps may follow.
  */
-export interface Step {
+export interface Step<T = void> {
   name: string;
-  run(): Promise<void>;
-  undo?(): Promise<void>;
+  run(): Promise<T>;
+  undo?: Action;
+  redo?: Action;
 }
 
 /** Raised by the orchestrator when an operation failed; carries the compensations that failed in turn. */
@@ -19,73 +24,186 @@ export interface SagaFailureInfo {
   compensationFailures: CompensationFailure[];
 }
 
-const logger = new Logger('Saga');
+/** Where a test may stop an operation dead: after a step was recorded, after it ran, after it was recorded done. */
+export type FaultPoint = 'started' | 'ran' | 'done';
 
 /**
- * Runs the steps in order. When one fails, the steps that completed are undone in reverse order and the
- * original error is rethrown, so the caller sees the real cause and the system is left as it was found.
- * An undo that fails is logged loudly and recorded on the error (`error.saga`); the remaining undos still run.
- *
- * This is the single orchestrator every multi-step operation goes through. With a journaled operation, every
- * step is recorded as it completes or is undone, and the end with it; a step whose completion cannot be
- * recorded counts as failed and is undone, so the journal misses no step that stands (a step that cannot be
- * undone stands anyway: the failed write is logged and the operation goes on).
+ * Test-only: `BMI_TEST_KILL_AT=<kind>:<step number>:<point>` makes the process SIGKILL itself at that point
+ * of that operation (fault tests of a real BMI process); in-process tests set `sagaFaults.at` to throw a
+ * SimulatedCrash, which stops the operation without compensation or an end, as a kill would.
  */
-export async function runSaga(operation: string, steps: Step[], journal?: JournaledOperation): Promise<void> {
-  if (journal) return withinOperation(journal.id, () => run(operation, steps, journal));
-  return run(operation, steps, undefined);
+export const sagaFaults: { at?: (kind: string, step: number, point: FaultPoint) => void } = {};
+const killAt = process.env.BMI_TEST_KILL_AT;
+
+export class SimulatedCrash extends Error {
+  constructor(where: string) {
+    super(`simulated crash ${where}`);
+  }
 }
 
-async function run(operation: string, steps: Step[], journal: JournaledOperation | undefined): Promise<void> {
-  const done: Step[] = [];
-  for (const step of steps) {
+function fault(kind: string, step: number, point: FaultPoint): void {
+  if (killAt === `${kind}:${step}:${point}`) process.kill(process.pid, 'SIGKILL');
+  sagaFaults.at?.(kind, step, point);
+}
+
+const logger = new Logger('Saga');
+
+interface Completed {
+  name: string;
+  index: number | undefined;
+  undo?: Action;
+}
+
+/**
+ * The running operation, written top to bottom: `const row = await s.reserve(…)`, `await s.step(…)`. Each step
+ * is recorded before it runs and when it ends; the steps that completed are undone, newest first, when the
+ * operation fails (runSaga does it).
+ */
+export class Saga {
+  private readonly completed: Completed[] = [];
+  private irreversible = false;
+  private count = 0;
+  /** the step that failed, for the failure report */
+  failedStep = '(between steps)';
+
+  constructor(
+    readonly kind: string,
+    private readonly actions: SagaActions,
+    private readonly journal?: JournaledOperation,
+  ) {}
+
+  async step<T>(step: Step<T>): Promise<T> {
+    if (this.irreversible && step.undo) {
+      throw new Error(`${this.kind}: "${step.name}" can be undone but follows a step that cannot`);
+    }
+    const n = ++this.count;
+    this.failedStep = step.name;
+    const index = await this.journal?.started(step.name, { undo: step.undo, redo: step.redo });
+    if (!step.undo) this.irreversible = true;
+    fault(this.kind, n, 'started');
+    let result: T;
     try {
-      let ran = false;
+      result = await step.run();
+    } catch (e) {
+      await this.record(index, 'failed');
+      throw e;
+    }
+    this.completed.push({ name: step.name, index, undo: step.undo });
+    fault(this.kind, n, 'ran');
+    // A step that cannot be undone has happened whatever the journal says: going on is the only consistent
+    // choice (the failed write is logged). One that can be undone counts as failed and is undone instead.
+    if (step.undo) await this.journal?.update(index!, 'done');
+    else await this.record(index, 'done');
+    fault(this.kind, n, 'done');
+    this.failedStep = '(between steps)';
+    return result;
+  }
+
+  /**
+   * A database-only step that reserves what the operation will make (a row, and with its id the Ceph name),
+   * written in one transaction with its journal record. Without a journal, `fn` gets no transaction.
+   */
+  async reserve<T>(name: string, fn: (tx?: EntityManager) => Promise<T>, undo: (result: T) => Action): Promise<T> {
+    const n = ++this.count;
+    this.failedStep = name;
+    let result: T;
+    let index: number | undefined;
+    if (this.journal) {
+      let action: Action | undefined;
+      ({ result, index } = await this.journal.atomically(name, fn, (r) => (action = undo(r))));
+      this.completed.push({ name, index, undo: action });
+    } else {
+      result = await fn(undefined);
+      this.completed.push({ name, index, undo: undo(result) });
+    }
+    fault(this.kind, n, 'done');
+    this.failedStep = '(between steps)';
+    return result;
+  }
+
+  /** Undoes the completed steps, newest first; the undos that fail are returned (the others still run). */
+  async compensate(cause: unknown): Promise<CompensationFailure[]> {
+    const failures: CompensationFailure[] = [];
+    for (const done of [...this.completed].reverse()) {
+      if (!done.undo) continue;
       try {
-        await step.run();
-        ran = true;
-        // A step that cannot be undone has happened whatever the journal says: going on is the only
-        // consistent choice (its write is logged if it fails). One that can be undone is undone instead.
-        if (step.undo) await journal?.step(step.name, 'done');
-        else await record(journal, () => journal?.step(step.name, 'done'));
-      } finally {
-        if (ran) done.push(step);
+        await this.actions.run(done.undo);
+        await this.record(done.index, 'undone');
+      } catch (undoError) {
+        failures.push({ step: done.name, error: undoError });
+        await this.record(done.index, 'undo_failed');
+        logger.error(
+          `${this.kind}: undo of "${done.name}" failed after "${this.failedStep}" failed; manual cleanup needed: ` +
+            describe(undoError),
+        );
       }
+    }
+    logger.warn(
+      `${this.kind}: step "${this.failedStep}" failed (${describe(cause)}); ` +
+        `${this.completed.filter((c) => c.undo).length} step(s) undone`,
+    );
+    return failures;
+  }
+
+  /** Journal writes on the failure path must not hide the operation's own error. */
+  private async record(index: number | undefined, state: 'done' | 'failed' | 'undone' | 'undo_failed') {
+    if (!this.journal || index === undefined) return;
+    try {
+      await this.journal.update(index, state);
+    } catch (e) {
+      logger.error(`operation ${this.journal.id}: the journal could not be written: ${describe(e)}`);
+    }
+  }
+}
+
+/**
+ * Runs an operation written as a function of its saga. When it throws (a step failed, or a check between
+ * steps), the steps that completed are undone in reverse order and the original error is rethrown, so the
+ * caller sees the real cause and the system is left as it was found. An undo that fails is logged loudly and
+ * recorded on the error (`error.saga`); the remaining undos still run. With a journal, every step and the end
+ * are recorded, and the steps run as part of the operation (currentOperationId).
+ *
+ * This is the single orchestrator every multi-step operation goes through.
+ */
+export function runSaga<T>(
+  kind: string,
+  actions: SagaActions,
+  journal: JournaledOperation | undefined,
+  body: (s: Saga) => Promise<T>,
+): Promise<T> {
+  const saga = new Saga(kind, actions, journal);
+  const go = async (): Promise<T> => {
+    let result: T;
+    try {
+      result = await body(saga);
     } catch (error) {
-      await record(journal, () => journal?.step(step.name, 'failed'));
-      const compensationFailures: CompensationFailure[] = [];
-      for (const prev of done.reverse()) {
-        if (!prev.undo) continue;
-        try {
-          await prev.undo();
-          await record(journal, () => journal?.step(prev.name, 'undone'));
-        } catch (undoError) {
-          compensationFailures.push({ step: prev.name, error: undoError });
-          await record(journal, () => journal?.step(prev.name, 'undo_failed'));
-          logger.error(
-            `${operation}: undo of "${prev.name}" failed after "${step.name}" failed; manual cleanup needed: ${describe(undoError)}`,
-          );
-        }
-      }
-      logger.warn(`${operation}: step "${step.name}" failed (${describe(error)}); ${done.length} step(s) undone`);
-      await record(journal, () =>
-        journal?.end(compensationFailures.length ? 'failed' : 'rolled_back', `${step.name}: ${describe(error)}`),
+      if (error instanceof SimulatedCrash) throw error;
+      const compensationFailures = await saga.compensate(error);
+      await endIgnoringErrors(
+        journal,
+        compensationFailures.length ? 'failed' : 'rolled_back',
+        `${saga.failedStep}: ${describe(error)}`,
       );
       if (error !== null && typeof error === 'object') {
-        const info: SagaFailureInfo = { operation, failedStep: step.name, compensationFailures };
+        const info: SagaFailureInfo = { operation: kind, failedStep: saga.failedStep, compensationFailures };
         Object.defineProperty(error, 'saga', { value: info, enumerable: false, configurable: true });
       }
       throw error;
     }
-  }
-  await record(journal, () => journal?.end('done'));
+    await endIgnoringErrors(journal, 'done');
+    return result;
+  };
+  return journal ? withinOperation(journal.id, go) : go();
 }
 
-/** Journal writes on the failure path must not hide the operation's own error. */
-async function record(journal: JournaledOperation | undefined, write: () => Promise<void> | undefined): Promise<void> {
+async function endIgnoringErrors(
+  journal: JournaledOperation | undefined,
+  state: 'done' | 'rolled_back' | 'failed',
+  error?: string,
+): Promise<void> {
   if (!journal) return;
   try {
-    await write();
+    await journal.end(state, error);
   } catch (e) {
     logger.error(`operation ${journal.id}: the journal could not be written: ${describe(e)}`);
   }

@@ -2,11 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { Sagas } from '../operations/sagas';
 import { AppConfig } from '../../config/app-config';
 import { exclusive, lockKey, OperationLocks, shared } from '../../common/concurrency/locks';
-import { Step } from '../../common/orchestration/saga';
 import type { ProjectScope } from '../access/access-level';
 import { IscsiService } from '../iscsi/iscsi.service';
-import { TargetNotFoundError } from '../iscsi/iscsi.errors';
-import { ImageEntity } from './image.entity';
+import { TargetExistsError, TargetNotFoundError } from '../iscsi/iscsi.errors';
 import { ImageCatalog } from './image-catalog';
 import { DiskExistsError, WrongImageKindError } from './images.errors';
 import { BlockStorage } from './storage/block-storage';
@@ -20,18 +18,15 @@ import { withBmiNames } from './name-rewrite';
  */
 @Injectable()
 export class DisksService {
-  private readonly steps: StorageSteps;
-
   constructor(
     private readonly sagas: Sagas,
     private readonly locks: OperationLocks,
     private readonly catalog: ImageCatalog,
     private readonly storage: BlockStorage,
+    private readonly steps: StorageSteps,
     private readonly iscsi: IscsiService,
     private readonly config: AppConfig,
-  ) {
-    this.steps = new StorageSteps(storage, config.bmi.snapshot, config.bmi.uid);
-  }
+  ) {}
 
   /**
    * Row, clone, target; any failure undoes what was done and is reported (the original returned 200 and
@@ -53,31 +48,26 @@ export class DisksService {
         const existing = await this.catalog.find(project.id, diskName);
         if (existing) throw new DiskExistsError(this.iscsi.targetName(this.catalog.cephName(existing)));
         const sourceCeph = this.catalog.cephName(source);
-        let row: ImageEntity | undefined;
-        const diskCeph = () => {
-          if (!row) throw new Error('the disk row is not inserted yet');
-          return this.catalog.cephName(row);
-        };
-        const steps: Step[] = [
-          this.catalog.insertStep(
-            {
-              name: diskName,
-              projectId: project.id,
-              parentId: source.id,
-              isSnapshot: false,
-              isPublic: false,
-              exported: true,
-            },
-            project.name,
-            (r) => (row = r),
-          ),
-          this.steps.clone(sourceCeph, this.config.bmi.snapshot, diskCeph),
-          this.exportStep(diskCeph),
-        ];
-        await withBmiNames({ [sourceCeph]: imageName }, () =>
-          this.sagas.of(scope, { disk: diskName, image: imageName }).run('create_disk', steps),
+        return withBmiNames({ [sourceCeph]: imageName }, () =>
+          this.sagas.of(scope, { disk: diskName, image: imageName }).run('create_disk', async (s) => {
+            const row = await this.catalog.reserve(
+              s,
+              {
+                name: diskName,
+                projectId: project.id,
+                parentId: source.id,
+                isSnapshot: false,
+                isPublic: false,
+                exported: true,
+              },
+              project.name,
+            );
+            const ceph = this.catalog.cephName(row);
+            await s.step(this.steps.clone(sourceCeph, this.config.bmi.snapshot, ceph));
+            await s.step(this.iscsi.exportStep(ceph));
+            return this.iscsi.targetName(ceph);
+          }),
         );
-        return this.iscsi.targetName(diskCeph());
       },
     );
   }
@@ -100,14 +90,13 @@ export class DisksService {
         if (snaps.some((s) => s.name !== this.config.bmi.snapshot)) throw RbdImageHasSnapshotsError.of(diskName);
       }
       await withBmiNames({ [ceph]: diskName }, () =>
-        this.sagas
-          .of(scope, { disk: diskName })
-          .run('delete_disk', [
-            this.unexportStep(ceph),
-            this.catalog.deleteStep(row),
-            this.steps.dropSnapshot(ceph),
-            this.steps.removeImage(ceph),
-          ]),
+        this.sagas.of(scope, { disk: diskName }).run('delete_disk', async (s) => {
+          await s.step(this.iscsi.unexportStep(ceph));
+          await s.step(await this.catalog.deleteStep(row));
+          const leftover = await this.steps.dropSnapshot(ceph);
+          if (leftover) await s.step(leftover);
+          await s.step(this.steps.removeImage(ceph));
+        }),
       );
     });
   }
@@ -121,10 +110,12 @@ export class DisksService {
     return this.locks.run([exclusive(lockKey.image(project.id, name))], async () => {
       const row = await this.catalog.require(project, name);
       const ceph = this.catalog.cephName(row);
+      if (await this.iscsi.isExported(ceph)) throw new TargetExistsError(this.iscsi.targetName(ceph));
       await withBmiNames({ [ceph]: name }, () =>
-        this.sagas
-          .of(scope, { image: name })
-          .run('mount_image', [this.exportStep(() => ceph), this.catalog.exportedStep(row, true)]),
+        this.sagas.of(scope, { image: name }).run('mount_image', async (s) => {
+          await s.step(this.iscsi.exportStep(ceph));
+          await s.step(this.catalog.exportedStep(row, true));
+        }),
       );
       return this.iscsi.targetName(ceph);
     });
@@ -139,9 +130,15 @@ export class DisksService {
     return this.locks.run([exclusive(lockKey.image(project.id, name))], async () => {
       const row = await this.catalog.require(project, name);
       const ceph = this.catalog.cephName(row);
-      const unexport = row.exported ? this.unexportStep(ceph) : this.strictUnexportStep(ceph);
+      // recorded as exported: its target may be gone already (a tgtd restart not yet reconciled)
+      if (!row.exported && !(await this.iscsi.isExported(ceph))) {
+        throw new TargetNotFoundError(this.iscsi.targetName(ceph));
+      }
       await withBmiNames({ [ceph]: name }, () =>
-        this.sagas.of(scope, { image: name }).run('umount_image', [unexport, this.catalog.exportedStep(row, false)]),
+        this.sagas.of(scope, { image: name }).run('umount_image', async (s) => {
+          await s.step(this.iscsi.unexportStep(ceph));
+          await s.step(this.catalog.exportedStep(row, false));
+        }),
       );
     });
   }
@@ -156,40 +153,5 @@ export class DisksService {
       if (name !== undefined) mounted[name] = t.name;
     }
     return mounted;
-  }
-
-  private exportStep(image: () => string): Step {
-    return {
-      name: 'export the disk over iSCSI',
-      run: async () => void (await this.iscsi.export(image())),
-      undo: () => this.iscsi.unexport(image()),
-    };
-  }
-
-  /** Removes the target; a missing one is a TargetNotFoundError. Undo puts it back. */
-  private strictUnexportStep(image: string): Step {
-    return {
-      name: `remove the iSCSI target of ${image}`,
-      run: () => this.iscsi.unexport(image),
-      undo: async () => void (await this.iscsi.export(image)),
-    };
-  }
-
-  private unexportStep(image: string): Step {
-    let removed = false;
-    return {
-      name: `remove the iSCSI target of ${image}`,
-      run: async () => {
-        try {
-          await this.iscsi.unexport(image);
-          removed = true;
-        } catch (e) {
-          if (!(e instanceof TargetNotFoundError)) throw e;
-        }
-      },
-      undo: async () => {
-        if (removed) await this.iscsi.export(image);
-      },
-    };
   }
 }

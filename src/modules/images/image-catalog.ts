@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, EntityManager, IsNull, Repository } from 'typeorm';
+import { DataSource, EntityManager, In, IsNull, Repository } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { DbWriteLock } from '../../common/concurrency/locks';
-import { Step } from '../../common/orchestration/saga';
+import { Json, SagaActions } from '../../common/orchestration/actions';
+import { Saga, Step } from '../../common/orchestration/saga';
 import { isUniqueViolation } from '../../database/unique-violation';
 import { ConflictError } from '../../common/errors/domain-error';
 import { ProjectEntity } from '../projects/project.entity';
@@ -26,7 +27,7 @@ export interface NewImageRow {
 
 /**
  * The image table, seen the way the operations need it: look-ups by (project, name), the Ceph name of a row,
- * and row changes packaged as saga steps with their undo.
+ * and row changes packaged as saga steps with their undo actions (`image.row.*`, handled here).
  */
 @Injectable()
 export class ImageCatalog {
@@ -35,7 +36,19 @@ export class ImageCatalog {
     private readonly dataSource: DataSource,
     private readonly config: AppConfig,
     private readonly dbLock: DbWriteLock,
-  ) {}
+    actions: SagaActions,
+  ) {
+    // registered when made, so that recovery (at module init) finds every handler
+    actions.register({
+      'image.row.delete': async ({ id }) => {
+        await this.dbLock.run(() => this.repo.delete({ id: num(id) }));
+      },
+      'image.row.restore': ({ row, orphaned }) => this.restore(row as unknown as SavedRow, orphaned as number[]),
+      'image.row.exported': async ({ id, exported }) => {
+        await this.dbLock.run(() => this.repo.update({ id: num(id) }, { exported: exported === true }));
+      },
+    });
+  }
 
   /** `<uid>img<id>`: the RBD image name of a BMI image (reference §4.3). */
   cephName(row: { id: number }): string {
@@ -100,12 +113,10 @@ export class ImageCatalog {
 
   /** Step: mark whether the row's image should have an iSCSI target; undo puts the previous value back. */
   exportedStep(row: ImageEntity, exported: boolean): Step {
-    const before = row.exported;
-    const set = (value: boolean) => this.dbLock.run(() => this.repo.update({ id: row.id }, { exported: value }));
     return {
       name: `mark ${row.name} ${exported ? 'exported' : 'not exported'}`,
-      run: async () => void (await set(exported)),
-      undo: async () => void (await set(before)),
+      run: async () => void (await this.dbLock.run(() => this.repo.update({ id: row.id }, { exported }))),
+      undo: { type: 'image.row.exported', args: { id: row.id, exported: row.exported } },
     };
   }
 
@@ -120,12 +131,37 @@ export class ImageCatalog {
    * request had just inserted (its clone and target then had no row).
    */
   async insert(values: NewImageRow, projectName: string): Promise<ImageEntity> {
-    const row = this.repo.create(values);
+    return this.clashesAs409(values, projectName, () =>
+      this.dbLock.run(() => this.insertRow(this.repo.manager, values)),
+    );
+  }
+
+  /**
+   * Reserves the row of an image the operation makes, as its first step: with the row's id, the Ceph name is
+   * known before anything is made in Ceph. The insert and its journal record are one transaction; undo
+   * deletes the row.
+   */
+  reserve(s: Saga, values: NewImageRow, projectName: string): Promise<ImageEntity> {
+    return this.clashesAs409(values, projectName, () =>
+      s.reserve(
+        `insert image row ${values.name}`,
+        (tx) => (tx ? this.insertRow(tx, values) : this.dbLock.run(() => this.insertRow(this.repo.manager, values))),
+        (row) => ({ type: 'image.row.delete', args: { id: row.id } }),
+      ),
+    );
+  }
+
+  // INSERT, never save(): with an explicit id, save() turns into an UPDATE of whatever row has that id
+  private async insertRow(m: EntityManager, values: NewImageRow): Promise<ImageEntity> {
+    const row = m.create(ImageEntity, values);
+    const result = await m.insert(ImageEntity, row);
+    row.id = result.identifiers[0].id as number;
+    return row;
+  }
+
+  private async clashesAs409<T>(values: NewImageRow, projectName: string, insert: () => Promise<T>): Promise<T> {
     try {
-      // INSERT, never save(): with an explicit id, save() turns into an UPDATE of whatever row has that id
-      const result = await this.dbLock.run(() => this.repo.insert(row));
-      row.id = result.identifiers[0].id as number;
-      return row;
+      return await insert();
     } catch (e) {
       if (!isUniqueViolation(e)) throw e;
       if (values.id !== undefined && (await this.repo.existsBy({ id: values.id }))) {
@@ -133,23 +169,6 @@ export class ImageCatalog {
       }
       throw new ImageExistsError(values.name, projectName);
     }
-  }
-
-  /** Step: insert a row; undo deletes it. The inserted row is handed to `onRow`. */
-  insertStep(values: NewImageRow, projectName: string, onRow: (row: ImageEntity) => void): Step {
-    let id: number | null = null;
-    return {
-      name: `insert image row ${values.name}`,
-      run: async () => {
-        const row = await this.insert(values, projectName);
-        id = row.id;
-        onRow(row);
-      },
-      undo: async () => {
-        const inserted = id;
-        if (inserted !== null) await this.dbLock.run(() => this.repo.delete({ id: inserted }));
-      },
-    };
   }
 
   /** Changes a row in place (rename, move); a name clash becomes a clean 409. */
@@ -167,39 +186,54 @@ export class ImageCatalog {
   }
 
   /**
-   * Step: delete a row. Snapshot rows made from it lose their parent and become plain images (reference §4.2).
-   * Undo re-inserts the row with the same id (so its Ceph name is unchanged) and restores those children.
+   * Step: delete a row. Snapshot rows made from it lose their parent and become plain images (reference §4.2);
+   * they are read before the step, under the operation's locks. Undo re-inserts the row with the same id (so
+   * its Ceph name is unchanged) and gives those rows their parent back.
    */
-  deleteStep(row: ImageEntity): Step {
-    let orphaned: number[] = [];
-    const saved = { ...row };
+  async deleteStep(row: ImageEntity): Promise<Step> {
+    const children = await this.children(row.id);
+    if (children.some((c) => !c.isSnapshot)) throw new ImageHasClonesError(row.name);
+    const orphaned = children.map((c) => c.id);
+    const saved: SavedRow = {
+      id: row.id,
+      name: row.name,
+      projectId: row.projectId,
+      parentId: row.parentId,
+      isSnapshot: row.isSnapshot,
+      isPublic: row.isPublic,
+      exported: row.exported,
+    };
     return {
       name: `delete image row ${row.name}`,
-      run: async () => {
-        await this.transaction(async (m) => {
-          const children = await m.findBy(ImageEntity, { parentId: row.id });
-          if (children.some((c) => !c.isSnapshot)) throw new ImageHasClonesError(row.name);
-          orphaned = children.map((c) => c.id);
+      run: () =>
+        this.transaction(async (m) => {
+          if (await m.existsBy(ImageEntity, { parentId: row.id, isSnapshot: false })) {
+            throw new ImageHasClonesError(row.name);
+          }
           if (orphaned.length) await m.update(ImageEntity, orphaned, { parentId: null, isSnapshot: false });
           await m.delete(ImageEntity, { id: row.id });
-        });
-      },
-      undo: async () => {
-        await this.transaction(async (m) => {
-          await m.insert(ImageEntity, {
-            id: saved.id,
-            name: saved.name,
-            projectId: saved.projectId,
-            parentId: saved.parentId,
-            isSnapshot: saved.isSnapshot,
-            isPublic: saved.isPublic,
-            exported: saved.exported,
-          });
-          if (orphaned.length) await m.update(ImageEntity, orphaned, { parentId: row.id, isSnapshot: true });
-        });
-      },
+        }),
+      undo: { type: 'image.row.restore', args: { row: { ...saved }, orphaned } },
     };
   }
+
+  /** The undo of deleteStep, idempotent: the row is inserted if it is missing, the orphans re-parented. */
+  private restore(saved: SavedRow, orphaned: number[]): Promise<void> {
+    return this.transaction(async (m) => {
+      if (!(await m.existsBy(ImageEntity, { id: saved.id }))) await m.insert(ImageEntity, saved);
+      if (orphaned.length) {
+        await m.update(ImageEntity, { id: In(orphaned), parentId: IsNull() }, { parentId: saved.id, isSnapshot: true });
+      }
+    });
+  }
+}
+
+/** A row as deleteStep keeps it for its undo. */
+type SavedRow = Required<Omit<NewImageRow, 'exported'>> & { exported: boolean; id: number };
+
+function num(v: Json): number {
+  if (typeof v !== 'number') throw new Error(`expected a row id, got ${JSON.stringify(v)}`);
+  return v;
 }
 
 /** The columns `ImageCatalog.update` may change on a row (outside a step; it takes the DB write lock too). */

@@ -16,6 +16,8 @@ import { BlockStorage } from './storage/block-storage';
 import { CephRbdStorage } from './storage/ceph-rbd.storage';
 import { FakeBlockStorage } from './storage/fake-block-storage';
 import { StorageLifecycle } from './storage/storage-lifecycle';
+import { StorageSteps } from './storage/storage-steps';
+import { SagaActions } from '../../common/orchestration/actions';
 import { TargetReconciler } from './target-reconciler.service';
 
 export async function storageFactory(config: AppConfig): Promise<BlockStorage> {
@@ -45,6 +47,15 @@ export async function storageFactory(config: AppConfig): Promise<BlockStorage> {
   controllers: [ImagesController],
   providers: [
     { provide: BlockStorage, inject: [AppConfig], useFactory: storageFactory },
+    {
+      provide: StorageSteps,
+      inject: [BlockStorage, AppConfig, SagaActions],
+      useFactory: (storage: BlockStorage, config: AppConfig, actions: SagaActions) => {
+        const steps = new StorageSteps(storage, config.bmi.snapshot, config.bmi.uid);
+        actions.register(steps.handlers());
+        return steps;
+      },
+    },
     StorageLifecycle,
     ImageCatalog,
     ImagesService,

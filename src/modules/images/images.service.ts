@@ -4,7 +4,7 @@ import { AppConfig } from '../../config/app-config';
 import { ConflictError } from '../../common/errors/domain-error';
 import { exclusive, lockKey, OperationLocks, shared } from '../../common/concurrency/locks';
 import type { LockRequest } from '../../common/concurrency/keyed-lock';
-import { Step } from '../../common/orchestration/saga';
+import { Saga } from '../../common/orchestration/saga';
 import type { ProjectScope } from '../access/access-level';
 import { ProjectEntity } from '../projects/project.entity';
 import { ProjectsService } from '../projects/projects.service';
@@ -55,19 +55,16 @@ export interface AddImageRequest {
  */
 @Injectable()
 export class ImagesService {
-  private readonly steps: StorageSteps;
-
   constructor(
     private readonly sagas: Sagas,
     private readonly locks: OperationLocks,
     private readonly catalog: ImageCatalog,
     private readonly storage: BlockStorage,
+    private readonly steps: StorageSteps,
     private readonly projects: ProjectsService,
     private readonly iscsi: IscsiService,
     private readonly config: AppConfig,
-  ) {
-    this.steps = new StorageSteps(storage, config.bmi.snapshot, config.bmi.uid);
-  }
+  ) {}
 
   private get snap(): string {
     return this.config.bmi.snapshot;
@@ -138,20 +135,17 @@ export class ImagesService {
         await this.catalog.assertFree(project, snapName);
         const diskCeph = this.catalog.cephName(disk);
         await this.healLeftoverSnapshot(diskCeph);
-        let row: ImageEntity | undefined;
-        const newCeph = () => this.cephOf(row);
-        const steps: Step[] = [
-          this.steps.protectedSnapshot(diskCeph),
-          this.catalog.insertStep(
-            { name: snapName, projectId: project.id, parentId: disk.parentId, isSnapshot: true, isPublic: false },
-            project.name,
-            (r) => (row = r),
-          ),
-          ...this.steps.sealedCopy(diskCeph, this.snap, newCeph),
-          this.steps.dropSnapshot(diskCeph),
-        ];
         await withBmiNames({ [diskCeph]: diskName }, () =>
-          this.sagas.of(scope, { disk: diskName, snapshot: snapName }).run('create_snapshot', steps),
+          this.sagas.of(scope, { disk: diskName, snapshot: snapName }).run('create_snapshot', async (s) => {
+            const row = await this.catalog.reserve(
+              s,
+              { name: snapName, projectId: project.id, parentId: disk.parentId, isSnapshot: true, isPublic: false },
+              project.name,
+            );
+            await s.step(this.steps.protectedSnapshot(diskCeph));
+            await this.sealedCopy(s, diskCeph, this.snap, this.catalog.cephName(row));
+            await this.dropSnapshot(s, diskCeph);
+          }),
         );
       },
     );
@@ -174,13 +168,11 @@ export class ImagesService {
         await this.catalog.assertNoDiskChildren(row);
         const ceph = this.catalog.cephName(row);
         await this.assertRemovable(ceph, name);
-        await this.sagas
-          .of(scope, { image: name })
-          .run('remove_image', [
-            this.steps.dropSnapshot(ceph),
-            this.catalog.deleteStep(row),
-            this.steps.removeImage(ceph),
-          ]);
+        await this.sagas.of(scope, { image: name }).run('remove_image', async (s) => {
+          await this.dropSnapshot(s, ceph);
+          await s.step(await this.catalog.deleteStep(row));
+          await s.step(this.steps.removeImage(ceph));
+        });
       },
     );
   }
@@ -197,15 +189,12 @@ export class ImagesService {
           `${source} already has a snapshot named "${this.snap}"; import it with --snap ${this.snap} instead`,
         );
       }
-      let row: ImageEntity | undefined;
-      await this.sagas
-        .of(scope, { source })
-        .run('import_image', [
-          this.steps.protectedSnapshot(source),
-          this.goldenRowStep(project, source, (r) => (row = r)),
-          ...this.steps.sealedCopy(source, this.snap, () => this.cephOf(row)),
-          this.steps.dropSnapshot(source),
-        ]);
+      await this.sagas.of(scope, { source }).run('import_image', async (s) => {
+        const row = await this.reserveGolden(s, project, source);
+        await s.step(this.steps.protectedSnapshot(source));
+        await this.sealedCopy(s, source, this.snap, this.catalog.cephName(row));
+        await this.dropSnapshot(s, source);
+      });
     });
   }
 
@@ -221,16 +210,13 @@ export class ImagesService {
       if (!found.protected && !protect) {
         throw new ConflictError(`Snapshot ${snapshot} of ${source} is not protected; import it with --protect`);
       }
-      let row: ImageEntity | undefined;
-      const steps: Step[] = [];
       const weProtect = protect && !found.protected;
-      if (weProtect) steps.push(this.steps.protect(source, snapshot));
-      steps.push(
-        this.goldenRowStep(project, source, (r) => (row = r)),
-        ...this.steps.sealedCopy(source, snapshot, () => this.cephOf(row)),
-      );
-      if (weProtect) steps.push(this.steps.unprotect(source, snapshot));
-      await this.sagas.of(scope, { source, snapshot, protect }).run('import_snapshot', steps);
+      await this.sagas.of(scope, { source, snapshot, protect }).run('import_snapshot', async (s) => {
+        const row = await this.reserveGolden(s, project, source);
+        if (weProtect) await s.step(this.steps.protect(source, snapshot));
+        await this.sealedCopy(s, source, snapshot, this.catalog.cephName(row));
+        if (weProtect) await s.step(this.steps.unprotect(source, snapshot));
+      });
     });
   }
 
@@ -243,12 +229,10 @@ export class ImagesService {
       if (await this.storage.imageExists(target)) throw RbdImageExistsError.of(target);
       const ceph = this.catalog.cephName(row);
       await withBmiNames({ [ceph]: name }, () =>
-        this.sagas
-          .of(scope, { image: name, target })
-          .run('export_image', [
-            this.steps.clone(ceph, this.snap, target, { mark: false }),
-            this.steps.flatten(target),
-          ]),
+        this.sagas.of(scope, { image: name, target }).run('export_image', async (s) => {
+          await s.step(this.steps.clone(ceph, this.snap, target, { mark: false }));
+          await s.step(this.steps.flatten(target));
+        }),
       );
     });
   }
@@ -264,22 +248,23 @@ export class ImagesService {
       }
       await this.catalog.assertFree(dest, targetName);
       const ceph = this.catalog.cephName(row);
-      let copy: ImageEntity | undefined;
       await withBmiNames({ [ceph]: name }, () =>
-        this.sagas.of(scope, { image: name, dest_project: dest.name, new_name: targetName }).run('copy_image', [
-          this.catalog.insertStep(
-            {
-              name: targetName,
-              projectId: dest.id,
-              parentId: cross ? null : row.parentId,
-              isSnapshot: cross ? false : row.isSnapshot,
-              isPublic: row.isPublic,
-            },
-            dest.name,
-            (r) => (copy = r),
-          ),
-          ...this.steps.sealedCopy(ceph, this.snap, () => this.cephOf(copy)),
-        ]),
+        this.sagas
+          .of(scope, { image: name, dest_project: dest.name, new_name: targetName })
+          .run('copy_image', async (s) => {
+            const copy = await this.catalog.reserve(
+              s,
+              {
+                name: targetName,
+                projectId: dest.id,
+                parentId: cross ? null : row.parentId,
+                isSnapshot: cross ? false : row.isSnapshot,
+                isPublic: row.isPublic,
+              },
+              dest.name,
+            );
+            await this.sealedCopy(s, ceph, this.snap, this.catalog.cephName(copy));
+          }),
       );
     });
   }
@@ -349,7 +334,8 @@ export class ImagesService {
     return this.locks.run([exclusive(lockKey.image(project.id, name))], async () => {
       const row = await this.catalog.require(project, name);
       await this.catalog.assertNoDiskChildren(row);
-      await this.sagas.of(scope, { image: name }).run('delete_image', [this.catalog.deleteStep(row)]);
+      const step = await this.catalog.deleteStep(row);
+      await this.sagas.of(scope, { image: name }).run('delete_image', (s) => s.step(step));
     });
   }
 
@@ -408,18 +394,23 @@ export class ImagesService {
     );
   }
 
-  /** The row of an imported image: golden, private, named as its source. */
-  private goldenRowStep(project: ProjectEntity, source: string, keep: (row: ImageEntity) => void): Step {
-    return this.catalog.insertStep(
+  /** Reserves the row of an imported image: golden, private, named as its source. */
+  private reserveGolden(s: Saga, project: ProjectEntity, source: string): Promise<ImageEntity> {
+    return this.catalog.reserve(
+      s,
       { name: source, projectId: project.id, parentId: null, isSnapshot: false, isPublic: false },
       project.name,
-      keep,
     );
   }
 
-  private cephOf(row: ImageEntity | undefined): string {
-    if (!row) throw new Error('the image row is not inserted yet');
-    return this.catalog.cephName(row);
+  private async sealedCopy(s: Saga, src: string, snap: string, dest: string): Promise<void> {
+    for (const step of this.steps.sealedCopy(src, snap, dest)) await s.step(step);
+  }
+
+  /** Removes BMI's snapshot of `image` when it is there. */
+  private async dropSnapshot(s: Saga, image: string): Promise<void> {
+    const step = await this.steps.dropSnapshot(image);
+    if (step) await s.step(step);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { AppConfig } from '../../config/app-config';
+import { SagaActions } from '../../common/orchestration/actions';
 import { FakeIscsiTargetDriver } from './drivers/fake-iscsi-target.driver';
 import { TGT_NAME } from '../../common/validation/names';
 import { TargetExistsError, TargetNotFoundError } from './iscsi.errors';
@@ -8,7 +9,7 @@ import { describeAcl, diffTargets } from './target-diff';
 function service(iscsi: { targetPrefix?: string; initiatorAcl?: boolean } = {}) {
   const config = { iscsi: { targetPrefix: '', initiatorAcl: false, ...iscsi } } as AppConfig;
   const driver = new FakeIscsiTargetDriver();
-  return { svc: new IscsiService(driver, config), driver };
+  return { svc: new IscsiService(driver, config, new SagaActions()), driver };
 }
 
 describe('IscsiService.targetName', () => {

@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
+import { SagaActions } from '../../common/orchestration/actions';
+import { Step } from '../../common/orchestration/saga';
 import { IscsiTarget, IscsiTargetDriver } from './iscsi-target.driver';
+import { TargetExistsError, TargetNotFoundError } from './iscsi.errors';
 
 /**
  * Target naming and bookkeeping over the driver. The same name goes into the node's iPXE `sanboot` URI.
@@ -14,13 +17,56 @@ import { IscsiTarget, IscsiTargetDriver } from './iscsi-target.driver';
  *
  * With `[iscsi] initiator_acl`, a target lets in only the initiator named `<target>:initiator` (initiatorName),
  * the name the node's boot script logs in with; otherwise any initiator.
+ *
+ * Exports and removals come as saga steps too, undone by the actions `iscsi.export` and `iscsi.unexport`,
+ * which are idempotent (a target already there, or already gone, is fine).
  */
 @Injectable()
 export class IscsiService {
   constructor(
     private readonly driver: IscsiTargetDriver,
     private readonly config: AppConfig,
-  ) {}
+    actions: SagaActions,
+  ) {
+    actions.register({
+      'iscsi.export': ({ image }) => this.ensureExported(String(image)),
+      'iscsi.unexport': ({ image }) => this.ensureUnexported(String(image)),
+    });
+  }
+
+  /** Step: export the image over iSCSI; undo removes the target. */
+  exportStep(image: string): Step {
+    return {
+      name: `export ${image} over iSCSI`,
+      run: async () => void (await this.export(image)),
+      undo: { type: 'iscsi.unexport', args: { image } },
+    };
+  }
+
+  /** Step: remove the image's target, which may be gone already; undo makes it again. */
+  unexportStep(image: string): Step {
+    return {
+      name: `remove the iSCSI target of ${image}`,
+      run: () => this.ensureUnexported(image),
+      undo: { type: 'iscsi.export', args: { image } },
+    };
+  }
+
+  private async ensureExported(image: string): Promise<void> {
+    try {
+      await this.export(image);
+    } catch (e) {
+      if (!(e instanceof TargetExistsError)) throw e;
+    }
+  }
+
+  private async ensureUnexported(image: string): Promise<void> {
+    try {
+      await this.unexport(image);
+    } catch (e) {
+      if (!(e instanceof TargetNotFoundError)) throw e;
+    }
+  }
 
   targetName(image: string): string {
     const prefix = this.config.iscsi.targetPrefix;

@@ -42,16 +42,16 @@ export class NodesService {
         throw new DiskNotExportedError(`${diskName} is not exported over iSCSI; delete and create the disk again`);
       }
       const mac = macOf(await scope.ownedNode(node), nic);
-      await this.sagas.of(scope, { node, disk: diskName, nic }).run(
-        'provision',
-        this.tftp.writeSteps({
-          node,
-          mac,
-          target: this.iscsi.targetName(ceph),
-          label: diskName,
-          initiator: this.iscsi.initiatorName(ceph),
-        }),
-      );
+      const steps = await this.tftp.writeSteps({
+        node,
+        mac,
+        target: this.iscsi.targetName(ceph),
+        label: diskName,
+        initiator: this.iscsi.initiatorName(ceph),
+      });
+      await this.sagas.of(scope, { node, disk: diskName, nic }).run('provision', async (s) => {
+        for (const step of steps) await s.step(step);
+      });
     });
   }
 
@@ -59,7 +59,10 @@ export class NodesService {
   async deprovision(scope: ProjectScope, node: string, nic: string): Promise<void> {
     return this.locks.run([exclusive(lockKey.node(node))], async () => {
       const mac = macOf(await scope.ownedNode(node), nic);
-      await this.sagas.of(scope, { node, nic }).run('deprovision', this.tftp.removeSteps(node, mac));
+      const steps = await this.tftp.removeSteps(node, mac);
+      await this.sagas.of(scope, { node, nic }).run('deprovision', async (s) => {
+        for (const step of steps) await s.step(step);
+      });
     });
   }
 

@@ -1,17 +1,19 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { LessThan, Repository } from 'typeorm';
+import { DataSource, LessThan, Repository } from 'typeorm';
 import { DbWriteLock } from '../../common/concurrency/locks';
+import { SagaActions } from '../../common/orchestration/actions';
 import {
   JournaledOperation,
   OperationEnd,
   OperationIntent,
   OperationJournal,
-  StepState,
+  StepRecord,
+  withinOperation,
 } from '../../common/orchestration/journal';
-import { JournalStep, OperationEntity, OperationState } from './operation.entity';
+import { OperationEntity, OperationState } from './operation.entity';
 
 /** How long a running operation stays this instance's without a renewal. */
 export const LEASE_MS = 60_000;
@@ -23,20 +25,23 @@ export interface OperationRow {
   actor: string | null;
   state: OperationState;
   args: Record<string, unknown>;
-  steps: JournalStep[];
+  steps: StepRecord[];
   error: string | null;
   started: string;
   updated: string;
 }
 
 /**
- * The operation journal on BMI's database. Each instance has an id of its own and holds a lease on the
- * operations it runs, renewed every LEASE_MS / 3 while any is running; at start and after each renewal period,
- * operations whose lease lapsed (their instance died) are marked `interrupted` and logged. Several instances
- * on one database each keep to their own operations.
+ * The operation journal on BMI's database. Each instance has an id of its own (host, pid, random) and holds a
+ * lease on the operations it runs, renewed every LEASE_MS / 3 while any is running. Operations whose lease
+ * lapsed, or whose instance was a process of this host that is gone, are marked `interrupted`, at start and
+ * after each renewal period, and then recovered: rolled back by running the undo of every step that started,
+ * newest first, or, when an irreversible step had started, rolled forward by completing it. A recovery that
+ * fails (Ceph down) is tried again at the next period. Several instances on one database each keep to their
+ * own operations.
  */
 @Injectable()
-export class TypeOrmOperationJournal extends OperationJournal implements OnApplicationBootstrap, OnApplicationShutdown {
+export class TypeOrmOperationJournal extends OperationJournal implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Operations');
   readonly instance = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private running = 0;
@@ -46,16 +51,25 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnAppli
   /** the clock (tests move it) */
   now: () => number = Date.now;
   private timer?: NodeJS.Timeout;
+  /** operations whose recovery failed, with the error, so that a steady failure is logged once */
+  private readonly recoveryFailures = new Map<string, string>();
 
   constructor(
     @InjectRepository(OperationEntity) private readonly repo: Repository<OperationEntity>,
+    private readonly dataSource: DataSource,
     private readonly dbLock: DbWriteLock,
+    private readonly actions: SagaActions,
   ) {
     super();
   }
 
-  async onApplicationBootstrap(): Promise<void> {
+  /**
+   * Recovery runs when the module starts: after every provider (and so every action handler, which their
+   * constructors register) exists, before the application bootstraps (the iSCSI reconciler) and listens.
+   */
+  async onModuleInit(): Promise<void> {
     await this.markInterrupted();
+    await this.recoverInterrupted();
     this.timer = setInterval(() => void this.maintain(), LEASE_MS / 3);
     this.timer.unref();
   }
@@ -83,13 +97,33 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnAppli
     };
     await this.dbLock.run(() => this.repo.insert(row));
     this.running++;
-    const steps: JournalStep[] = [];
+    const steps: StepRecord[] = [];
+    const stepsJson = () => ({ steps: JSON.stringify(steps) });
     let ended = false;
     return {
       id: row.id,
-      step: async (name: string, state: StepState) => {
-        steps.push({ name, state, at: this.now() });
-        await this.write(row.id, { steps: JSON.stringify(steps) });
+      started: async (name, how) => {
+        steps.push({ name, state: 'started', at: this.now(), ...how });
+        await this.write(row.id, stepsJson());
+        return steps.length - 1;
+      },
+      update: async (index, state) => {
+        const step = steps[index];
+        if (step.ms === undefined && step.state === 'started') step.ms = this.now() - step.at;
+        step.state = state;
+        await this.write(row.id, stepsJson());
+      },
+      atomically: async (name, fn, undo) => {
+        const at = this.now();
+        return this.dbLock.run(() =>
+          this.dataSource.transaction(async (tx) => {
+            const result = await fn(tx);
+            const done: StepRecord = { name, state: 'done', at, ms: this.now() - at, undo: undo(result) };
+            await tx.update(OperationEntity, { id: row.id }, this.stamp(JSON.stringify([...steps, done])));
+            steps.push(done);
+            return { result, index: steps.length - 1 };
+          }),
+        );
       },
       end: async (state: OperationEnd, error?: string) => {
         if (ended) return;
@@ -120,34 +154,100 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnAppli
       actor: r.actor,
       state: r.state,
       args: JSON.parse(r.args) as Record<string, unknown>,
-      steps: JSON.parse(r.steps) as JournalStep[],
+      steps: JSON.parse(r.steps) as StepRecord[],
       error: r.error,
       started: new Date(r.startedAt).toISOString(),
       updated: new Date(r.updatedAt).toISOString(),
     }));
   }
 
-  /** Marks the running operations whose lease lapsed as interrupted; returns how many. */
+  /**
+   * Marks as interrupted the running operations whose lease lapsed, and those of a process of this host that
+   * is gone (a restart after a kill need not wait for the lease); returns how many.
+   */
   async markInterrupted(): Promise<number> {
-    const lapsed = await this.repo.find({ where: { state: 'running', leaseUntil: LessThan(this.now()) } });
+    const running = await this.repo.find({ where: { state: 'running' } });
     let count = 0;
-    for (const op of lapsed) {
-      // only if still lapsed: its owner may have renewed it since it was read
+    for (const op of running) {
+      if (op.owner === this.instance) continue;
+      const dead = deadLocalProcess(op.owner);
+      if (!dead && op.leaseUntil >= this.now()) continue;
+      // only if still lapsed (or dead): its owner may have renewed it since it was read
       const marked = await this.dbLock.run(() =>
         this.repo.update(
-          { id: op.id, state: 'running', leaseUntil: LessThan(this.now()) },
+          dead
+            ? { id: op.id, state: 'running', owner: op.owner }
+            : { id: op.id, state: 'running', leaseUntil: LessThan(this.now()) },
           { state: 'interrupted', updatedAt: this.now() },
         ),
       );
       if (!marked.affected) continue;
       count++;
-      const done = (JSON.parse(op.steps) as JournalStep[]).filter((s) => s.state === 'done').map((s) => s.name);
+      const done = (JSON.parse(op.steps) as StepRecord[]).filter((s) => s.state !== 'failed').map((s) => s.name);
       this.logger.warn(
         `operation ${op.id} (${op.kind}${op.project ? ` in ${op.project}` : ''}, ${op.args}) was interrupted ` +
           `after ${done.length ? done.map((n) => `"${n}"`).join(', ') : 'no step'}; its instance ${op.owner} stopped`,
       );
     }
     return count;
+  }
+
+  /** Rolls every interrupted operation back or forward, oldest first; returns how many were recovered. */
+  async recoverInterrupted(): Promise<number> {
+    const interrupted = await this.repo.find({ where: { state: 'interrupted' }, order: { startedAt: 'ASC' } });
+    let count = 0;
+    for (const op of interrupted) if (await this.recover(op)) count++;
+    return count;
+  }
+
+  /**
+   * Recovers one interrupted operation. Forward when an irreversible step started (and did not fail): the
+   * started irreversible steps are completed, as the caller asked. Back otherwise: every step that started or
+   * completed is undone, newest first (the undo of a step works whatever part of it ran; a step that failed
+   * cleaned up after itself). The steps are written as they are recovered, so a recovery cut short resumes.
+   */
+  private async recover(op: OperationEntity): Promise<boolean> {
+    const steps = JSON.parse(op.steps) as StepRecord[];
+    const forward = steps.some((s) => s.redo && s.state !== 'failed');
+    const save = (values: Partial<OperationEntity>) =>
+      this.dbLock.run(() =>
+        this.repo.update(
+          { id: op.id, state: 'interrupted' },
+          { ...values, steps: JSON.stringify(steps), updatedAt: this.now() },
+        ),
+      );
+    try {
+      await withinOperation(op.id, async () => {
+        if (forward) {
+          for (const s of steps.filter((s) => s.redo && s.state === 'started')) {
+            await this.actions.run(s.redo!);
+            s.state = 'redone';
+            await save({});
+          }
+        } else {
+          for (const s of [...steps].reverse()) {
+            if (!s.undo || !['started', 'done', 'undo_failed'].includes(s.state)) continue;
+            await this.actions.run(s.undo);
+            s.state = 'undone';
+            await save({});
+          }
+        }
+      });
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      const line = `operation ${op.id} (${op.kind}) could not be rolled ${forward ? 'forward' : 'back'} yet: ${error}`;
+      if (this.recoveryFailures.get(op.id) === error) this.logger.debug(line);
+      else this.logger.error(line);
+      this.recoveryFailures.set(op.id, error);
+      return false;
+    }
+    this.recoveryFailures.delete(op.id);
+    const state: OperationState = forward ? 'rolled_forward' : 'rolled_back';
+    await save({ state, error: `interrupted (instance ${op.owner} stopped); ${state.replace('_', ' ')} at recovery` });
+    this.logger.log(
+      `operation ${op.id} (${op.kind}${op.project ? ` in ${op.project}` : ''}) ${state.replace('_', ' ')}`,
+    );
+    return true;
   }
 
   /** Renews this instance's leases, writes the ends that could not be written, marks lapsed operations. */
@@ -166,6 +266,7 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnAppli
         );
       }
       await this.markInterrupted();
+      await this.recoverInterrupted();
     } catch (e) {
       this.logger.error(`the operation journal could not be maintained: ${e instanceof Error ? e.message : String(e)}`);
     } finally {
@@ -174,7 +275,24 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnAppli
   }
 
   private async write(id: string, values: Partial<OperationEntity>): Promise<void> {
+    await this.dbLock.run(() => this.repo.update({ id }, { ...values, ...this.stamp() }));
+  }
+
+  /** A write's times: each write of an operation renews its lease. With `steps`, the steps too. */
+  private stamp(steps?: string): Partial<OperationEntity> {
     const now = this.now();
-    await this.dbLock.run(() => this.repo.update({ id }, { ...values, updatedAt: now, leaseUntil: now + LEASE_MS }));
+    return { updatedAt: now, leaseUntil: now + LEASE_MS, ...(steps === undefined ? {} : { steps }) };
+  }
+}
+
+/** True when `owner` (host:pid:random) names a process of this host that no longer exists. */
+function deadLocalProcess(owner: string): boolean {
+  const [host, pid] = owner.split(':');
+  if (host !== hostname() || !/^\d+$/.test(pid ?? '')) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }

@@ -3,14 +3,12 @@ import { Column, Entity, Index, PrimaryColumn, ValueTransformer } from 'typeorm'
 /** bigint columns come back as strings from PostgreSQL: ms timestamps fit a JS number. */
 const msTime: ValueTransformer = { to: (v: number) => v, from: (v: string | number) => Number(v) };
 
-export type OperationState = 'running' | 'done' | 'rolled_back' | 'failed' | 'interrupted';
-
-export interface JournalStep {
-  name: string;
-  state: 'done' | 'failed' | 'undone' | 'undo_failed';
-  /** ms since the epoch */
-  at: number;
-}
+/**
+ * running; done; rolled_back (a step failed and the others were undone, or recovery undid them); failed (an
+ * undo failed too: manual cleanup); interrupted (its instance died; recovery pending); rolled_forward
+ * (interrupted after an irreversible step, which recovery completed).
+ */
+export type OperationState = 'running' | 'done' | 'rolled_back' | 'failed' | 'interrupted' | 'rolled_forward';
 
 /**
  * One multi-step operation (create_disk, provision, …): its intent, its steps as they happened, and how it
@@ -40,7 +38,7 @@ export class OperationEntity {
   @Column({ type: 'varchar', length: 16 })
   state: OperationState;
 
-  /** JSON: JournalStep[] in the order they happened */
+  /** JSON: StepRecord[] (common/orchestration/journal) in the order they started */
   @Column({ type: 'text' })
   steps: string;
 

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Logger } from '@nestjs/common';
 import { loadConfig } from '../../config/app-config';
-import { runSaga } from '../../common/orchestration/saga';
+import { SagaActions } from '../../common/orchestration/actions';
+import { runSaga, Step } from '../../common/orchestration/saga';
 import { FsBootFileStore } from './drivers/fs-boot-file.store';
 import { TftpService } from './tftp.service';
 
@@ -22,6 +23,19 @@ let pxeDir: string;
 let macDir: string;
 let store: FsBootFileStore;
 let tftp: TftpService;
+let actions: SagaActions;
+
+/** Runs the steps as one operation. */
+async function runSteps(kind: string, steps: Promise<Step[]>): Promise<void> {
+  const list = await steps;
+  await runSaga(kind, actions, undefined, async (s) => {
+    for (const step of list) await s.step(step);
+  });
+}
+
+function undo(step: Step): Promise<void> {
+  return actions.run(step.undo!);
+}
 
 function service(extraIni = ''): TftpService {
   const config = loadConfig({
@@ -29,7 +43,8 @@ function service(extraIni = ''): TftpService {
     text: `[bmi]\nuid = 5\n[db]\npath = :memory:\n[driver]\nfs = fake\niscsi = fake\nnet_isolator = fake
 [iscsi]\nip = 10.0.0.1\n[tftp]\npxelinux_path = ${pxeDir}/\nipxe_path = ${tftpRoot}/\nleases_file = ${path.join(dir, 'leases')}\n${extraIni}`,
   });
-  return new TftpService(store, config);
+  actions = new SagaActions();
+  return new TftpService(store, config, actions);
 }
 
 beforeEach(() => {
@@ -75,7 +90,7 @@ describe('TftpService.render', () => {
 
 describe('TftpService.writeSteps', () => {
   it('writes <node>.ipxe (0755) in the TFTP root and 01-<lower-case mac> (0644) in pxelinux.cfg', async () => {
-    await runSaga('provision', tftp.writeSteps(FILES));
+    await runSteps('provision', tftp.writeSteps(FILES));
     expect(await store.get('ipxe', 'node-01.ipxe')).toBe(IPXE);
     expect(await store.get('pxelinux', MAC_FILE)).toBe(PXE);
     expect(mode(path.join(tftpRoot, 'node-01.ipxe'))).toBe(0o755);
@@ -84,11 +99,11 @@ describe('TftpService.writeSteps', () => {
   });
 
   it('undo of a new file removes it', async () => {
-    const [ipxe, pxe] = tftp.writeSteps(FILES);
+    const [ipxe, pxe] = await tftp.writeSteps(FILES);
     await ipxe.run();
     await pxe.run();
-    await pxe.undo!();
-    await ipxe.undo!();
+    await undo(pxe);
+    await undo(ipxe);
     expect(await store.get('ipxe', 'node-01.ipxe')).toBeNull();
     expect(await store.get('pxelinux', MAC_FILE)).toBeNull();
   });
@@ -96,12 +111,12 @@ describe('TftpService.writeSteps', () => {
   it('undo of a replaced file puts the previous content back, with the file’s mode', async () => {
     await store.put('ipxe', 'node-01.ipxe', 'previous ipxe', 0o755);
     await store.put('pxelinux', MAC_FILE, 'previous pxe', 0o644);
-    const [ipxe, pxe] = tftp.writeSteps(FILES);
+    const [ipxe, pxe] = await tftp.writeSteps(FILES);
     await ipxe.run();
     await pxe.run();
     expect(await store.get('ipxe', 'node-01.ipxe')).toBe(IPXE);
-    await pxe.undo!();
-    await ipxe.undo!();
+    await undo(pxe);
+    await undo(ipxe);
     expect(await store.get('ipxe', 'node-01.ipxe')).toBe('previous ipxe');
     expect(await store.get('pxelinux', MAC_FILE)).toBe('previous pxe');
     expect(mode(path.join(tftpRoot, 'node-01.ipxe'))).toBe(0o755);
@@ -115,35 +130,35 @@ describe('TftpService.writeSteps', () => {
       if (root === 'pxelinux') throw new Error('disk full');
       return put(root, name, content, m);
     });
-    await expect(runSaga('provision', tftp.writeSteps(FILES))).rejects.toThrow('disk full');
+    await expect(runSteps('provision', tftp.writeSteps(FILES))).rejects.toThrow('disk full');
     expect(await store.get('ipxe', 'node-01.ipxe')).toBe('previous ipxe');
     expect(await store.get('pxelinux', MAC_FILE)).toBeNull();
 
     await store.remove('ipxe', 'node-01.ipxe');
-    await expect(runSaga('provision', tftp.writeSteps(FILES))).rejects.toThrow('disk full');
+    await expect(runSteps('provision', tftp.writeSteps(FILES))).rejects.toThrow('disk full');
     expect(readdirSync(tftpRoot)).toEqual([]);
   });
 });
 
 describe('TftpService.removeSteps', () => {
   it('removes both files', async () => {
-    await runSaga('provision', tftp.writeSteps(FILES));
-    await runSaga('deprovision', tftp.removeSteps('node-01', '52:54:00:AB:CD:EF'));
+    await runSteps('provision', tftp.writeSteps(FILES));
+    await runSteps('deprovision', tftp.removeSteps('node-01', '52:54:00:AB:CD:EF'));
     expect(await store.get('ipxe', 'node-01.ipxe')).toBeNull();
     expect(await store.get('pxelinux', MAC_FILE)).toBeNull();
   });
 
   it('files that are already gone are fine', async () => {
-    await expect(runSaga('deprovision', tftp.removeSteps('node-01', FILES.mac))).resolves.toBeUndefined();
+    await expect(runSteps('deprovision', tftp.removeSteps('node-01', FILES.mac))).resolves.toBeUndefined();
   });
 
   it('undo puts each removed file back with its content and mode', async () => {
-    await runSaga('provision', tftp.writeSteps(FILES));
-    const [ipxe, pxe] = tftp.removeSteps('node-01', FILES.mac);
+    await runSteps('provision', tftp.writeSteps(FILES));
+    const [ipxe, pxe] = await tftp.removeSteps('node-01', FILES.mac);
     await ipxe.run();
     await pxe.run();
-    await pxe.undo!();
-    await ipxe.undo!();
+    await undo(pxe);
+    await undo(ipxe);
     expect(await store.get('ipxe', 'node-01.ipxe')).toBe(IPXE);
     expect(await store.get('pxelinux', MAC_FILE)).toBe(PXE);
     expect(mode(path.join(tftpRoot, 'node-01.ipxe'))).toBe(0o755);
@@ -151,28 +166,28 @@ describe('TftpService.removeSteps', () => {
   });
 
   it('when the second removal fails, the first file is put back', async () => {
-    await runSaga('provision', tftp.writeSteps(FILES));
+    await runSteps('provision', tftp.writeSteps(FILES));
     const remove = store.remove.bind(store);
     jest.spyOn(store, 'remove').mockImplementation(async (root, name) => {
       if (root === 'pxelinux') throw new Error('read-only file system');
       return remove(root, name);
     });
-    await expect(runSaga('deprovision', tftp.removeSteps('node-01', FILES.mac))).rejects.toThrow('read-only');
+    await expect(runSteps('deprovision', tftp.removeSteps('node-01', FILES.mac))).rejects.toThrow('read-only');
     expect(await store.get('ipxe', 'node-01.ipxe')).toBe(IPXE);
     expect(await store.get('pxelinux', MAC_FILE)).toBe(PXE);
   });
 
   it('undo of a file that was not there creates nothing', async () => {
-    const [ipxe] = tftp.removeSteps('node-01', FILES.mac);
+    const [ipxe] = await tftp.removeSteps('node-01', FILES.mac);
     await ipxe.run();
-    await ipxe.undo!();
+    await undo(ipxe);
     expect(await store.get('ipxe', 'node-01.ipxe')).toBeNull();
   });
 });
 
 describe('TftpService.read / leases', () => {
   it('read returns a boot file', async () => {
-    await runSaga('provision', tftp.writeSteps(FILES));
+    await runSteps('provision', tftp.writeSteps(FILES));
     expect(await tftp.read('pxelinux', MAC_FILE)).toBe(PXE);
   });
 
@@ -202,27 +217,27 @@ describe('per-MAC iPXE scripts ([tftp] ipxe_mac_path)', () => {
   });
 
   it('without ipxe_mac_path only the original two files are written and removed', async () => {
-    await runSaga('provision', tftp.writeSteps(FILES));
+    await runSteps('provision', tftp.writeSteps(FILES));
     expect(tree()).toEqual({ 'tftpboot/node-01.ipxe': 0o755, [`tftpboot/pxelinux.cfg/${MAC_FILE}`]: 0o644 });
-    expect(tftp.removeSteps('node-01', FILES.mac)).toHaveLength(2);
+    expect(await tftp.removeSteps('node-01', FILES.mac)).toHaveLength(2);
   });
 
   it('provision writes <mac>.ipxe (0644, lower-case, dashes) as well; deprovision removes exactly the three', async () => {
-    await runSaga('provision', withMac.writeSteps(FILES));
+    await runSteps('provision', withMac.writeSteps(FILES));
     expect(tree()).toEqual({
       'tftpboot/node-01.ipxe': 0o755,
       [`tftpboot/pxelinux.cfg/${MAC_FILE}`]: 0o644,
       [`tftpboot/mac/${MAC_SCRIPT_FILE}`]: 0o644,
     });
     expect(await store.get('mac', MAC_SCRIPT_FILE)).toBe(MAC_SCRIPT);
-    await runSaga('deprovision', withMac.removeSteps('node-01', '52:54:00:AB:cd:EF'));
+    await runSteps('deprovision', withMac.removeSteps('node-01', '52:54:00:AB:cd:EF'));
     expect(tree()).toEqual({});
   });
 
   it('deprovision leaves other nodes’ per-MAC scripts alone', async () => {
     await store.put('mac', '52-54-00-00-00-99.ipxe', 'other', 0o644);
-    await runSaga('provision', withMac.writeSteps(FILES));
-    await runSaga('deprovision', withMac.removeSteps('node-01', FILES.mac));
+    await runSteps('provision', withMac.writeSteps(FILES));
+    await runSteps('deprovision', withMac.removeSteps('node-01', FILES.mac));
     expect(tree()).toEqual({ 'tftpboot/mac/52-54-00-00-00-99.ipxe': 0o644 });
   });
 
@@ -232,7 +247,7 @@ describe('per-MAC iPXE scripts ([tftp] ipxe_mac_path)', () => {
       if (root === 'mac') throw new Error('disk full');
       return put(root, name, content, m);
     });
-    await expect(runSaga('provision', withMac.writeSteps(FILES))).rejects.toThrow('disk full');
+    await expect(runSteps('provision', withMac.writeSteps(FILES))).rejects.toThrow('disk full');
     expect(tree()).toEqual({});
   });
 });
@@ -242,7 +257,7 @@ describe('TftpService.httpBootScript (GET /boot/ipxe)', () => {
 
   it('serves the per-MAC script of a provisioned MAC, written with colons or dashes, in any case', async () => {
     const s = service(on());
-    await runSaga('provision', s.writeSteps(FILES));
+    await runSteps('provision', s.writeSteps(FILES));
     for (const mac of ['52:54:00:ab:cd:ef', '52-54-00-AB-CD-EF', '52:54:00:aB:cD:Ef']) {
       expect(await s.httpBootScript(mac, '10.99.0.5')).toBe(MAC_SCRIPT);
     }
@@ -250,7 +265,7 @@ describe('TftpService.httpBootScript (GET /boot/ipxe)', () => {
 
   it('is off (404) unless http_boot is set, even for a provisioned MAC', async () => {
     const s = service(`ipxe_mac_path = ${macDir}`);
-    await runSaga('provision', s.writeSteps(FILES));
+    await runSteps('provision', s.writeSteps(FILES));
     await expect(s.httpBootScript(FILES.mac, '10.99.0.5')).rejects.toMatchObject({
       status: 404,
       code: 'HTTP_BOOT_OFF',
@@ -263,8 +278,8 @@ describe('TftpService.httpBootScript (GET /boot/ipxe)', () => {
       status: 404,
       code: 'NOT_PROVISIONED',
     });
-    await runSaga('provision', s.writeSteps(FILES));
-    await runSaga('deprovision', s.removeSteps('node-01', FILES.mac));
+    await runSteps('provision', s.writeSteps(FILES));
+    await runSteps('deprovision', s.removeSteps('node-01', FILES.mac));
     await expect(s.httpBootScript(FILES.mac, '10.99.0.5')).rejects.toMatchObject({ code: 'NOT_PROVISIONED' });
   });
 
@@ -280,7 +295,7 @@ describe('TftpService.httpBootScript (GET /boot/ipxe)', () => {
 
   it('with http_boot_allow, only those clients (IPv4, IPv4-mapped IPv6, IPv6, CIDRs) get an answer', async () => {
     const s = service(`${on()}\nhttp_boot_allow = 10.99.0.0/24, 127.0.0.1, fd42::/16`);
-    await runSaga('provision', s.writeSteps(FILES));
+    await runSteps('provision', s.writeSteps(FILES));
     for (const client of ['10.99.0.5', '::ffff:10.99.0.200', '127.0.0.1', 'fd42:99::5']) {
       expect(await s.httpBootScript(FILES.mac, client)).toBe(MAC_SCRIPT);
     }

@@ -2,6 +2,7 @@ import type { BlockList } from 'node:net';
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { addressList, onList } from '../../common/net';
+import { SagaActions } from '../../common/orchestration/actions';
 import { Step } from '../../common/orchestration/saga';
 import { isMac } from '../../common/validation/names';
 import { BootFileStore, BootRoot } from './boot-file.store';
@@ -31,7 +32,8 @@ const MODES: Record<BootRoot, number> = { ipxe: 0o755, pxelinux: 0o644, mac: 0o6
  * - with `[tftp] ipxe_mac_path`, also `<ipxe_mac_path>/<aa-bb-cc-dd-ee-ff>.ipxe` (0644) for clients that are
  *   iPXE already (UEFI through snponly.efi, iPXE ROMs): fetched over TFTP by the name dnsmasq hands out, or
  *   over HTTP from GET /boot/ipxe?mac=… (`[tftp] http_boot`).
- * Writing comes as saga steps whose undo puts back what was there before; removal removes exactly these files.
+ * Writing comes as saga steps whose undo (the action `boot.restore`) puts back what was there before, read
+ * before the step under the node's lock; removal removes exactly these files.
  */
 @Injectable()
 export class TftpService {
@@ -41,8 +43,12 @@ export class TftpService {
   constructor(
     private readonly store: BootFileStore,
     private readonly config: AppConfig,
+    actions: SagaActions,
   ) {
     this.allow = config.tftp.httpBootAllow.length ? addressList(config.tftp.httpBootAllow) : null;
+    actions.register({
+      'boot.restore': ({ root, name, content }) => this.restore(bootRoot(root), String(name), content),
+    });
   }
 
   ipxeFileName(node: string): string {
@@ -66,24 +72,24 @@ export class TftpService {
   }
 
   /** Steps that write the node's files; each undo restores the previous content (or removes the new file). */
-  writeSteps(files: NodeBootFiles): Step[] {
+  writeSteps(files: NodeBootFiles): Promise<Step[]> {
     const content = this.render(files);
     const steps = [
       this.putStep('ipxe', this.ipxeFileName(files.node), content.ipxe),
       this.putStep('pxelinux', pxelinuxFileName(files.mac), content.pxelinux),
     ];
     if (this.config.tftp.ipxeMacPath) steps.push(this.putStep('mac', macScriptFileName(files.mac), content.mac));
-    return steps;
+    return Promise.all(steps);
   }
 
   /** Steps that remove the node's files (those writeSteps writes); each undo puts the removed content back. */
-  removeSteps(node: string, mac: string): Step[] {
+  removeSteps(node: string, mac: string): Promise<Step[]> {
     const steps = [
       this.removeStep('ipxe', this.ipxeFileName(node)),
       this.removeStep('pxelinux', pxelinuxFileName(mac)),
     ];
     if (this.config.tftp.ipxeMacPath) steps.push(this.removeStep('mac', macScriptFileName(mac)));
-    return steps;
+    return Promise.all(steps);
   }
 
   read(root: BootRoot, name: string): Promise<string | null> {
@@ -115,30 +121,32 @@ export class TftpService {
     return readLeases(this.config.tftp.leasesFile);
   }
 
-  private putStep(root: BootRoot, name: string, content: string): Step {
-    let previous: string | null = null;
+  private async putStep(root: BootRoot, name: string, content: string): Promise<Step> {
+    const previous = await this.store.get(root, name);
     return {
       name: `write ${root} file ${name}`,
-      run: async () => {
-        previous = await this.store.put(root, name, content, MODES[root]);
-      },
-      undo: async () => {
-        if (previous === null) await this.store.remove(root, name);
-        else await this.store.put(root, name, previous, MODES[root]);
-      },
+      run: async () => void (await this.store.put(root, name, content, MODES[root])),
+      undo: { type: 'boot.restore', args: { root, name, content: previous } },
     };
   }
 
-  private removeStep(root: BootRoot, name: string): Step {
-    let previous: string | null = null;
+  private async removeStep(root: BootRoot, name: string): Promise<Step> {
+    const previous = await this.store.get(root, name);
     return {
       name: `remove ${root} file ${name}`,
-      run: async () => {
-        previous = await this.store.remove(root, name);
-      },
-      undo: async () => {
-        if (previous !== null) await this.store.put(root, name, previous, MODES[root]);
-      },
+      run: async () => void (await this.store.remove(root, name)),
+      undo: { type: 'boot.restore', args: { root, name, content: previous } },
     };
   }
+
+  /** Puts a file back as it was: with `content`, or absent when it was null. */
+  private async restore(root: BootRoot, name: string, content: unknown): Promise<void> {
+    if (typeof content === 'string') await this.store.put(root, name, content, MODES[root]);
+    else await this.store.remove(root, name);
+  }
+}
+
+function bootRoot(v: unknown): BootRoot {
+  if (v !== 'ipxe' && v !== 'pxelinux' && v !== 'mac') throw new Error(`unknown boot root ${String(v)}`);
+  return v;
 }

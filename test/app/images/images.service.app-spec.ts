@@ -81,7 +81,7 @@ describe('ImagesService.importImage', () => {
 
   it.each([
     ['the temporary snapshot', () => failOn(storage, 'protectSnapshot', (i: string) => i === 'bmi_test')],
-    ['the row', () => failOn(catalog, 'insert')],
+    ['the row', () => failOn(catalog, 'reserve')],
     ['the clone', () => failOn(storage, 'clone')],
     ['the flatten', () => failOn(storage, 'flatten')],
     ['the new image’s snapshot', () => failOn(storage, 'protectSnapshot', (i: string) => i.startsWith('5img'))],
@@ -179,7 +179,7 @@ describe('ImagesService.createSnapshot', () => {
   it.each([
     ['creating the disk snapshot', () => failOn(storage, 'createSnapshot', (i: string) => i === diskCeph)],
     ['protecting the disk snapshot', () => failOn(storage, 'protectSnapshot', (i: string) => i === diskCeph)],
-    ['the row', () => failOn(catalog, 'insert')],
+    ['the row', () => failOn(catalog, 'reserve')],
     ['the clone', () => failOn(storage, 'clone')],
     ['the flatten', () => failOn(storage, 'flatten')],
     ['protecting the new image’s snapshot', () => failOn(storage, 'protectSnapshot', (i: string) => i !== diskCeph)],
@@ -493,7 +493,7 @@ describe('ImagesService.copyImage', () => {
   });
 
   it.each([
-    ['the row', () => failOn(catalog, 'insert')],
+    ['the row', () => failOn(catalog, 'reserve')],
     ['the clone', () => failOn(storage, 'clone')],
     ['the flatten', () => failOn(storage, 'flatten')],
     ['the snapshot of the copy', () => failOn(storage, 'protectSnapshot')],

@@ -49,8 +49,13 @@ describe('every multi-step operation is journaled', () => {
     expect(names(op.steps)).toEqual([
       'done: insert image row web1',
       expect.stringMatching(/^done: clone .* to /),
-      'done: export the disk over iSCSI',
+      expect.stringMatching(/^done: export .* over iSCSI$/),
     ]);
+    // each step with the action that undoes it, and how long it took
+    expect(op.steps[0].undo).toEqual({ type: 'image.row.delete', args: { id: expect.any(Number) } });
+    expect(op.steps[1].undo).toEqual({ type: 'rbd.remove', args: { image: expect.stringMatching(/^5img\d+$/) } });
+    expect(op.steps[2].undo).toEqual({ type: 'iscsi.unexport', args: { image: expect.any(String) } });
+    for (const step of op.steps) expect(step.ms).toBeGreaterThanOrEqual(0);
     expect(Date.parse(op.updated)).toBeGreaterThanOrEqual(Date.parse(op.started));
   });
 
@@ -72,11 +77,7 @@ describe('every multi-step operation is journaled', () => {
     const [op] = await journal.list({ limit: 1 });
     expect(op.state).toBe('rolled_back');
     expect(op.error).toMatch(/^clone .*: no space left$/);
-    expect(names(op.steps)).toEqual([
-      'done: insert image row web1',
-      expect.stringMatching(/^failed: clone /),
-      'undone: insert image row web1',
-    ]);
+    expect(names(op.steps)).toEqual(['undone: insert image row web1', expect.stringMatching(/^failed: clone /)]);
     expect(await journal.list({ state: 'done' })).toHaveLength(1); // the import in beforeEach
   });
 });
@@ -84,10 +85,12 @@ describe('every multi-step operation is journaled', () => {
 describe('operations cut short', () => {
   it('are marked interrupted once their lease lapsed, and logged with the steps they got through', async () => {
     const op = await journal.begin({ kind: 'create_disk', project: 'proj1', actor: 'alice', args: { disk: 'x' } });
-    await op.step('insert image row x', 'done');
+    const i = await op.started('insert image row x', { undo: { type: 'image.row.delete', args: { id: 99 } } });
+    await op.update(i, 'done');
     // this instance's own operation, lease still running: left alone
     expect(await journal.markInterrupted()).toBe(0);
-    // its process died: nobody renews the lease
+    // its instance died (another one, on another host): nobody renews the lease
+    await rows.update({ id: op.id }, { owner: 'other-host:1:gone' });
     const later = Date.now() + LEASE_MS + 1;
     journal.now = () => later;
     expect(await journal.markInterrupted()).toBe(1);
@@ -119,7 +122,7 @@ describe('operations cut short', () => {
     expect(await journal.list({ state: 'running' })).toEqual([]);
   });
 
-  it('at start (onApplicationBootstrap), a lapsed operation of another instance is marked interrupted', async () => {
+  it('at start, a lapsed operation of another instance is marked interrupted and rolled back', async () => {
     await rows.insert({
       id: '00000000-0000-4000-8000-000000000001',
       kind: 'delete_disk',
@@ -134,8 +137,10 @@ describe('operations cut short', () => {
       startedAt: Date.now() - 5000,
       updatedAt: Date.now() - 5000,
     });
-    await journal.onApplicationBootstrap();
+    await journal.onModuleInit();
     journal.onApplicationShutdown();
-    expect((await journal.list({ state: 'interrupted' })).map((o) => o.kind)).toEqual(['delete_disk']);
+    const [op] = await journal.list({ state: 'rolled_back' });
+    expect(op).toMatchObject({ kind: 'delete_disk' });
+    expect(op.error).toBe('interrupted (instance another-host:1:dead stopped); rolled back at recovery');
   });
 });

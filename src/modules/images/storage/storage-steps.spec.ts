@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
+import { SagaActions } from '../../../common/orchestration/actions';
 import type { JournaledOperation } from '../../../common/orchestration/journal';
-import { runSaga } from '../../../common/orchestration/saga';
+import { runSaga as runBody, Step } from '../../../common/orchestration/saga';
 import { FakeBlockStorage } from './fake-block-storage';
 import { MARK_KEYS, StorageSteps } from './storage-steps';
 import {
@@ -14,12 +15,28 @@ const S = 'bmi_snap';
 
 let rbd: FakeBlockStorage;
 let steps: StorageSteps;
+let actions: SagaActions;
+
+/** Runs the steps as one operation. */
+function runSaga(kind: string, list: Step[], journal?: JournaledOperation): Promise<void> {
+  return runBody(kind, actions, journal, async (s) => {
+    for (const step of list) await s.step(step);
+  });
+}
+
+/** What recovery, or a failed operation, does to undo the step. */
+function undo(step: Step | null): Promise<void> {
+  if (!step?.undo) throw new Error('the step has no undo');
+  return actions.run(step.undo);
+}
 
 beforeEach(async () => {
   jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
   jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
   rbd = new FakeBlockStorage('bmi', [{ image: 'src' }, { image: 'plain' }]);
   steps = new StorageSteps(rbd, S, '5');
+  actions = new SagaActions();
+  actions.register(steps.handlers());
   await rbd.createSnapshot('src', S);
   await rbd.protectSnapshot('src', S);
 });
@@ -49,27 +66,21 @@ describe('StorageSteps.clone', () => {
     await step.run();
     await rbd.createSnapshot('child', S);
     await rbd.protectSnapshot('child', S);
-    await step.undo!();
+    await undo(step);
     expect(await rbd.imageExists('child')).toBe(false);
     expect(await rbd.children('src', S)).toEqual([]);
   });
 
   it('undo of a clone that never happened is a no-op', async () => {
     const before = await poolState();
-    await steps.clone('src', S, 'child').undo!();
+    await undo(steps.clone('src', S, 'child'));
     expect(await poolState()).toEqual(before);
   });
 
-  it('resolves a name given as a function only when it runs', async () => {
-    let child: string | undefined = undefined;
-    const step = steps.clone('src', S, () => {
-      if (!child) throw new Error('not yet');
-      return child;
-    });
-    expect(step.name).toBe(`clone src@${S} to <new image>`);
-    child = '5img9';
-    await step.run();
-    expect(await rbd.imageExists('5img9')).toBe(true);
+  it('undo removes a clone a crash left half made (an image without its parent)', async () => {
+    await rbd.createImage('child', 1024);
+    await undo(steps.clone('src', S, 'child'));
+    expect(await rbd.imageExists('child')).toBe(false);
   });
 
   it('names the step after the images when the names are known', () => {
@@ -80,7 +91,9 @@ describe('StorageSteps.clone', () => {
 describe('StorageSteps.clone marks what BMI makes', () => {
   const journaled = (id: string): JournaledOperation => ({
     id,
-    step: async () => undefined,
+    started: async () => 0,
+    update: async () => undefined,
+    atomically: () => Promise.reject(new Error('not used')),
     end: async () => undefined,
   });
 
@@ -115,12 +128,13 @@ describe('StorageSteps.clone marks what BMI makes', () => {
 });
 
 describe('StorageSteps.flatten', () => {
-  it('run flattens, and there is no undo (the clone’s undo removes the image)', async () => {
+  it('run flattens; undo removes the image, as the undo of the clone it applies to does', async () => {
     await steps.clone('src', S, 'child').run();
     const step = steps.flatten('child');
     await step.run();
     expect(await rbd.parentOf('child')).toBeNull();
-    expect(step.undo).toBeUndefined();
+    await undo(step);
+    expect(await rbd.imageExists('child')).toBe(false);
   });
 });
 
@@ -150,58 +164,66 @@ describe('StorageSteps.protectedSnapshot', () => {
   it('undo unprotects and removes it', async () => {
     const step = steps.protectedSnapshot('plain');
     await step.run();
-    await step.undo!();
+    await undo(step);
     expect(await rbd.listSnapshots('plain')).toEqual([]);
     await rbd.removeImage('plain');
   });
 
   it('undo tolerates a snapshot or image that is gone', async () => {
     const step = steps.protectedSnapshot('plain');
-    await step.undo!();
+    await undo(step);
     await rbd.removeImage('plain');
-    await expect(step.undo!()).resolves.toBeUndefined();
+    await expect(undo(step)).resolves.toBeUndefined();
   });
 
   it('undo fails loudly when the snapshot has clones (it must not be dropped from under them)', async () => {
     const step = steps.protectedSnapshot('plain');
     await step.run();
     await rbd.clone('plain', S, 'child');
-    await expect(step.undo!()).rejects.toThrow(RbdImageBusyError);
+    await expect(undo(step)).rejects.toThrow(RbdImageBusyError);
     expect(await rbd.listSnapshots('plain')).toEqual([{ name: S, protected: true }]);
   });
 });
 
 describe('StorageSteps.dropSnapshot', () => {
   it('run unprotects and removes the snapshot; undo puts it back, protected', async () => {
-    const step = steps.dropSnapshot('src');
+    const step = (await steps.dropSnapshot('src'))!;
     await step.run();
     expect(await rbd.listSnapshots('src')).toEqual([]);
-    await step.undo!();
+    await undo(step);
     expect(await rbd.listSnapshots('src')).toEqual([{ name: S, protected: true }]);
   });
 
   it('removes an unprotected snapshot too', async () => {
     await rbd.createSnapshot('plain', S);
-    await steps.dropSnapshot('plain').run();
+    await (await steps.dropSnapshot('plain'))!.run();
     expect(await rbd.listSnapshots('plain')).toEqual([]);
   });
 
-  it('a snapshot that is not there is fine, and then undo creates nothing', async () => {
-    const step = steps.dropSnapshot('plain');
+  it('undo is idempotent: a snapshot put back already, or left unprotected, ends protected', async () => {
+    const step = (await steps.dropSnapshot('src'))!;
     await step.run();
-    await step.undo!();
-    expect(await rbd.listSnapshots('plain')).toEqual([]);
+    await undo(step);
+    await undo(step);
+    await rbd.unprotectSnapshot('src', S);
+    await undo(step);
+    expect(await rbd.listSnapshots('src')).toEqual([{ name: S, protected: true }]);
+  });
+
+  it('a snapshot that is not there gives no step (so nothing is made by an undo)', async () => {
+    expect(await steps.dropSnapshot('plain')).toBeNull();
+    expect(await steps.dropSnapshot('nope')).toBeNull();
   });
 
   it('a failed removal leaves the snapshot protected, and the failed step needs no undo', async () => {
     jest.spyOn(rbd, 'removeSnapshot').mockRejectedValueOnce(new Error('osd down'));
-    await expect(runSaga('drop', [steps.dropSnapshot('src')])).rejects.toThrow('osd down');
+    await expect(runSaga('drop', [(await steps.dropSnapshot('src'))!])).rejects.toThrow('osd down');
     expect(await rbd.listSnapshots('src')).toEqual([{ name: S, protected: true }]);
   });
 
   it('refuses while the snapshot has clones, leaving it protected', async () => {
     await rbd.clone('src', S, 'child');
-    await expect(steps.dropSnapshot('src').run()).rejects.toThrow(RbdImageBusyError);
+    await expect((await steps.dropSnapshot('src'))!.run()).rejects.toThrow(RbdImageBusyError);
     expect(await rbd.listSnapshots('src')).toEqual([{ name: S, protected: true }]);
   });
 });
@@ -212,7 +234,7 @@ describe('StorageSteps.protect / unprotect', () => {
     const step = steps.protect('plain', 'user_snap');
     await step.run();
     expect(await rbd.listSnapshots('plain')).toEqual([{ name: 'user_snap', protected: true }]);
-    await step.undo!();
+    await undo(step);
     expect(await rbd.listSnapshots('plain')).toEqual([{ name: 'user_snap', protected: false }]);
   });
 
@@ -220,7 +242,7 @@ describe('StorageSteps.protect / unprotect', () => {
     const step = steps.unprotect('src', S);
     await step.run();
     expect(await rbd.listSnapshots('src')).toEqual([{ name: S, protected: false }]);
-    await step.undo!();
+    await undo(step);
     expect(await rbd.listSnapshots('src')).toEqual([{ name: S, protected: true }]);
   });
 
@@ -230,11 +252,13 @@ describe('StorageSteps.protect / unprotect', () => {
 });
 
 describe('StorageSteps.removeImage', () => {
-  it('removes the image with its BMI snapshot and has no undo', async () => {
+  it('removes the image with its BMI snapshot; no undo, and its redo (recovery) removes it too', async () => {
     const step = steps.removeImage('src');
-    await step.run();
-    expect(await rbd.imageExists('src')).toBe(false);
     expect(step.undo).toBeUndefined();
+    expect(step.redo).toEqual({ type: 'rbd.remove', args: { image: 'src' } });
+    await actions.run(step.redo!);
+    expect(await rbd.imageExists('src')).toBe(false);
+    await step.run();
   });
 
   it('an image that is already gone counts as removed', async () => {
@@ -325,7 +349,7 @@ describe('StorageSteps.removeImageIfExists', () => {
     expect(await rbd.listImages()).toEqual(['plain']);
   });
 
-  it('false when the image vanishes between the check and the removal', async () => {
+  it('false when the image vanishes before the removal', async () => {
     jest.spyOn(rbd, 'removeImage').mockRejectedValueOnce(RbdImageNotFoundError.of('plain'));
     expect(await steps.removeImageIfExists('plain')).toBe(false);
   });

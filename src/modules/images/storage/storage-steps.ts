@@ -1,13 +1,14 @@
 import { Logger } from '@nestjs/common';
+import { Action, ActionHandler, Json } from '../../../common/orchestration/actions';
 import { currentOperationId } from '../../../common/orchestration/journal';
 import { Step } from '../../../common/orchestration/saga';
 import { BlockStorage } from './block-storage';
 import { RbdImageNotFoundError } from './storage.errors';
 
 /**
- * Storage actions as saga steps, each with its undo, plus the tolerant helpers the undos need (an undo must
- * work whatever half of its step ran). `image` arguments may be functions: the Ceph name of a new row is known
- * only once an earlier step has inserted it.
+ * Storage actions as saga steps, each with the durable action that undoes it (or, for the removal of an
+ * image, completes it), and the handlers of those actions (`rbd.*`), which work whatever half of their step
+ * ran: recovery runs them after a crash.
  */
 export class StorageSteps {
   constructor(
@@ -18,31 +19,42 @@ export class StorageSteps {
     private readonly uid: string,
   ) {}
 
+  /** The handlers of the actions these steps name, for SagaActions. */
+  handlers(): Record<string, ActionHandler> {
+    return {
+      'rbd.remove': async ({ image }) => void (await this.removeImageIfExists(str(image))),
+      'rbd.snapshot.remove': async ({ image, snap }) => void (await this.removeSnapshotIfExists(str(image), str(snap))),
+      'rbd.snapshot.restore': ({ image, snap }) => this.ensureProtectedSnapshot(str(image), str(snap)),
+      'rbd.snapshot.protect': ({ image, snap }) => this.setProtection(str(image), str(snap), true),
+      'rbd.snapshot.unprotect': ({ image, snap }) => this.setProtection(str(image), str(snap), false),
+    };
+  }
+
   /**
    * Clone `parent@snap` into `child`; undo removes the child (and anything sealed on it). The child is marked
    * as BMI's (MARK_KEYS: this BMI's uid, the journaled operation that made it, its source), over the marks
    * librbd copies from the parent; with `mark: false` (a raw image handed out of BMI) the copied marks are
    * removed instead. A clone that cannot be marked is removed again before the step fails.
    */
-  clone(parent: Name, snap: string, child: Name, options: { mark?: boolean } = {}): Step {
+  clone(parent: string, snap: string, child: string, options: { mark?: boolean } = {}): Step {
     return {
-      name: `clone ${at(parent, snap)} to ${label(child)}`,
+      name: `clone ${parent}@${snap} to ${child}`,
       run: async () => {
-        await this.storage.clone(name(parent), snap, name(child));
+        await this.storage.clone(parent, snap, child);
         try {
-          if (options.mark === false) await this.unmark(name(child));
-          else await this.storage.setMetadata(name(child), this.marks(`${name(parent)}@${snap}`));
+          if (options.mark === false) await this.unmark(child);
+          else await this.storage.setMetadata(child, this.marks(`${parent}@${snap}`));
         } catch (e) {
-          await this.removeImageIfExists(name(child)).catch((cleanup: unknown) =>
+          await this.removeImageIfExists(child).catch((cleanup: unknown) =>
             logger.error(
-              `clone ${name(child)} could not be marked (${describe(e)}) nor removed (${describe(cleanup)}); ` +
+              `clone ${child} could not be marked (${describe(e)}) nor removed (${describe(cleanup)}); ` +
                 'remove it by hand',
             ),
           );
           throw e;
         }
       },
-      undo: async () => void (await this.removeImageIfExists(name(child))),
+      undo: removal(child),
     };
   }
 
@@ -57,73 +69,100 @@ export class StorageSteps {
       if (present.includes(key)) await this.storage.removeMetadata(image, key);
   }
 
-  /** Flatten: undone together with the clone it applies to. */
-  flatten(image: Name): Step {
-    return { name: `flatten ${label(image)}`, run: () => this.storage.flatten(name(image)) };
+  /** Flatten a clone made by this operation: undone with it (its undo removes the image, as the clone's does). */
+  flatten(image: string): Step {
+    return { name: `flatten ${image}`, run: () => this.storage.flatten(image), undo: removal(image) };
   }
 
   /** Create and protect `image@snap`; undo unprotects and removes it. */
-  protectedSnapshot(image: Name, snap = this.snapshot): Step {
+  protectedSnapshot(image: string, snap = this.snapshot): Step {
     return {
-      name: `create protected snapshot ${at(image, snap)}`,
+      name: `create protected snapshot ${image}@${snap}`,
       run: async () => {
-        await this.storage.createSnapshot(name(image), snap);
+        await this.storage.createSnapshot(image, snap);
         try {
-          await this.storage.protectSnapshot(name(image), snap);
+          await this.storage.protectSnapshot(image, snap);
         } catch (e) {
-          await this.storage.removeSnapshot(name(image), snap).catch(() => undefined);
+          await this.storage.removeSnapshot(image, snap).catch(() => undefined);
           throw e;
         }
       },
-      undo: async () => void (await this.removeSnapshotIfExists(name(image), snap)),
+      undo: { type: 'rbd.snapshot.remove', args: { image, snap } },
     };
   }
 
-  /** Unprotect and remove `image@snap`; undo puts it back, protected. */
-  dropSnapshot(image: Name, snap = this.snapshot): Step {
-    let existed = false;
+  /**
+   * Unprotect and remove `image@snap`, if it is there (asked before the step: null when it is not, so that
+   * the undo never makes a snapshot that was not there). Undo puts it back, protected.
+   */
+  async dropSnapshot(image: string, snap = this.snapshot): Promise<Step | null> {
+    if (!(await this.hasSnapshot(image, snap))) return null;
     return {
-      name: `remove snapshot ${at(image, snap)}`,
-      run: async () => {
-        existed = await this.removeSnapshotIfExists(name(image), snap);
-      },
-      undo: async () => {
-        if (!existed) return;
-        await this.storage.createSnapshot(name(image), snap);
-        await this.storage.protectSnapshot(name(image), snap);
-      },
+      name: `remove snapshot ${image}@${snap}`,
+      run: async () => void (await this.removeSnapshotIfExists(image, snap)),
+      undo: { type: 'rbd.snapshot.restore', args: { image, snap } },
     };
   }
 
   /** Protect an existing snapshot; undo unprotects it. */
-  protect(image: Name, snap: string): Step {
+  protect(image: string, snap: string): Step {
     return {
-      name: `protect ${at(image, snap)}`,
-      run: () => this.storage.protectSnapshot(name(image), snap),
-      undo: () => this.storage.unprotectSnapshot(name(image), snap),
+      name: `protect ${image}@${snap}`,
+      run: () => this.storage.protectSnapshot(image, snap),
+      undo: { type: 'rbd.snapshot.unprotect', args: { image, snap } },
     };
   }
 
   /** Unprotect a snapshot; undo protects it again. */
-  unprotect(image: Name, snap: string): Step {
+  unprotect(image: string, snap: string): Step {
     return {
-      name: `unprotect ${at(image, snap)}`,
-      run: () => this.storage.unprotectSnapshot(name(image), snap),
-      undo: () => this.storage.protectSnapshot(name(image), snap),
+      name: `unprotect ${image}@${snap}`,
+      run: () => this.storage.unprotectSnapshot(image, snap),
+      undo: { type: 'rbd.snapshot.protect', args: { image, snap } },
     };
   }
 
   /** The irreversible last step of a removal; an image that is already gone counts as removed. */
-  removeImage(image: Name): Step {
+  removeImage(image: string): Step {
     return {
-      name: `remove image ${label(image)}`,
-      run: async () => void (await this.removeImageIfExists(name(image))),
+      name: `remove image ${image}`,
+      run: async () => void (await this.removeImageIfExists(image)),
+      redo: removal(image),
     };
   }
 
   /** Copy `src@snap` into a new, independent, cloneable image: clone, flatten, seal with `@<snapshot>`. */
-  sealedCopy(src: Name, snap: string, dest: Name): Step[] {
+  sealedCopy(src: string, snap: string, dest: string): Step[] {
     return [this.clone(src, snap, dest), this.flatten(dest), this.protectedSnapshot(dest)];
+  }
+
+  private async hasSnapshot(image: string, snap: string): Promise<boolean> {
+    return (await this.snapshotOf(image, snap)) !== undefined;
+  }
+
+  private async snapshotOf(image: string, snap: string): Promise<{ protected: boolean } | undefined> {
+    try {
+      return (await this.storage.listSnapshots(image)).find((s) => s.name === snap);
+    } catch (e) {
+      if (e instanceof RbdImageNotFoundError) return undefined;
+      throw e;
+    }
+  }
+
+  private async ensureProtectedSnapshot(image: string, snap: string): Promise<void> {
+    let found = await this.snapshotOf(image, snap);
+    if (!found) {
+      await this.storage.createSnapshot(image, snap);
+      found = { protected: false };
+    }
+    if (!found.protected) await this.storage.protectSnapshot(image, snap);
+  }
+
+  private async setProtection(image: string, snap: string, protect: boolean): Promise<void> {
+    const found = await this.snapshotOf(image, snap);
+    if (!found || found.protected === protect) return;
+    if (protect) await this.storage.protectSnapshot(image, snap);
+    else await this.storage.unprotectSnapshot(image, snap);
   }
 
   async removeSnapshotIfExists(image: string, snap: string): Promise<boolean> {
@@ -147,9 +186,11 @@ export class StorageSteps {
     return true;
   }
 
-  /** Removes an image and the BMI snapshot on it; false when there was no image. */
+  /**
+   * Removes an image and the BMI snapshot on it; false when there was no image. librbd is asked to remove it
+   * even when it cannot be opened: an image a crash left half made or half removed is cleaned up too.
+   */
   async removeImageIfExists(image: string): Promise<boolean> {
-    if (!(await this.storage.imageExists(image))) return false;
     await this.removeSnapshotIfExists(image, this.snapshot);
     try {
       await this.storage.removeImage(image);
@@ -170,21 +211,11 @@ function describe(e: unknown): string {
 /** The metadata keys of BMI's mark on an RBD image. */
 export const MARK_KEYS = { uid: 'bmi_uid', operation: 'bmi_operation', source: 'bmi_source' } as const;
 
-export type Name = string | (() => string);
-
-function name(n: Name): string {
-  return typeof n === 'function' ? n() : n;
+function removal(image: string): Action {
+  return { type: 'rbd.remove', args: { image } };
 }
 
-/** For step names, built before an earlier step has made the name known. */
-function label(n: Name): string {
-  try {
-    return name(n);
-  } catch {
-    return '<new image>';
-  }
-}
-
-function at(image: Name, snap: string): string {
-  return `${label(image)}@${snap}`;
+function str(v: Json): string {
+  if (typeof v !== 'string') throw new Error(`expected a name, got ${JSON.stringify(v)}`);
+  return v;
 }

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { ProjectScopedDto, WholeNumberField } from '../../../common/http/fields';
 
-export const OPERATION_STATES = ['running', 'done', 'rolled_back', 'failed', 'interrupted'] as const;
+export const OPERATION_STATES = ['running', 'done', 'rolled_back', 'failed', 'interrupted', 'rolled_forward'] as const;
 
 export class ListOperationsDto extends ProjectScopedDto {
   @ApiPropertyOptional({ enum: OPERATION_STATES, description: 'only operations in this state' })
@@ -14,10 +14,20 @@ export class ListOperationsDto extends ProjectScopedDto {
   limit?: number;
 }
 
+class ActionDto {
+  @ApiProperty({ example: 'rbd.remove' }) type: string;
+  @ApiProperty({ type: 'object', additionalProperties: true }) args: Record<string, unknown>;
+}
+
 class JournalStepDto {
   @ApiProperty() name: string;
-  @ApiProperty({ enum: ['done', 'failed', 'undone', 'undo_failed'] }) state: string;
-  @ApiProperty({ description: 'ms since the epoch' }) at: number;
+  @ApiProperty({ enum: ['started', 'done', 'failed', 'undone', 'undo_failed', 'redone'] }) state: string;
+  @ApiProperty({ description: 'ms since the epoch when it started' }) at: number;
+  @ApiPropertyOptional({ description: 'how long its run took (ms)' }) ms?: number;
+  @ApiPropertyOptional({ type: ActionDto, description: 'what undoes it (recovery rolls back with it)' })
+  undo?: ActionDto;
+  @ApiPropertyOptional({ type: ActionDto, description: 'what completes it, for a step that cannot be undone' })
+  redo?: ActionDto;
 }
 
 export class OperationRowDto {
