@@ -1,7 +1,7 @@
 // The tiers, selectable with --selectProjects: unit (src/**/*.spec.ts: one unit with fakes, beside its code),
 // app (test/app: the services of the whole app built in-process on the fake drivers and a real SQLite, and the
 // migrations), e2e (test/e2e: the app over HTTP, the server and CLI as processes), integration (real Ceph and
-// tgtd), boot (QEMU nodes), and the binding's own rbd-unit and rbd-integration.
+// tgtd), faults (a real BMI process killed at every step, on Ceph and tgtd), boot (QEMU nodes), and the binding's own rbd-unit and rbd-integration.
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.test.json' }];
 // the librbd binding's own tests (native/ceph-rbd-napi): its unit tests and its tests against real Ceph
 const rbd = require('./native/ceph-rbd-napi/jest.config.js').projects;
@@ -20,6 +20,8 @@ module.exports = {
       rootDir: '.',
       testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'],
     },
+    // a real BMI process killed at every step of every operation, on a real Ceph and tgtd; then recovery
+    { ...common, displayName: 'faults', rootDir: '.', testMatch: ['<rootDir>/test/faults/**/*.faults-spec.ts'] },
     // real QEMU nodes PXE-booting from BMI's disks (scripts/boot-lib.sh sets the environment up); minutes, not ms
     { ...common, displayName: 'boot', rootDir: '.', testMatch: ['<rootDir>/test/boot/**/*.boot-spec.ts'] },
     ...rbd,

@@ -10,6 +10,7 @@ import { ImagesModule } from './modules/images/images.module';
 import { IscsiModule } from './modules/iscsi/iscsi.module';
 import { NodesModule } from './modules/nodes/nodes.module';
 import { OperationsModule } from './modules/operations/operations.module';
+import { ReconcileModule } from './modules/reconcile/reconcile.module';
 import { ProjectsAdminModule } from './modules/projects/projects-admin.module';
 import { TftpModule } from './modules/tftp/tftp.module';
 
@@ -30,6 +31,7 @@ export class AppModule {
         ImagesModule,
         NodesModule,
         OperationsModule,
+        ReconcileModule,
         StandaloneModule,
       ],
     };

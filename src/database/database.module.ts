@@ -10,6 +10,7 @@ import { InitialSchema1764100000000 } from './migrations/1764100000000-initial-s
 import { Standalone1764200000000 } from './migrations/1764200000000-standalone';
 import { ImageExported1764300000000 } from './migrations/1764300000000-image-exported';
 import { OperationJournal1764400000000 } from './migrations/1764400000000-operation-journal';
+import { OperationClient1764500000000 } from './migrations/1764500000000-operation-client';
 import { OperationEntity } from '../modules/operations/operation.entity';
 
 export const ENTITIES = [ProjectEntity, ImageEntity, ...STANDALONE_ENTITIES, OperationEntity];
@@ -18,6 +19,7 @@ export const MIGRATIONS = [
   Standalone1764200000000,
   ImageExported1764300000000,
   OperationJournal1764400000000,
+  OperationClient1764500000000,
 ];
 
 /** `[db] path` may be a plain path or, as in the original's docs, an SQLAlchemy URL `sqlite:///path`. */

@@ -112,6 +112,7 @@ const ADMIN_OPS: Case[] = [
   ['copy_image to another project', 'put', '/copy_image/', { project: P1, img: 'bmi_test', dest_project: P2 }],
   ['move_image to another project', 'put', '/move_image/', { project: P1, img: 's1', dest_project: P2 }],
   ['list_operations', 'post', '/list_operations/', { project: P1 }],
+  ['reconcile', 'post', '/reconcile/', { project: P1 }],
 ];
 
 describe('admin operations', () => {

@@ -56,6 +56,7 @@ const BASE: Record<string, Body> = {
   add_project: { project: ADMIN_PROJECT, name: 'proj1', id: '77' }, // 409 exists
   delete_project: { project: ADMIN_PROJECT, name: 'nosuchproject' }, // 404
   list_operations: { project: ADMIN_PROJECT, state: 'failed', limit: '5' },
+  reconcile: { project: ADMIN_PROJECT, fix: 'false' },
 };
 
 type Bad = [label: string, value: unknown];

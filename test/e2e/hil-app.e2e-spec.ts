@@ -132,6 +132,7 @@ describe('BMI against the HIL-compatible server', () => {
       ['delete_image', 'delete', '/delete_image/', { project: P1, img: 'row_only' }],
       ['copy_image to another project', 'put', '/copy_image/', { project: P1, img: 'bmi_test', dest_project: P2 }],
       ['list_operations', 'post', '/list_operations/', { project: P1 }],
+      ['reconcile', 'post', '/reconcile/', { project: P1 }],
     ];
 
     it('lists every admin route', () => {

@@ -82,6 +82,7 @@ export const ROUTES: RouteSpec[] = [
   route('add_project', 'put', [req('name'), opt('id', 'id')], { admin: true }),
   route('delete_project', 'delete', [req('name')], { admin: true }),
   route('list_operations', 'post', [opt('state'), opt('limit', 'id')], { admin: true }),
+  route('reconcile', 'post', [opt('fix', 'flag')], { admin: true }),
 ];
 
 export function routeByName(name: string): RouteSpec {

@@ -21,6 +21,8 @@ export interface NativeBinding {
 
 export interface NativeCluster {
   openPool(pool: string): Promise<NativeIoCtx>;
+  addresses(): Promise<string>;
+  blocklist(address: string, expireSeconds: number): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -141,6 +141,27 @@ export class Cluster {
     return new IoCtx(native, INTERNAL);
   }
 
+  /**
+   * The addresses of this session as the OSDs know it (rados_getaddrs), e.g.
+   * `[v2:10.0.0.5:0/2345678901,v1:10.0.0.5:0/2345678901]`: what blocklist()
+   * takes to fence this session from another one.
+   */
+  async addresses(): Promise<string> {
+    return call('addresses', () => this.#native.addresses());
+  }
+
+  /**
+   * Fences another session (rados_blocklist_add): the OSDs refuse its I/O and
+   * drop its watches, so that images it had open can be removed at once
+   * instead of after the watch timeout. `expireSeconds` 0 takes the cluster's
+   * default. Needs the `osd blocklist` mon command (`profile rbd` has it).
+   */
+  async blocklist(address: string, expireSeconds = 0): Promise<void> {
+    const addr = checkString('address', address);
+    const expire = checkUint('expireSeconds', expireSeconds);
+    await call('blocklist', () => this.#native.blocklist(addr, expire));
+  }
+
   close(): Promise<void> {
     return this.#close.run(() => this.#native.close());
   }

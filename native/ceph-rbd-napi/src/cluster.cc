@@ -2,6 +2,8 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdint>
+#include <cstdlib>
 #include <utility>
 
 #include "addon.h"
@@ -122,11 +124,59 @@ class CloseClusterWorker final : public RbdWorker {
   rados_t rados_;
 };
 
+// rados_getaddrs: the addresses of this session, as the OSDs know it (what
+// blocklist() of another session takes).
+class AddressesWorker final : public RbdWorker {
+ public:
+  AddressesWorker(Napi::Env env, std::shared_ptr<ClusterCore> core)
+      : RbdWorker(env, core, "ceph_rbd_napi:addresses"), core_(std::move(core)),
+        rados_(core_->rados) {}
+
+ private:
+  void Run() override {
+    char* addrs = nullptr;
+    if (Fail("rados_getaddrs", rados_getaddrs(rados_, &addrs))) return;
+    addrs_ = addrs == nullptr ? "" : addrs;
+    // librados allocates the string with malloc (buffer_free would want a
+    // librados buffer)
+    free(addrs);
+  }
+
+  Napi::Value Result(Napi::Env env) override { return Napi::String::New(env, addrs_); }
+
+  std::shared_ptr<ClusterCore> core_;
+  rados_t rados_;
+  std::string addrs_;
+};
+
+// rados_blocklist_add: fences another session (a process that died or lost its
+// lease): the OSDs drop its watches and refuse its writes.
+class BlocklistWorker final : public RbdWorker {
+ public:
+  BlocklistWorker(Napi::Env env, std::shared_ptr<ClusterCore> core, std::string address,
+                  uint32_t expireSeconds)
+      : RbdWorker(env, core, "ceph_rbd_napi:blocklist"), core_(std::move(core)),
+        rados_(core_->rados), address_(std::move(address)), expire_(expireSeconds) {}
+
+ private:
+  void Run() override {
+    Fail("rados_blocklist_add",
+         rados_blocklist_add(rados_, const_cast<char*>(address_.c_str()), expire_), address_);
+  }
+
+  std::shared_ptr<ClusterCore> core_;
+  rados_t rados_;
+  std::string address_;
+  uint32_t expire_;
+};
+
 }  // namespace
 
 Napi::Function Cluster::Define(Napi::Env env) {
   return DefineClass(env, "Cluster",
                      {InstanceMethod<&Cluster::OpenPool>("openPool"),
+                      InstanceMethod<&Cluster::Addresses>("addresses"),
+                      InstanceMethod<&Cluster::Blocklist>("blocklist"),
                       InstanceMethod<&Cluster::Close>("close")});
 }
 
@@ -165,6 +215,26 @@ Napi::Value Cluster::OpenPool(const Napi::CallbackInfo& info) {
   Napi::Value rejected;
   if (!CheckOpen(env, *core_, "openPool", &rejected)) return rejected;
   return (new OpenPoolWorker(env, core_, pool))->Start();
+}
+
+Napi::Value Cluster::Addresses(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Value rejected;
+  if (!CheckOpen(env, *core_, "addresses", &rejected)) return rejected;
+  return (new AddressesWorker(env, core_))->Start();
+}
+
+Napi::Value Cluster::Blocklist(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string address;
+  uint64_t expire = 0;
+  if (!ArgString(info, 0, "address", &address) || !ArgUint64(info, 1, "expireSeconds", &expire)) {
+    return env.Undefined();
+  }
+  if (expire > UINT32_MAX) return ThrowTypeError(env, "expireSeconds must fit 32 bits");
+  Napi::Value rejected;
+  if (!CheckOpen(env, *core_, "blocklist", &rejected)) return rejected;
+  return (new BlocklistWorker(env, core_, address, static_cast<uint32_t>(expire)))->Start();
 }
 
 Napi::Value Cluster::Close(const Napi::CallbackInfo& info) {

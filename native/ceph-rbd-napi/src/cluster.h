@@ -23,6 +23,10 @@ class Cluster : public Napi::ObjectWrap<Cluster> {
 
  private:
   Napi::Value OpenPool(const Napi::CallbackInfo& info);
+  // addresses(): this session's addresses (rados_getaddrs)
+  Napi::Value Addresses(const Napi::CallbackInfo& info);
+  // blocklist(address, expireSeconds): fence another session (0: Ceph's default expiry)
+  Napi::Value Blocklist(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
   std::shared_ptr<ClusterCore> core_;

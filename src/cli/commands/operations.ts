@@ -47,7 +47,38 @@ function limit(value: string): string {
   return value;
 }
 
-/** `bmi op ls`: the operation journal (admin). */
+interface DriftRow {
+  kind: string;
+  subject: string;
+  detail: string;
+  repair?: string;
+  repaired?: boolean;
+  error?: string;
+}
+
+/** One line per drift, with what --fix does or did about it. */
+const driftRows: Render = (result) => {
+  const report = (result.kind === 'value' ? result.value : {}) as { drift?: DriftRow[]; fixed?: boolean };
+  const drift = report.drift ?? [];
+  if (!drift.length) return 'No drift: the database, the pool, the targets and the boot files agree.';
+  return table(
+    ['Kind', 'Subject', 'Detail', report.fixed ? 'Repaired' : 'Repair'],
+    drift.map((d) => [
+      d.kind,
+      d.subject,
+      d.detail,
+      report.fixed
+        ? d.repair
+          ? d.repaired
+            ? 'yes'
+            : `no: ${d.error ?? ''}`
+          : 'reported only'
+        : (d.repair ?? 'report only'),
+    ]),
+  );
+};
+
+/** `bmi op ls`: the operation journal; `bmi reconcile`: the consistency check (admin). */
 export function addOperationCommands(program: Command, s: Session): void {
   const op = program.command('op').description('the journal of multi-step operations (admin)');
   op.command('ls')
@@ -56,5 +87,15 @@ export function addOperationCommands(program: Command, s: Session): void {
     .option('--limit <n>', 'at most this many (default 100)', limit)
     .action((o: { state?: string; limit?: string }) =>
       s.send('POST', 'list_operations/', { project: s.adminProject(), state: o.state, limit: o.limit }, operationRows),
+    );
+  program
+    .command('reconcile')
+    .description('compare the database, the pool, the iSCSI targets and the boot files (admin)')
+    .option(
+      '--fix',
+      'also repair what is safe: recover interrupted operations, remove orphans BMI made, make missing targets',
+    )
+    .action((o: { fix?: boolean }) =>
+      s.send('POST', 'reconcile/', { project: s.adminProject(), fix: o.fix ? 'true' : undefined }, driftRows),
     );
 }

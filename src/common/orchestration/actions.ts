@@ -37,6 +37,31 @@ export class SagaActions {
   }
 }
 
+/**
+ * Fencing of a dead instance: before recovery undoes an instance's work, its session with the storage is cut
+ * (Ceph: blocklisted), so that it cannot go on writing and the images it had open (their watches) can be
+ * removed at once. The storage driver that can fence says so at start (`use`); without one, nothing is fenced
+ * and recovery waits for the storage to let go by itself.
+ */
+@Injectable()
+export class Fencing {
+  /** this instance's storage session, recorded with its operations */
+  identity: string | null = null;
+  private fencer: ((identity: string) => Promise<void>) | null = null;
+
+  use(identity: string, fence: (identity: string) => Promise<void>): void {
+    this.identity = identity;
+    this.fencer = fence;
+  }
+
+  /** Fences another instance's session; false when there is nothing to fence it with. */
+  async fence(identity: string): Promise<boolean> {
+    if (!this.fencer || identity === this.identity) return false;
+    await this.fencer(identity);
+    return true;
+  }
+}
+
 @Global()
-@Module({ providers: [SagaActions], exports: [SagaActions] })
+@Module({ providers: [SagaActions, Fencing], exports: [SagaActions, Fencing] })
 export class SagaActionsModule {}

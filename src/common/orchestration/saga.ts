@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { CompensationFailure } from '../errors/domain-error';
@@ -29,11 +30,22 @@ export type FaultPoint = 'started' | 'ran' | 'done';
 
 /**
  * Test-only: `BMI_TEST_KILL_AT=<kind>:<step number>:<point>` makes the process SIGKILL itself at that point
- * of that operation (fault tests of a real BMI process); in-process tests set `sagaFaults.at` to throw a
- * SimulatedCrash, which stops the operation without compensation or an end, as a kill would.
+ * of that operation, and `BMI_TEST_KILL_FILE` names a file read at each step that may hold such a line (the
+ * fault tests of a real BMI process arm it request by request); in-process tests set `sagaFaults.at` to
+ * throw a SimulatedCrash, which stops the operation without compensation or an end, as a kill would.
  */
 export const sagaFaults: { at?: (kind: string, step: number, point: FaultPoint) => void } = {};
 const killAt = process.env.BMI_TEST_KILL_AT;
+const killFile = process.env.BMI_TEST_KILL_FILE;
+
+function armedKill(): string | undefined {
+  if (!killFile) return killAt;
+  try {
+    return readFileSync(killFile, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
 
 export class SimulatedCrash extends Error {
   constructor(where: string) {
@@ -42,7 +54,7 @@ export class SimulatedCrash extends Error {
 }
 
 function fault(kind: string, step: number, point: FaultPoint): void {
-  if (killAt === `${kind}:${step}:${point}`) process.kill(process.pid, 'SIGKILL');
+  if ((killAt || killFile) && armedKill() === `${kind}:${step}:${point}`) process.kill(process.pid, 'SIGKILL');
   sagaFaults.at?.(kind, step, point);
 }
 

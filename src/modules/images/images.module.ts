@@ -17,10 +17,10 @@ import { CephRbdStorage } from './storage/ceph-rbd.storage';
 import { FakeBlockStorage } from './storage/fake-block-storage';
 import { StorageLifecycle } from './storage/storage-lifecycle';
 import { StorageSteps } from './storage/storage-steps';
-import { SagaActions } from '../../common/orchestration/actions';
+import { Fencing, SagaActions } from '../../common/orchestration/actions';
 import { TargetReconciler } from './target-reconciler.service';
 
-export async function storageFactory(config: AppConfig): Promise<BlockStorage> {
+export async function storageFactory(config: AppConfig, fencing: Fencing): Promise<BlockStorage> {
   switch (config.drivers.fs) {
     case 'fake':
       if (config.fs.fakeState) mkdirSync(path.dirname(path.resolve(config.fs.fakeState)), { recursive: true });
@@ -29,8 +29,8 @@ export async function storageFactory(config: AppConfig): Promise<BlockStorage> {
         config.fs.fakeImages.map((image) => ({ image })),
         config.fs.fakeState,
       );
-    case 'ceph':
-      return CephRbdStorage.connect({
+    case 'ceph': {
+      const ceph = await CephRbdStorage.connect({
         confFile: config.fs.confFile,
         clientId: config.fs.id,
         keyring: config.fs.keyring,
@@ -39,6 +39,10 @@ export async function storageFactory(config: AppConfig): Promise<BlockStorage> {
         maxCalls: config.fs.maxCalls,
         downSeconds: config.fs.downSeconds,
       });
+      // recorded with each operation, so that recovery after this process died can fence it
+      fencing.use(await ceph.session(), (session) => ceph.fence(session));
+      return ceph;
+    }
   }
 }
 
@@ -46,7 +50,7 @@ export async function storageFactory(config: AppConfig): Promise<BlockStorage> {
   imports: [TypeOrmModule.forFeature([ImageEntity]), ProjectsModule, AccessModule, OperationsModule, IscsiModule],
   controllers: [ImagesController],
   providers: [
-    { provide: BlockStorage, inject: [AppConfig], useFactory: storageFactory },
+    { provide: BlockStorage, inject: [AppConfig, Fencing], useFactory: storageFactory },
     {
       provide: StorageSteps,
       inject: [BlockStorage, AppConfig, SagaActions],
@@ -62,6 +66,6 @@ export async function storageFactory(config: AppConfig): Promise<BlockStorage> {
     DisksService,
     TargetReconciler,
   ],
-  exports: [ImageCatalog],
+  exports: [ImageCatalog, BlockStorage, StorageSteps],
 })
 export class ImagesModule {}

@@ -4,7 +4,7 @@ import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, LessThan, Repository } from 'typeorm';
 import { DbWriteLock } from '../../common/concurrency/locks';
-import { SagaActions } from '../../common/orchestration/actions';
+import { Fencing, SagaActions } from '../../common/orchestration/actions';
 import {
   JournaledOperation,
   OperationEnd,
@@ -51,6 +51,8 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
   /** the clock (tests move it) */
   now: () => number = Date.now;
   private timer?: NodeJS.Timeout;
+  /** storage sessions of dead instances fenced already */
+  private readonly fenced = new Set<string>();
   /** operations whose recovery failed, with the error, so that a steady failure is logged once */
   private readonly recoveryFailures = new Map<string, string>();
 
@@ -59,6 +61,7 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
     private readonly dataSource: DataSource,
     private readonly dbLock: DbWriteLock,
     private readonly actions: SagaActions,
+    private readonly fencing: Fencing,
   ) {
     super();
   }
@@ -91,6 +94,7 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
       steps: '[]',
       error: null,
       owner: this.instance,
+      client: this.fencing.identity,
       leaseUntil: now + LEASE_MS,
       startedAt: now,
       updatedAt: now,
@@ -192,9 +196,21 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
     return count;
   }
 
-  /** Rolls every interrupted operation back or forward, oldest first; returns how many were recovered. */
+  /**
+   * Rolls every interrupted operation back or forward, oldest first; returns how many were recovered. The
+   * storage sessions of their instances are fenced first (once each), so that a dead instance's open images
+   * do not hold the undo up until the storage times them out.
+   */
   async recoverInterrupted(): Promise<number> {
     const interrupted = await this.repo.find({ where: { state: 'interrupted' }, order: { startedAt: 'ASC' } });
+    for (const client of new Set(interrupted.map((op) => op.client))) {
+      if (client === null || this.fenced.has(client)) continue;
+      try {
+        if (await this.fencing.fence(client)) this.fenced.add(client);
+      } catch (e) {
+        this.logger.error(`could not fence ${client}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
     let count = 0;
     for (const op of interrupted) if (await this.recover(op)) count++;
     return count;

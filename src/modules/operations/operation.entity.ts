@@ -48,6 +48,10 @@ export class OperationEntity {
   @Column({ type: 'varchar', length: 128 })
   owner: string;
 
+  /** the owner's storage session (its Ceph client address), which recovery fences; null without one */
+  @Column({ type: 'varchar', length: 256, nullable: true })
+  client: string | null;
+
   @Column({ name: 'lease_until', type: 'bigint', transformer: msTime })
   leaseUntil: number;
 

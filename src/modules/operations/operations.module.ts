@@ -12,6 +12,6 @@ import { Sagas } from './sagas';
   imports: [TypeOrmModule.forFeature([OperationEntity]), AccessModule],
   controllers: [OperationsController],
   providers: [TypeOrmOperationJournal, { provide: OperationJournal, useExisting: TypeOrmOperationJournal }, Sagas],
-  exports: [Sagas],
+  exports: [Sagas, TypeOrmOperationJournal],
 })
 export class OperationsModule {}

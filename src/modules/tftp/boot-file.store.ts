@@ -10,6 +10,8 @@ export abstract class BootFileStore {
   abstract get(root: BootRoot, name: string): Promise<string | null>;
   /** Returns what the file held, or null when there was no file. */
   abstract remove(root: BootRoot, name: string): Promise<string | null>;
+  /** The names of the files of a root, sorted (none when the root is not configured or does not exist). */
+  abstract list(root: BootRoot): Promise<string[]>;
 }
 
 /** `ipxe`: <node>.ipxe; `pxelinux`: 01-<mac>; `mac`: <mac>.ipxe for clients that are iPXE already. */

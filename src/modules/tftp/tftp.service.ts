@@ -97,6 +97,20 @@ export class TftpService {
   }
 
   /**
+   * The iSCSI target each node's iPXE script boots from (`<node>.ipxe` in the iPXE root), for the reconciler;
+   * a script without a sanboot line maps to null.
+   */
+  async bootTargets(): Promise<{ file: string; target: string | null }[]> {
+    const out: { file: string; target: string | null }[] = [];
+    for (const file of await this.store.list('ipxe')) {
+      if (!file.endsWith('.ipxe')) continue;
+      const script = (await this.store.get('ipxe', file)) ?? '';
+      out.push({ file, target: /sanboot\s.*iscsi:[^:\s]*:[^:\s]*:[^:\s]*:[^:\s]*:(\S+)/.exec(script)?.[1] ?? null });
+    }
+    return out;
+  }
+
+  /**
    * The script GET /boot/ipxe serves: the per-MAC script of the node provisioned with this MAC, to a client
    * `[tftp] http_boot_allow` lets in. Nothing else is ever read: the MAC becomes one fixed-form file name.
    * Off (404) unless `[tftp] http_boot`; 403 for another client; 400 for a malformed MAC; 404 when no node is

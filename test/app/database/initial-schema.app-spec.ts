@@ -190,6 +190,7 @@ describe.each([
       { name: 'Standalone1764200000000' },
       { name: 'ImageExported1764300000000' },
       { name: 'OperationJournal1764400000000' },
+      { name: 'OperationClient1764500000000' },
     ]);
   });
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -93,6 +94,44 @@ describeCeph('connect (real Ceph)', (env) => {
         code: 'ENOENT',
         op: 'rados_ioctx_create',
       });
+    } finally {
+      await cluster.close();
+    }
+  });
+
+  it('addresses() names the session; blocklist() of it from another session drops its watch at once', async () => {
+    const dead = await connectTo(env);
+    const alive = await connectTo(env);
+    const deadIo = await dead.openPool(env.pool);
+    const io = await alive.openPool(env.pool);
+    const name = `fence-${randomBytes(4).toString('hex')}`;
+    try {
+      await io.create(name, 1 << 20);
+      // the session that "died" still has the image open: its watch keeps the image from being removed
+      const open = await deadIo.openImage(name);
+      await expect(io.remove(name)).rejects.toMatchObject({ constructor: RbdError, code: 'EBUSY' });
+      const address = await dead.addresses();
+      expect(address).toMatch(/\d+\.\d+\.\d+\.\d+:\d+\/\d+/);
+      expect(await alive.addresses()).not.toBe(address);
+      await alive.blocklist(address, 60);
+      await io.remove(name);
+      expect(await io.listImages()).not.toContain(name);
+      // the fenced session's own calls fail from now on; its handles are closed all the same
+      await open.close().catch(() => undefined);
+    } finally {
+      await io.remove(name).catch(() => undefined);
+      await io.close();
+      await alive.close();
+      await deadIo.close().catch(() => undefined);
+      await dead.close().catch(() => undefined);
+    }
+  });
+
+  it('blocklist() checks its arguments before calling librados', async () => {
+    const cluster = await connectTo(env);
+    try {
+      await expect(cluster.blocklist('', 1)).rejects.toThrow(TypeError);
+      await expect(cluster.blocklist('1.2.3.4:0/1', -1)).rejects.toThrow(TypeError);
     } finally {
       await cluster.close();
     }

@@ -46,6 +46,8 @@ export function fakeBinding() {
   } satisfies NativeIoCtx;
   const cluster = {
     openPool: jest.fn(async () => ioctx),
+    addresses: jest.fn(async () => '[v2:127.0.0.1:0/1,v1:127.0.0.1:0/1]'),
+    blocklist: jest.fn(async () => undefined),
     close: jest.fn(async () => undefined),
   } satisfies NativeCluster;
   const binding = {

@@ -19,6 +19,8 @@ export interface RbdBinding {
 }
 export interface RbdCluster {
   openPool(pool: string): Promise<RbdIoCtx>;
+  addresses(): Promise<string>;
+  blocklist(address: string, expireSeconds?: number): Promise<void>;
   close(): Promise<void>;
 }
 export interface RbdIoCtx {
@@ -223,12 +225,25 @@ export class CephRbdStorage extends BlockStorage {
     await this.call('metadata remove', image, () => this.io.metadataRemove(image, key));
   }
 
+  /** This connection's session as the OSDs know it: what another instance fences after this one died. */
+  session(): Promise<string> {
+    return this.call('addresses', this.pool, () => this.cluster.addresses());
+  }
+
+  /**
+   * Fences a dead instance's session (blocklisted for Ceph's default time, an hour): the OSDs refuse its
+   * I/O and drop its watches, so the images it had open can be removed at once.
+   */
+  async fence(session: string): Promise<void> {
+    await this.call('blocklist', session, () => this.cluster.blocklist(session, 0));
+    this.logger.warn(`fenced the Ceph session ${session} of a stopped BMI instance`);
+  }
+
   async close(): Promise<void> {
     await this.io.close().catch((e: unknown) => this.logger.warn(`closing the pool: ${reason(e)}`));
     await this.cluster.close().catch((e: unknown) => this.logger.warn(`closing the Ceph connection: ${reason(e)}`));
   }
 
-  /** Runs one binding call and translates its failure into BMI's storage errors. */
   /** Every librbd call: through the gate (bounded, failing fast while Ceph is down), errno translated. */
   private call<T>(op: RbdOp, image: string, fn: () => Promise<T>, snapshot?: string, child?: string): Promise<T> {
     return this.gate.run(async () => {
@@ -257,7 +272,9 @@ type RbdOp =
   | 'children'
   | 'metadata list'
   | 'metadata set'
-  | 'metadata remove';
+  | 'metadata remove'
+  | 'addresses'
+  | 'blocklist';
 
 /**
  * librbd's errno, in the context of the call, to the error Ceph's rule means for BMI (see BlockStorage).

@@ -149,7 +149,8 @@ export class StorageSteps {
     }
   }
 
-  private async ensureProtectedSnapshot(image: string, snap: string): Promise<void> {
+  /** Makes `image@snap` if it is missing and protects it if it is not. */
+  async ensureProtectedSnapshot(image: string, snap: string): Promise<void> {
     let found = await this.snapshotOf(image, snap);
     if (!found) {
       await this.storage.createSnapshot(image, snap);

@@ -57,6 +57,23 @@ export class FsBootFileStore extends BootFileStore {
     return previous;
   }
 
+  async list(root: BootRoot): Promise<string[]> {
+    const configured = this.roots[root];
+    if (!configured) return [];
+    try {
+      const entries = await fs.readdir(path.resolve(configured), { withFileTypes: true });
+      return entries
+        .filter((e) => e.isFile() && FILE_NAME.test(e.name))
+        .map((e) => e.name)
+        .sort();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new BootFileError(`Failed to list the ${root} boot files: ${(e as NodeJS.ErrnoException).code ?? e}`, {
+        cause: e,
+      });
+    }
+  }
+
   /** One path component under its root, or an error: nothing is ever written outside the roots. */
   private resolve(root: BootRoot, name: string): string {
     if (!FILE_NAME.test(name) || name.includes('..')) {
