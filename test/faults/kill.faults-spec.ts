@@ -39,6 +39,7 @@ describeWithTgt('BMI killed at every step, on Ceph and tgtd', (env: TgtEnv) => {
   let server: ServerProcess | undefined;
   let ceph: CephRbdStorage;
   const killFile = () => path.join(dir, 'kill-at');
+  let fences = 0;
   const url = () => `http://127.0.0.1:${port}`;
 
   function config(): string {
@@ -77,6 +78,8 @@ describeWithTgt('BMI killed at every step, on Ceph and tgtd', (env: TgtEnv) => {
   async function start(): Promise<void> {
     server = startServer({ BMI_CONFIG: path.join(dir, 'bmi.cfg'), BMI_TEST_KILL_FILE: killFile() });
     await waitFor(server, 'serving on', 60000);
+    // recovery at start fenced the Ceph session of the process that was killed
+    fences += server.output().split('fenced the Ceph session').length - 1;
   }
 
   async function stop(): Promise<void> {
@@ -244,7 +247,10 @@ describeWithTgt('BMI killed at every step, on Ceph and tgtd', (env: TgtEnv) => {
   }, 120000);
 
   afterAll(async () => {
-    process.stdout.write(`\nfault matrix on Ceph and tgtd (step:point → outcome):\n${matrix.join('\n')}\n`);
+    process.stdout.write(
+      `\nfault matrix on Ceph and tgtd (step:point → outcome):\n${matrix.join('\n')}\n` +
+        `${fences} Ceph sessions of killed processes fenced at the restarts\n`,
+    );
     await stop();
     // everything this run made: its targets, then its images (clones before parents: three passes), with
     // their snapshots

@@ -92,11 +92,13 @@ export class Saga {
     this.failedStep = step.name;
     const index = await this.journal?.started(step.name, { undo: step.undo, redo: step.redo });
     if (!step.undo) this.irreversible = true;
-    fault(this.kind, n, 'started');
     let result: T;
     try {
+      // a test's hook that throws here is the step failing (a dependency refusing it), or a crash
+      fault(this.kind, n, 'started');
       result = await step.run();
     } catch (e) {
+      if (e instanceof SimulatedCrash) throw e;
       await this.record(index, 'failed');
       throw e;
     }

@@ -186,6 +186,40 @@ describe.each(CASES)('$kind killed at each step', ({ kind, request }) => {
   });
 });
 
+describe.each(CASES)('$kind failing at each step', ({ kind, request }) => {
+  it('is answered with an error and leaves everything as it was; then the retry succeeds', async () => {
+    const t = await setUp();
+    try {
+      const before = await normalizedState(t);
+      for (let n = 1; ; n++) {
+        let fired = false;
+        // the first point of step n: a dependency refusing the step (a reserved row fails right after it)
+        sagaFaults.at = (k, step) => {
+          if (k === kind && step === n && !fired) {
+            fired = true;
+            throw new Error(`injected failure at step ${n}`);
+          }
+        };
+        const reply = await request(t);
+        sagaFaults.at = undefined;
+        if (!fired) {
+          // past the last step: this was the retry, and it went through
+          expect({ n, status: reply.status }).toEqual({ n, status: 200 });
+          expect(n).toBeGreaterThan(1);
+          break;
+        }
+        expect({ n, status: reply.status }).toEqual({ n, status: 500 });
+        expect({ n, state: await normalizedState(t) }).toEqual({ n, state: before });
+        const [op] = await t.app.get(TypeOrmOperationJournal).list({ limit: 1 });
+        expect({ n, state: op.state }).toEqual({ n, state: 'rolled_back' });
+      }
+    } finally {
+      sagaFaults.at = undefined;
+      await t.close();
+    }
+  });
+});
+
 it('a kill outside any step leaves nothing to recover', async () => {
   const t = await setUp();
   try {
