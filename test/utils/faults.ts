@@ -1,4 +1,8 @@
+import { getRepositoryToken } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
 import { BlockStorage } from '../../src/modules/images/storage/block-storage';
+import { OperationEntity } from '../../src/modules/operations/operation.entity';
+import { LEASE_MS, TypeOrmOperationJournal } from '../../src/modules/operations/operation-journal.service';
 import { TestApp } from './test-app';
 
 /** Makes `method` of `target` fail once for the calls `when` matches; other calls go through. */
@@ -46,4 +50,22 @@ export async function poolState(storage: BlockStorage): Promise<Record<string, u
 /** DB rows, RBD pool and iSCSI targets: what a failed call must leave as it was. */
 export async function appState(t: TestApp, rows: () => Promise<unknown[]>) {
   return { rows: await rows(), pool: await poolState(t.storage), targets: await t.iscsi.listTargets() };
+}
+
+/**
+ * As if the instance died: every running operation becomes one of a dead instance (another host) whose lease
+ * lapsed, and is marked interrupted; with `recover`, recovery runs as at the next start.
+ */
+export async function dieAndRecover(t: TestApp, recover = true): Promise<void> {
+  const rows = t.app.get<Repository<OperationEntity>>(getRepositoryToken(OperationEntity));
+  await rows.update({ state: 'running' }, { owner: 'crashed-host:1:gone' });
+  const journal = t.app.get(TypeOrmOperationJournal);
+  const later = Date.now() + LEASE_MS + 1000;
+  journal.now = () => later;
+  try {
+    await journal.markInterrupted();
+    if (recover) await journal.recoverInterrupted();
+  } finally {
+    journal.now = Date.now;
+  }
 }

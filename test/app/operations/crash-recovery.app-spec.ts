@@ -6,11 +6,9 @@
  * succeed. The same matrix against a real BMI process, Ceph and tgtd is test/faults.
  */
 import { Logger } from '@nestjs/common';
-import { getRepositoryToken } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
 import { FaultPoint, sagaFaults, SimulatedCrash } from '../../../src/common/orchestration/saga';
-import { OperationEntity } from '../../../src/modules/operations/operation.entity';
-import { LEASE_MS, TypeOrmOperationJournal } from '../../../src/modules/operations/operation-journal.service';
+import { TypeOrmOperationJournal } from '../../../src/modules/operations/operation-journal.service';
+import { dieAndRecover } from '../../utils/faults';
 import { ADMIN, ALICE, startTestApp, TestApp } from '../../utils/test-app';
 import { addProject, call, captureState, createDisk, expectOk, importImage } from '../../utils/e2e';
 
@@ -90,18 +88,6 @@ async function normalizedState(t: TestApp): Promise<string> {
   return json
     .replace(/5img(\d+)/g, (_, id: string) => `5img#${rank.get(Number(id))}`)
     .replace(/"id":(\d+)/g, (_, id: string) => `"id":"#${rank.get(Number(id))}"`);
-}
-
-/** Takes every running operation for one of a dead instance, and runs recovery as the next start would. */
-async function dieAndRecover(t: TestApp): Promise<void> {
-  const rows = t.app.get<Repository<OperationEntity>>(getRepositoryToken(OperationEntity));
-  await rows.update({ state: 'running' }, { owner: 'crashed-host:1:gone' });
-  const journal = t.app.get(TypeOrmOperationJournal);
-  const later = Date.now() + LEASE_MS + 1000;
-  journal.now = () => later;
-  await journal.markInterrupted();
-  await journal.recoverInterrupted();
-  journal.now = Date.now;
 }
 
 type Outcome = 'back' | 'forward' | 'no such point' | string;

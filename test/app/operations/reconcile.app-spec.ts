@@ -4,11 +4,9 @@
  * and what a running operation is making are never removed.
  */
 import { Logger } from '@nestjs/common';
-import { getRepositoryToken } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
 import { sagaFaults, SimulatedCrash } from '../../../src/common/orchestration/saga';
-import { OperationEntity } from '../../../src/modules/operations/operation.entity';
-import { LEASE_MS, TypeOrmOperationJournal } from '../../../src/modules/operations/operation-journal.service';
+import { TypeOrmOperationJournal } from '../../../src/modules/operations/operation-journal.service';
+import { dieAndRecover } from '../../utils/faults';
 import { DRIFT_KINDS, DriftKind, ReconcileService } from '../../../src/modules/reconcile/reconcile.service';
 import { ADMIN, ALICE, startTestApp, TestApp } from '../../utils/test-app';
 import { addProject, call, createDisk, expectOk, imageRow, importImage } from '../../utils/e2e';
@@ -137,13 +135,8 @@ it('an interrupted operation is drift until recovery; fix recovers it', async ()
   // while its operation runs (lease held), the half-made disk is work in progress, not drift
   expect(await kinds()).toEqual([]);
 
-  const rows = t.app.get<Repository<OperationEntity>>(getRepositoryToken(OperationEntity));
-  await rows.update({ state: 'running' }, { owner: 'crashed-host:1:gone' });
+  await dieAndRecover(t, false);
   const journal = t.app.get(TypeOrmOperationJournal);
-  const later = Date.now() + LEASE_MS + 1000;
-  journal.now = () => later;
-  await journal.markInterrupted();
-  journal.now = Date.now;
   const [op] = await journal.list({ state: 'interrupted' });
   expect(await kinds()).toEqual([`interrupted_operation operation ${op.id}`]);
 
