@@ -313,6 +313,8 @@ describeWithTgt('BMI killed at every step, on Ceph and tgtd', (env: TgtEnv) => {
   /** A thing made by one request and unmade by another, and whether it is there now. */
   interface Pair {
     name: string;
+    /** the operations its two requests run */
+    kinds: [string, string];
     make: () => Promise<Reply>;
     unmake: () => Promise<Reply>;
     present: () => Promise<boolean>;
@@ -326,30 +328,49 @@ describeWithTgt('BMI killed at every step, on Ceph and tgtd', (env: TgtEnv) => {
   const PAIRS: Pair[] = [
     {
       name: 'disk',
+      kinds: ['create_disk', 'delete_disk'],
       make: () => send('PUT', 'create_disk', ALICE, { disk_name: 'r1', img: raw('gold') }),
       unmake: () => send('DELETE', 'delete_disk', ALICE, { disk_name: 'r1' }),
       present: () => listed('list_disks/', 'r1'),
     },
     {
       name: 'snapshot',
+      kinds: ['create_snapshot', 'remove_image'],
       make: () => send('PUT', 'create_snapshot/', ALICE, { disk_name: 'd1', snap_name: 'rs' }),
       unmake: () => send('DELETE', 'remove_image/', ALICE, { img: 'rs' }),
       present: () => listed('list_snapshots/', 'rs'),
     },
     {
       name: 'import',
+      kinds: ['import_image', 'remove_image'],
       make: () => send('PUT', 'import_image/', ADMIN, { img: raw('raw4') }),
       unmake: () => send('DELETE', 'remove_image/', ADMIN, { img: raw('raw4') }),
       present: () => listed('list_images/', raw('raw4')),
     },
     {
       name: 'copy',
+      kinds: ['copy_image', 'remove_image'],
       make: () => send('PUT', 'copy_image/', ALICE, { img: 's1', dest_project: P, new_name: 'rc' }),
       unmake: () => send('DELETE', 'remove_image/', ALICE, { img: 'rc' }),
       present: () => listed('list_snapshots/', 'rc'),
     },
     {
+      name: 'snapshot import',
+      kinds: ['import_snapshot', 'remove_image'],
+      make: () => send('PUT', 'import_image/', ADMIN, { img: raw('raw3'), snap: 'gold', protect: 'true' }),
+      unmake: () => send('DELETE', 'remove_image/', ADMIN, { img: raw('raw3') }),
+      present: () => listed('list_images/', raw('raw3')),
+    },
+    {
+      name: 'mount',
+      kinds: ['mount_image', 'umount_image'],
+      make: () => send('PUT', 'mount_image/', ADMIN, { img: 'm1' }),
+      unmake: () => send('DELETE', 'umount_image/', ADMIN, { img: 'm1' }),
+      present: async () => 'm1' in (JSON.parse((await ok(send('POST', 'show_mounted/', ADMIN, {}))).text) as object),
+    },
+    {
       name: 'boot',
+      kinds: ['provision', 'deprovision'],
       make: () => send('PUT', 'provision/', ALICE, { node: 'node-01', disk_name: 'd1', nic: 'eth0' }),
       unmake: () => send('DELETE', 'deprovision/', ALICE, { node: 'node-01', nic: 'eth0' }),
       present: async () => existsSync(path.join(dir, 'tftpboot', 'node-01.ipxe')),
@@ -378,8 +399,12 @@ describeWithTgt('BMI killed at every step, on Ceph and tgtd', (env: TgtEnv) => {
     let interrupted = 0;
     let kills = 0;
     const byKind = new Map<string, number>();
-    for (let i = 0; interrupted < 50 && i < 150; i++) {
-      const p = PAIRS[i % PAIRS.length];
+    // at least 50 cut short, and every kind at least once (within 250 kills): the pairs take turns, then
+    // only those with a kind not cut short yet
+    const kinds = new Set(PAIRS.flatMap((p) => p.kinds));
+    for (let i = 0; (interrupted < 50 || byKind.size < kinds.size) && i < 250; i++) {
+      const missing = PAIRS.filter((x) => x.kinds.some((k) => !byKind.has(k)));
+      const p = interrupted < 50 || !missing.length ? PAIRS[i % PAIRS.length] : missing[i % missing.length];
       const on = await p.present();
       const request = on ? p.unmake : p.make;
       const budget = took.get(`${p.name} ${on ? 'unmake' : 'make'}`) ?? 200;
@@ -432,5 +457,59 @@ random-delay kill loop: ${kills} kills, ${interrupted} operations cut short ` +
         `(${[...byKind].map(([k, n]) => `${k} ${n}`).join(', ')}), no drift after any restart, every retry 200\n`,
     );
     expect(interrupted).toBeGreaterThanOrEqual(50);
+    expect([...byKind.keys()].sort()).toEqual([...kinds].sort());
   }, 900000);
+
+  it('the reconciler on Ceph and tgtd: planted drift found by kind, the safe part repaired, the rest left', async () => {
+    const rows = JSON.parse((await ok(send('POST', 'list_all_images/', ADMIN, {}))).text) as {
+      name: string;
+      cephName: string;
+    }[];
+    const cephOf = (name: string) => rows.find((r) => r.name === name)!.cephName;
+    const golden = cephOf(raw('gold'));
+    const d1 = cephOf('d1');
+    const tgt = new TgtIscsiTargetDriver(new SpawnCommandRunner(), {
+      controlPort: env.controlPort,
+      pool: env.ceph.pool,
+      cephConf: env.ceph.confFile,
+      cephId: env.ceph.clientId,
+      lun: 1,
+    });
+    jest.spyOn(Logger.prototype, 'debug').mockImplementation(() => undefined);
+    // an orphan clone this BMI made, an image named like BMI's that it did not make, a snapshot left on a
+    // disk, and a disk whose target is gone
+    await ceph.clone(golden, 'bmi_snapshot', `${uid}img900`);
+    await ceph.setMetadata(`${uid}img900`, {
+      bmi_uid: uid,
+      bmi_operation: 'op-lost',
+      bmi_source: `${golden}@bmi_snapshot`,
+    });
+    await ceph.createImage(`${uid}img901`, 1 << 20);
+    await ceph.createSnapshot(d1, 'bmi_snapshot');
+    await tgt.removeTarget(d1);
+    const report = JSON.parse((await ok(send('POST', 'reconcile/', ADMIN, {}))).text) as {
+      drift: { kind: string; subject: string }[];
+    };
+    expect(report.drift.map((d) => `${d.kind} ${d.subject}`)).toEqual([
+      `orphan_image ${uid}img900`,
+      `unattributed_image ${uid}img901`,
+      `leftover_snapshot proj1/d1 (${d1})`,
+      `missing_target ${d1}`,
+    ]);
+    const fixed = JSON.parse((await ok(send('POST', 'reconcile/', ADMIN, { fix: 'true' }))).text) as {
+      drift: { kind: string; repaired?: boolean }[];
+    };
+    expect(fixed.drift.map((d) => `${d.kind} ${String(d.repaired)}`)).toEqual([
+      'orphan_image true',
+      'unattributed_image undefined',
+      'leftover_snapshot true',
+      'missing_target true',
+    ]);
+    expect(await ceph.imageExists(`${uid}img900`)).toBe(false);
+    expect(await ceph.listSnapshots(d1)).toEqual([]);
+    expect((await tgt.listTargets()).find((t) => t.name === d1)).toMatchObject({ image: d1 });
+    const after = JSON.parse((await ok(send('POST', 'reconcile/', ADMIN, {}))).text) as { drift: { kind: string }[] };
+    expect(after.drift.map((d) => d.kind)).toEqual(['unattributed_image']);
+    await ceph.removeImage(`${uid}img901`);
+  }, 120000);
 });
