@@ -6,7 +6,7 @@
  */
 import { BootFileStore } from '../../src/modules/tftp/boot-file.store';
 import { IscsiCommandError, TargetExistsError } from '../../src/modules/iscsi/iscsi.errors';
-import { RbdImageBusyError, StorageFailedError } from '../../src/modules/images/storage/storage.errors';
+import { RbdImageBusyError } from '../../src/modules/images/storage/storage.errors';
 import { ADMIN, ALICE, startTestApp, TestApp } from '../utils/test-app';
 import {
   addProject,
@@ -106,13 +106,9 @@ describe('create_disk', () => {
 });
 
 describe('delete_disk', () => {
-  it('removing the clone fails: row (same id) and target are put back (the original lost them, §8 #2)', async () => {
-    const spy = jest.spyOn(t.storage, 'removeImage').mockRejectedValueOnce(new StorageFailedError('rbd remove failed'));
-    await expectText(
-      call(t, 'delete', '/delete_disk', ALICE, { project: P, disk_name: 'd1' }),
-      500,
-      'rbd remove failed',
-    );
+  it('removing the clone is refused (busy): row (same id) and target are put back (the original lost them, §8 #2)', async () => {
+    const spy = jest.spyOn(t.storage, 'removeImage').mockRejectedValueOnce(new RbdImageBusyError('5img2 is Busy'));
+    await expectText(call(t, 'delete', '/delete_disk', ALICE, { project: P, disk_name: 'd1' }), 409, 'd1 is Busy');
     expect(spy).toHaveBeenCalledWith('5img2');
     await expectUnchanged();
   });
@@ -320,12 +316,12 @@ describe('remove_image', () => {
     expect(await imageRow(t, P, 's9')).toMatchObject({ isSnapshot: true, parent: 'gold2' });
   }
 
-  it('removing the Ceph image fails: the row (same id), its snapshot children and its protected @snapshot come back', async () => {
+  it('removing the Ceph image is refused (busy): the row (same id), its snapshot children and its protected @snapshot come back', async () => {
     await goldWithSnapshotChild();
     before = await captureState(t);
     const gold = await imageRow(t, P, 'gold2');
-    const spy = jest.spyOn(t.storage, 'removeImage').mockRejectedValueOnce(boom('removeImage'));
-    await expectInternal(call(t, 'delete', '/remove_image/', ALICE, { project: P, img: 'gold2' }));
+    const spy = jest.spyOn(t.storage, 'removeImage').mockRejectedValueOnce(new RbdImageBusyError('gold2 is Busy'));
+    expect((await call(t, 'delete', '/remove_image/', ALICE, { project: P, img: 'gold2' })).status).toBe(409);
     expect(spy).toHaveBeenCalledWith(gold.cephName);
     await expectUnchanged();
     expect(await t.storage.listSnapshots(gold.cephName)).toEqual([{ name: SNAP, protected: true }]);

@@ -151,7 +151,7 @@ describeWithTgt('BMI killed at every step, on Ceph and tgtd', (env: TgtEnv) => {
   const CASES: Case[] = [
     {
       kind: 'create_disk',
-      points: after(3),
+      points: after(4),
       request: () => send('PUT', 'create_disk', ALICE, { disk_name: 'd2', img: raw('gold') }),
       undo: () => ok(send('DELETE', 'delete_disk', ALICE, { disk_name: 'd2' })),
     },
@@ -479,9 +479,12 @@ random-delay kill loop: ${kills} kills, ${interrupted} operations cut short ` +
     // an orphan clone this BMI made, an image named like BMI's that it did not make, a snapshot left on a
     // disk, and a disk whose target is gone
     await ceph.clone(golden, 'bmi_snapshot', `${uid}img900`);
+    const [failed] = JSON.parse(
+      (await ok(send('POST', 'list_operations/', ADMIN, { state: 'rolled_back', limit: '1' }))).text,
+    ) as { id: string }[];
     await ceph.setMetadata(`${uid}img900`, {
       bmi_uid: uid,
-      bmi_operation: 'op-lost',
+      bmi_operation: failed.id,
       bmi_source: `${golden}@bmi_snapshot`,
     });
     await ceph.createImage(`${uid}img901`, 1 << 20);

@@ -59,6 +59,8 @@ export interface JournaledOperation {
     undo: (result: T) => Action,
   ): Promise<{ result: T; index: number }>;
   end(state: OperationEnd, error?: string): Promise<void>;
+  /** Ends the run here and leaves the operation to recovery (state interrupted), which rolls it forward. */
+  handOver(error: string): Promise<void>;
 }
 
 const current = new AsyncLocalStorage<string>();

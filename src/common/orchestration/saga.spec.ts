@@ -218,6 +218,7 @@ function journalOf(failOn?: string) {
       return { result, index: names.length - 1 };
     },
     end: async (state, error) => void entries.push(`end ${state}${error ? `: ${error}` : ''}`),
+    handOver: async (error) => void entries.push(`handed to recovery: ${error}`),
   };
   return { op, entries };
 }
@@ -277,6 +278,25 @@ describe('runSaga with a journal', () => {
     expect(err.message).toBe('the database is gone');
     expect(journal).toEqual(['run a', 'run b', 'undo b', 'undo a']);
     expect(entries.slice(-3)).toEqual(['b undone', 'a undone', 'end rolled_back: b: the database is gone']);
+  });
+
+  it('an irreversible step that fails part way is handed to recovery: nothing is undone, it stays started', async () => {
+    const { journal, step } = recorder();
+    const { op, entries } = journalOf();
+    const timeout = new Error('osd timed out');
+    await failure(runSaga('op', [step('a'), step('b', { noUndo: true, fail: timeout })], op));
+    expect(journal).toEqual(['run a', 'run b']);
+    expect(entries).toEqual(['a started', 'a done', 'b started', 'handed to recovery: b: osd timed out']);
+  });
+
+  it('an irreversible step refused before it acted is a plain failure: the steps before it are undone', async () => {
+    const { journal, step } = recorder();
+    const { op, entries } = journalOf();
+    const busy = new Error('busy');
+    const refusing = { ...step('b', { noUndo: true, fail: busy }), refused: (e: unknown) => e === busy };
+    await failure(runSaga('op', [step('a'), refusing], op));
+    expect(journal).toEqual(['run a', 'run b', 'undo a']);
+    expect(entries.slice(-2)).toEqual(['a undone', 'end rolled_back: b: busy']);
   });
 
   it('a reserved row is recorded with its undo in one write', async () => {

@@ -16,6 +16,12 @@ export interface Step<T = void> {
   run(): Promise<T>;
   undo?: Action;
   redo?: Action;
+  /**
+   * For a step that cannot be undone: whether its error means it was refused before it acted (an image
+   * that is busy). Any other failure may have left it half done: the operation is then not undone but
+   * handed to recovery, which completes the step.
+   */
+  refused?: (error: unknown) => boolean;
 }
 
 /** Raised by the orchestrator when an operation failed; carries the compensations that failed in turn. */
@@ -77,6 +83,8 @@ export class Saga {
   private count = 0;
   /** the step that failed, for the failure report */
   failedStep = '(between steps)';
+  /** an irreversible step failed part way: recovery completes it instead of undoing the rest */
+  handedToRecovery = false;
 
   constructor(
     readonly kind: string,
@@ -99,6 +107,11 @@ export class Saga {
       result = await step.run();
     } catch (e) {
       if (e instanceof SimulatedCrash) throw e;
+      if (!step.undo && !step.refused?.(e)) {
+        // left `started`, with its redo: recovery completes it
+        this.handedToRecovery = true;
+        throw e;
+      }
       await this.record(index, 'failed');
       throw e;
     }
@@ -192,6 +205,15 @@ export function runSaga<T>(
       result = await body(saga);
     } catch (error) {
       if (error instanceof SimulatedCrash) throw error;
+      if (saga.handedToRecovery && journal) {
+        logger.warn(`${kind}: "${saga.failedStep}" failed part way (${describe(error)}); recovery completes it`);
+        await journal
+          .handOver(`${saga.failedStep}: ${describe(error)}`)
+          .catch((e: unknown) =>
+            logger.error(`operation ${journal.id}: the journal could not be written: ${describe(e)}`),
+          );
+        throw error;
+      }
       const compensationFailures = await saga.compensate(error);
       await endIgnoringErrors(
         journal,

@@ -52,19 +52,14 @@ export class DisksService {
           this.sagas.of(scope, { disk: diskName, image: imageName }).run('create_disk', async (s) => {
             const row = await this.catalog.reserve(
               s,
-              {
-                name: diskName,
-                projectId: project.id,
-                parentId: source.id,
-                isSnapshot: false,
-                isPublic: false,
-                exported: true,
-              },
+              // marked exported only once its target exists: the target reconciler never exports a half-made disk
+              { name: diskName, projectId: project.id, parentId: source.id, isSnapshot: false, isPublic: false },
               project.name,
             );
             const ceph = this.catalog.cephName(row);
             await s.step(this.steps.clone(sourceCeph, this.config.bmi.snapshot, ceph));
             await s.step(this.iscsi.exportStep(ceph));
+            await s.step(this.catalog.exportedStep(row, true));
             return this.iscsi.targetName(ceph);
           }),
         );

@@ -51,6 +51,7 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
   /** the clock (tests move it) */
   now: () => number = Date.now;
   private timer?: NodeJS.Timeout;
+  private recovering: Promise<number> | null = null;
   /** storage sessions of dead instances fenced already */
   private readonly fenced = new Set<string>();
   /** operations whose recovery failed, with the error, so that a steady failure is logged once */
@@ -129,6 +130,12 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
           }),
         );
       },
+      handOver: async (error: string) => {
+        if (ended) return;
+        ended = true;
+        this.running--;
+        await this.write(row.id, { state: 'interrupted', error });
+      },
       end: async (state: OperationEnd, error?: string) => {
         if (ended) return;
         ended = true;
@@ -151,18 +158,7 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
       order: { startedAt: 'DESC' },
       take: filter.limit ?? 100,
     });
-    return rows.map((r) => ({
-      id: r.id,
-      kind: r.kind,
-      project: r.project,
-      actor: r.actor,
-      state: r.state,
-      args: JSON.parse(r.args) as Record<string, unknown>,
-      steps: JSON.parse(r.steps) as StepRecord[],
-      error: r.error,
-      started: new Date(r.startedAt).toISOString(),
-      updated: new Date(r.updatedAt).toISOString(),
-    }));
+    return rows.map(toRow);
   }
 
   /**
@@ -174,7 +170,7 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
     let count = 0;
     for (const op of running) {
       if (op.owner === this.instance) continue;
-      const dead = deadLocalProcess(op.owner);
+      const dead = deadLocalProcess(op.owner, this.instance);
       if (!dead && op.leaseUntil >= this.now()) continue;
       // only if still lapsed (or dead): its owner may have renewed it since it was read
       const marked = await this.dbLock.run(() =>
@@ -201,7 +197,13 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
    * storage sessions of their instances are fenced first (once each), so that a dead instance's open images
    * do not hold the undo up until the storage times them out.
    */
-  async recoverInterrupted(): Promise<number> {
+  recoverInterrupted(): Promise<number> {
+    // one recovery at a time in this instance (the periodic one, a reconcile --fix): never the same undo twice
+    this.recovering ??= this.recoverAll().finally(() => (this.recovering = null));
+    return this.recovering;
+  }
+
+  private async recoverAll(): Promise<number> {
     const interrupted = await this.repo.find({ where: { state: 'interrupted' }, order: { startedAt: 'ASC' } });
     for (const client of new Set(interrupted.map((op) => op.client))) {
       if (client === null || this.fenced.has(client)) continue;
@@ -266,28 +268,43 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
     return true;
   }
 
-  /** Renews this instance's leases, writes the ends that could not be written, marks lapsed operations. */
+  /**
+   * Renews this instance's leases and writes the ends that could not be written; then marks lapsed operations
+   * and recovers them. A long recovery does not hold up the next renewal: the renewal is its own round.
+   */
   async maintain(): Promise<void> {
-    if (this.maintaining) return; // the previous round is still writing
-    this.maintaining = true;
+    if (!this.maintaining) {
+      this.maintaining = true;
+      try {
+        for (const [id, end] of this.unwrittenEnds) {
+          await this.write(id, end);
+          this.unwrittenEnds.delete(id);
+          this.running--;
+        }
+        if (this.running > 0) {
+          await this.dbLock.run(() =>
+            this.repo.update({ owner: this.instance, state: 'running' }, { leaseUntil: this.now() + LEASE_MS }),
+          );
+        }
+      } catch (e) {
+        this.logger.error(`the operation leases could not be renewed: ${e instanceof Error ? e.message : String(e)}`);
+      } finally {
+        this.maintaining = false;
+      }
+    }
+    if (this.recovering) return; // the previous round is still recovering
     try {
-      for (const [id, end] of this.unwrittenEnds) {
-        await this.write(id, end);
-        this.unwrittenEnds.delete(id);
-        this.running--;
-      }
-      if (this.running > 0) {
-        await this.dbLock.run(() =>
-          this.repo.update({ owner: this.instance, state: 'running' }, { leaseUntil: this.now() + LEASE_MS }),
-        );
-      }
       await this.markInterrupted();
       await this.recoverInterrupted();
     } catch (e) {
-      this.logger.error(`the operation journal could not be maintained: ${e instanceof Error ? e.message : String(e)}`);
-    } finally {
-      this.maintaining = false;
+      this.logger.error(`interrupted operations could not be recovered: ${e instanceof Error ? e.message : String(e)}`);
     }
+  }
+
+  /** One operation by id, or null. */
+  async get(id: string): Promise<OperationRow | null> {
+    const row = await this.repo.findOneBy({ id });
+    return row ? toRow(row) : null;
   }
 
   private async write(id: string, values: Partial<OperationEntity>): Promise<void> {
@@ -301,14 +318,33 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
   }
 }
 
-/** True when `owner` (host:pid:random) names a process of this host that no longer exists. */
-function deadLocalProcess(owner: string): boolean {
+/**
+ * True when `owner` (host:pid:random) names a process of this host that no longer exists, or that had this
+ * process's pid (a container restarted with the same pid is a new process: the random part differs).
+ */
+function deadLocalProcess(owner: string, self: string): boolean {
   const [host, pid] = owner.split(':');
   if (host !== hostname() || !/^\d+$/.test(pid ?? '')) return false;
+  if (Number(pid) === process.pid) return owner !== self;
   try {
     process.kill(Number(pid), 0);
     return false;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'ESRCH';
   }
+}
+
+function toRow(r: OperationEntity): OperationRow {
+  return {
+    id: r.id,
+    kind: r.kind,
+    project: r.project,
+    actor: r.actor,
+    state: r.state,
+    args: JSON.parse(r.args) as Record<string, unknown>,
+    steps: JSON.parse(r.steps) as StepRecord[],
+    error: r.error,
+    started: new Date(r.startedAt).toISOString(),
+    updated: new Date(r.updatedAt).toISOString(),
+  };
 }

@@ -137,12 +137,18 @@ export class ReconcileService {
       if (named.has(image) || busy.images.has(image)) continue;
       const marks = await this.storage.getMetadata(image).catch(() => ({}) as Record<string, string>);
       if (marks[MARK_KEYS.uid] === uid) {
+        // removed only when the operation that made it did not complete (an undo that failed): an image whose
+        // row an admin removed on purpose (delete_image, database only) stays
+        const madeBy = marks[MARK_KEYS.operation] ? await this.journal.get(marks[MARK_KEYS.operation]) : null;
+        const unfinished = madeBy !== null && madeBy.state !== 'done' && madeBy.state !== 'running';
         drift.push({
           kind: 'orphan_image',
           subject: image,
           image,
-          detail: `made by operation ${marks[MARK_KEYS.operation] || '(none)'} from ${marks[MARK_KEYS.source]}; no row names it`,
-          repair: 'remove it, unless something was cloned from it',
+          detail:
+            `made by operation ${marks[MARK_KEYS.operation] || '(none)'}` +
+            `${madeBy ? ` (${madeBy.kind}, ${madeBy.state})` : ''} from ${marks[MARK_KEYS.source]}; no row names it`,
+          ...(unfinished ? { repair: 'remove it, unless something was cloned from it' } : {}),
         });
       } else {
         drift.push({
@@ -300,6 +306,10 @@ export class ReconcileService {
     const row = await this.rowOf(drift.image!);
     if (!row) throw new Error('its row is gone');
     await this.locks.run([exclusive(lockKey.image(row.projectId, row.name))], async () => {
+      // read again under the lock: unmounted, deleted, renamed or moved meanwhile is not ours to repair
+      const now = await this.catalog.byId(row.id);
+      if (!now || now.name !== row.name || now.projectId !== row.projectId) throw new Error('the image changed');
+      if (drift.kind === 'missing_target' && !now.exported) throw new Error('it is no longer exported');
       const ceph = this.catalog.cephName(row);
       const snap = this.config.bmi.snapshot;
       if (drift.kind === 'missing_target') {

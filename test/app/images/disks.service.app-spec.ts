@@ -8,7 +8,15 @@ import { ImageCatalog } from '../../../src/modules/images/image-catalog';
 import { DiskExistsError, ImageNotFoundError, WrongImageKindError } from '../../../src/modules/images/images.errors';
 import { ImagesService } from '../../../src/modules/images/images.service';
 import { BlockStorage } from '../../../src/modules/images/storage/block-storage';
-import { RbdImageHasSnapshotsError, RbdImageNotFoundError } from '../../../src/modules/images/storage/storage.errors';
+import {
+  RbdImageBusyError,
+  RbdImageHasSnapshotsError,
+  RbdImageNotFoundError,
+} from '../../../src/modules/images/storage/storage.errors';
+import { TypeOrmOperationJournal } from '../../../src/modules/operations/operation-journal.service';
+
+/** Ceph refusing to remove an image (it has watchers): nothing was removed. */
+const busy = () => new RbdImageBusyError('the image has watchers');
 import { appState, failOn, rejection } from '../../utils/faults';
 
 /** DisksService on the real DB (SQLite :memory:, real migration) and the in-memory pool, targets and HIL. */
@@ -146,7 +154,7 @@ describe('DisksService.deleteDisk', () => {
   it.each([
     ['removing the target', () => failOn(t.iscsi, 'removeTarget')],
     ['deleting the row', () => failOn(t.imageRows.manager.connection, 'transaction')],
-    ['removing the clone', () => failOn(storage, 'removeImage')],
+    ['removing the clone (busy: refused before it acted)', () => failOn(storage, 'removeImage', undefined, busy())],
   ])('failing at %s puts back the row (same id) and the target (§8 #2)', async (_, inject) => {
     const before = await state();
     const boom = inject();
@@ -171,10 +179,23 @@ describe('DisksService.deleteDisk', () => {
     expect(await t.iscsi.listTargets()).toEqual([]);
   });
 
-  it('when the clone removal fails and the target had already gone, the disk is left whole, with its target', async () => {
+  it('when the clone removal fails part way (not a refusal), recovery completes the delete', async () => {
+    const boom = failOn(storage, 'removeImage', undefined, new Error('osd timed out'));
+    await expect(disks.deleteDisk(alice, 'disk1')).rejects.toBe(boom);
+    // row and target are gone already; the clone's removal is handed to recovery
+    expect(await diskRow('disk1')).toBeNull();
+    const journal = t.app.get(TypeOrmOperationJournal);
+    expect((await journal.list({ limit: 1 }))[0]).toMatchObject({ kind: 'delete_disk', state: 'interrupted' });
+    await journal.recoverInterrupted();
+    expect((await journal.list({ limit: 1 }))[0]).toMatchObject({ state: 'rolled_forward' });
+    expect(await storage.imageExists(target)).toBe(false);
+    expect(await t.iscsi.listTargets()).toEqual([]);
+  });
+
+  it('when the clone removal is refused and the target had already gone, the disk is left whole, with its target', async () => {
     const whole = await state();
     await t.iscsi.removeTarget(target);
-    const boom = failOn(storage, 'removeImage');
+    const boom = failOn(storage, 'removeImage', undefined, busy());
     await expect(disks.deleteDisk(alice, 'disk1')).rejects.toBe(boom);
     // the row says exported: the undo makes the target the reconciler would make
     expect(await state()).toEqual(whole);

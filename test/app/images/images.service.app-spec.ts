@@ -14,7 +14,11 @@ import {
 } from '../../../src/modules/images/images.errors';
 import { ImagesService } from '../../../src/modules/images/images.service';
 import { BlockStorage } from '../../../src/modules/images/storage/block-storage';
-import { RbdImageHasSnapshotsError, RbdImageNotFoundError } from '../../../src/modules/images/storage/storage.errors';
+import {
+  RbdImageBusyError,
+  RbdImageHasSnapshotsError,
+  RbdImageNotFoundError,
+} from '../../../src/modules/images/storage/storage.errors';
 import { appState, failOn, rejection } from '../../utils/faults';
 
 /**
@@ -322,7 +326,7 @@ describe('ImagesService.removeImage', () => {
     ['unprotecting the snapshot', () => failOn(storage, 'unprotectSnapshot')],
     ['removing the snapshot', () => failOn(storage, 'removeSnapshot')],
     ['deleting the row', () => failOn(t.imageRows.manager.connection, 'transaction')],
-    ['removing the Ceph image', () => failOn(storage, 'removeImage')],
+    ['removing the Ceph image (busy)', () => failOn(storage, 'removeImage', undefined, new RbdImageBusyError('busy'))],
   ])('failing at %s puts everything back: row (same id), protected snapshot, child rows', async (_, inject) => {
     await importGolden();
     await disks.createDisk(alice, 'disk1', 'bmi_test');

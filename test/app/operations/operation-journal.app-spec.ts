@@ -50,11 +50,13 @@ describe('every multi-step operation is journaled', () => {
       'done: insert image row web1',
       expect.stringMatching(/^done: clone .* to /),
       expect.stringMatching(/^done: export .* over iSCSI$/),
+      'done: mark web1 exported',
     ]);
     // each step with the action that undoes it, and how long it took
     expect(op.steps[0].undo).toEqual({ type: 'image.row.delete', args: { id: expect.any(Number) } });
     expect(op.steps[1].undo).toEqual({ type: 'rbd.remove', args: { image: expect.stringMatching(/^5img\d+$/) } });
     expect(op.steps[2].undo).toEqual({ type: 'iscsi.unexport', args: { image: expect.any(String) } });
+    expect(op.steps[3].undo).toEqual({ type: 'image.row.exported', args: { id: expect.any(Number), exported: false } });
     for (const step of op.steps) expect(step.ms).toBeGreaterThanOrEqual(0);
     expect(Date.parse(op.updated)).toBeGreaterThanOrEqual(Date.parse(op.started));
   });

@@ -6,7 +6,7 @@
 import { Logger } from '@nestjs/common';
 import { sagaFaults, SimulatedCrash } from '../../../src/common/orchestration/saga';
 import { TypeOrmOperationJournal } from '../../../src/modules/operations/operation-journal.service';
-import { dieAndRecover } from '../../utils/faults';
+import { dieAndRecover, failOn } from '../../utils/faults';
 import { DRIFT_KINDS, DriftKind, ReconcileService } from '../../../src/modules/reconcile/reconcile.service';
 import { ADMIN, ALICE, startTestApp, TestApp } from '../../utils/test-app';
 import { addProject, call, createDisk, expectOk, imageRow, importImage } from '../../utils/e2e';
@@ -48,9 +48,10 @@ it('a consistent BMI has no drift, and says what it checked', async () => {
 
 it('finds each planted drift by kind, repairs the safe ones, and leaves the rest for an operator', async () => {
   const s = t.storage;
-  // an orphan BMI made (marked), and an image named like BMI's that it did not
+  // an orphan BMI made (marked by an operation that did not complete), and an image named like BMI's that it
+  // did not make
   await s.clone('5img1', SNAP, '5img90');
-  await s.setMetadata('5img90', { bmi_uid: '5', bmi_operation: 'op-x', bmi_source: `5img1@${SNAP}` });
+  await s.setMetadata('5img90', { bmi_uid: '5', bmi_operation: await failedOperation(), bmi_source: `5img1@${SNAP}` });
   await s.createImage('5img91', 1 << 20);
   // the snapshot image s1 (nothing cloned from it) loses its protected BMI snapshot
   await s.unprotectSnapshot('5img4', SNAP);
@@ -96,6 +97,21 @@ it('finds each planted drift by kind, repairs the safe ones, and leaves the rest
   expect((await t.iscsi.listTargets()).map((x) => x.name)).toContain('5img2');
   // what is left is what only an operator can decide
   expect(await kinds()).toEqual(['unattributed_image 5img91', 'wrong_target 5img3', 'unknown_target stray']);
+});
+
+/** The id of an operation that was rolled back (a create_disk whose clone failed). */
+async function failedOperation(): Promise<string> {
+  failOn(t.storage, 'clone');
+  await call(t, 'put', '/create_disk', ALICE, { project: P, disk_name: 'never', img: 'bmi_test' });
+  const [op] = await t.app.get(TypeOrmOperationJournal).list({ state: 'rolled_back' });
+  return op.id;
+}
+
+it('an orphan made by an operation that completed (its row removed on purpose, delete_image) is reported, kept', async () => {
+  await expectOk(call(t, 'delete', '/delete_image/', ADMIN, { project: P, img: 's1' }));
+  expect(await kinds()).toEqual(['orphan_image 5img4']);
+  expect(await kinds(true)).toEqual(['orphan_image 5img4 undefined']);
+  expect(await t.storage.imageExists('5img4')).toBe(true);
 });
 
 /** The order the report lists drift in: by kind. */

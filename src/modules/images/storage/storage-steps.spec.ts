@@ -95,6 +95,7 @@ describe('StorageSteps.clone marks what BMI makes', () => {
     update: async () => undefined,
     atomically: () => Promise.reject(new Error('not used')),
     end: async () => undefined,
+    handOver: async () => undefined,
   });
 
   it('the clone carries this BMI uid, the journaled operation and its source, over the marks of its parent', async () => {

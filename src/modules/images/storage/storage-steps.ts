@@ -3,7 +3,12 @@ import { Action, ActionHandler, Json } from '../../../common/orchestration/actio
 import { currentOperationId } from '../../../common/orchestration/journal';
 import { Step } from '../../../common/orchestration/saga';
 import { BlockStorage } from './block-storage';
-import { RbdImageNotFoundError } from './storage.errors';
+import {
+  RbdImageBusyError,
+  RbdImageHasSnapshotsError,
+  RbdImageNotFoundError,
+  RbdSnapshotBusyError,
+} from './storage.errors';
 
 /**
  * Storage actions as saga steps, each with the durable action that undoes it (or, for the removal of an
@@ -128,6 +133,9 @@ export class StorageSteps {
       name: `remove image ${image}`,
       run: async () => void (await this.removeImageIfExists(image)),
       redo: removal(image),
+      // librbd checks watchers, snapshots and clones before it deletes anything
+      refused: (e) =>
+        e instanceof RbdImageBusyError || e instanceof RbdImageHasSnapshotsError || e instanceof RbdSnapshotBusyError,
     };
   }
 
