@@ -136,6 +136,18 @@ describeWithTgt('BMI killed at every step, on Ceph and tgtd', (env: TgtEnv) => {
 
   const raw = (name: string) => `${uid}${name}`;
 
+  /** The test's own view of the tgtd BMI drives (its debug lines kept quiet). */
+  function tgtDriver(): TgtIscsiTargetDriver {
+    jest.spyOn(Logger.prototype, 'debug').mockImplementation(() => undefined);
+    return new TgtIscsiTargetDriver(new SpawnCommandRunner(), {
+      controlPort: env.controlPort,
+      pool: env.ceph.pool,
+      cephConf: env.ceph.confFile,
+      cephId: env.ceph.clientId,
+      lun: 1,
+    });
+  }
+
   interface Case {
     kind: string;
     /** the step numbers and points to kill at */
@@ -254,14 +266,7 @@ describeWithTgt('BMI killed at every step, on Ceph and tgtd', (env: TgtEnv) => {
     await stop();
     // everything this run made: its targets, then its images (clones before parents: three passes), with
     // their snapshots
-    jest.spyOn(Logger.prototype, 'debug').mockImplementation(() => undefined);
-    const tgt = new TgtIscsiTargetDriver(new SpawnCommandRunner(), {
-      controlPort: env.controlPort,
-      pool: env.ceph.pool,
-      cephConf: env.ceph.confFile,
-      cephId: env.ceph.clientId,
-      lun: 1,
-    });
+    const tgt = tgtDriver();
     for (const t of await tgt.listTargets()) if (t.image.startsWith(uid)) await tgt.removeTarget(t.name);
     if (ceph) {
       const ours = async () => (await ceph.listImages()).filter((i) => i.startsWith(uid));
@@ -468,14 +473,7 @@ random-delay kill loop: ${kills} kills, ${interrupted} operations cut short ` +
     const cephOf = (name: string) => rows.find((r) => r.name === name)!.cephName;
     const golden = cephOf(raw('gold'));
     const d1 = cephOf('d1');
-    const tgt = new TgtIscsiTargetDriver(new SpawnCommandRunner(), {
-      controlPort: env.controlPort,
-      pool: env.ceph.pool,
-      cephConf: env.ceph.confFile,
-      cephId: env.ceph.clientId,
-      lun: 1,
-    });
-    jest.spyOn(Logger.prototype, 'debug').mockImplementation(() => undefined);
+    const tgt = tgtDriver();
     // an orphan clone this BMI made, an image named like BMI's that it did not make, a snapshot left on a
     // disk, and a disk whose target is gone
     await ceph.clone(golden, 'bmi_snapshot', `${uid}img900`);
