@@ -10,7 +10,6 @@
 // Each librbd call holds a libuv pool thread: the same pool size as the server (main.ts), set before any I/O.
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -18,43 +17,10 @@ import type { INestApplication } from '@nestjs/common';
 import { createApp } from '../../src/bootstrap';
 import { loadConfig } from '../../src/config/app-config';
 import { CephRbdStorage } from '../../src/modules/images/storage/ceph-rbd.storage';
-
-const ROOT = path.resolve(__dirname, '../..');
-const SCRIPT = path.join(ROOT, 'scripts/ceph-local.sh');
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-interface Cluster {
-  dir: string;
-  env: Record<string, string>;
-}
-
-function startCluster(): Cluster {
-  const dir = mkdtempSync(path.join(tmpdir(), 'bmi-bench-outage-'));
-  const out = execFileSync('bash', [SCRIPT, 'up', dir], {
-    env: {
-      ...process.env,
-      CEPH_OBJECTSTORE: 'memstore',
-      CEPH_WITH_MGR: '0',
-      CEPH_MON_PORT: '3397',
-      CEPH_MON_PORT_V1: '6797',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).toString();
-  const env = Object.fromEntries(
-    out
-      .trim()
-      .split('\n')
-      .map((l) => l.split('=') as [string, string]),
-  );
-  return { dir, env };
-}
+import { arg, LocalCeph, startLocalCeph } from '../local-ceph';
 
 /** SIGSTOP / SIGCONT every daemon of the cluster (from its pid files). */
-function signalDaemons(c: Cluster, signal: 'SIGSTOP' | 'SIGCONT'): void {
+function signalDaemons(c: LocalCeph, signal: 'SIGSTOP' | 'SIGCONT'): void {
   for (const name of ['mon.a', 'osd.0']) {
     const pid = Number(readFileSync(path.join(c.dir, 'run', `ceph-${name}.pid`), 'utf8'));
     process.kill(pid, signal);
@@ -81,7 +47,7 @@ interface Result {
   seconds: number;
 }
 
-async function run(c: Cluster, setting: string, fsExtra: string, disks: number, timeout: number): Promise<Result> {
+async function run(c: LocalCeph, setting: string, fsExtra: string, disks: number, timeout: number): Promise<Result> {
   const work = mkdtempSync(path.join(tmpdir(), 'bmi-bench-app-'));
   const uid = `o${Math.random().toString(16).slice(2, 8)}`;
   const config = loadConfig({
@@ -138,7 +104,7 @@ async function run(c: Cluster, setting: string, fsExtra: string, disks: number, 
 async function main(): Promise<void> {
   const disks = arg('disks', 20);
   const timeout = arg('timeout', 6);
-  const c = startCluster();
+  const c = startLocalCeph('outage', 3397, 6797);
   try {
     const results = [
       await run(
@@ -172,7 +138,7 @@ async function main(): Promise<void> {
     } catch {
       // already running or gone
     }
-    execFileSync('bash', [SCRIPT, 'purge', c.dir], { stdio: 'inherit' });
+    c.purge();
   }
 }
 

@@ -16,13 +16,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as rbd from 'ceph-rbd-napi';
 import { CephRbdStorage } from '../../src/modules/images/storage/ceph-rbd.storage';
-
-const ROOT = path.resolve(__dirname, '../..');
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
+import { arg, startLocalCeph } from '../local-ceph';
 
 interface Cluster {
   conf: string;
@@ -37,32 +31,13 @@ function cluster(): Cluster {
   if (CEPH_CONF && CEPH_KEYRING && CEPH_ID && CEPH_POOL) {
     return { conf: CEPH_CONF, keyring: CEPH_KEYRING, id: CEPH_ID, pool: CEPH_POOL, stop: () => undefined };
   }
-  const dir = mkdtempSync(path.join(tmpdir(), 'bmi-bench-ceph-'));
-  const script = path.join(ROOT, 'scripts/ceph-local.sh');
-  const out = execFileSync('bash', [script, 'up', dir], {
-    env: {
-      ...process.env,
-      CEPH_OBJECTSTORE: 'memstore',
-      CEPH_WITH_MGR: '0',
-      CEPH_MON_PORT: '3396',
-      CEPH_MON_PORT_V1: '6796',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).toString();
-  const env = Object.fromEntries(
-    out
-      .trim()
-      .split('\n')
-      .map((l) => l.split('=') as [string, string]),
-  );
+  const local = startLocalCeph('ceph', 3396, 6796);
   return {
-    conf: env.CEPH_CONF,
-    keyring: env.CEPH_KEYRING,
-    id: env.CEPH_ID,
-    pool: env.CEPH_POOL,
-    stop: () => {
-      execFileSync('bash', [script, 'purge', dir], { stdio: 'inherit' });
-    },
+    conf: local.env.CEPH_CONF,
+    keyring: local.env.CEPH_KEYRING,
+    id: local.env.CEPH_ID,
+    pool: local.env.CEPH_POOL,
+    stop: local.purge,
   };
 }
 
