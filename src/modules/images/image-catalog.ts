@@ -131,9 +131,7 @@ export class ImageCatalog {
    * request had just inserted (its clone and target then had no row).
    */
   async insert(values: NewImageRow, projectName: string): Promise<ImageEntity> {
-    return this.clashesAs409(values, projectName, () =>
-      this.dbLock.run(() => this.insertRow(this.repo.manager, values)),
-    );
+    return this.clashesAs409(values, projectName, () => this.insertRow(values));
   }
 
   /**
@@ -145,18 +143,24 @@ export class ImageCatalog {
     return this.clashesAs409(values, projectName, () =>
       s.reserve(
         `insert image row ${values.name}`,
-        (tx) => (tx ? this.insertRow(tx, values) : this.dbLock.run(() => this.insertRow(this.repo.manager, values))),
+        (tx) => this.insertRow(values, tx),
         (row) => ({ type: 'image.row.delete', args: { id: row.id } }),
       ),
     );
   }
 
-  // INSERT, never save(): with an explicit id, save() turns into an UPDATE of whatever row has that id
-  private async insertRow(m: EntityManager, values: NewImageRow): Promise<ImageEntity> {
-    const row = m.create(ImageEntity, values);
-    const result = await m.insert(ImageEntity, row);
-    row.id = result.identifiers[0].id as number;
-    return row;
+  /**
+   * INSERT, never save(): with an explicit id, save() turns into an UPDATE of whatever row has that id. In the
+   * journal's transaction `tx` when given, else on its own under the DB write lock.
+   */
+  private insertRow(values: NewImageRow, tx?: EntityManager): Promise<ImageEntity> {
+    const insert = async (m: EntityManager) => {
+      const row = m.create(ImageEntity, values);
+      const result = await m.insert(ImageEntity, row);
+      row.id = result.identifiers[0].id as number;
+      return row;
+    };
+    return tx ? insert(tx) : this.dbLock.run(() => insert(this.repo.manager));
   }
 
   private async clashesAs409<T>(values: NewImageRow, projectName: string, insert: () => Promise<T>): Promise<T> {
