@@ -8,7 +8,7 @@ import { MARK_KEYS, StorageSteps } from '../images/storage/storage-steps';
 import { IscsiService } from '../iscsi/iscsi.service';
 import { TargetExistsError } from '../iscsi/iscsi.errors';
 import { diffTargets } from '../iscsi/target-diff';
-import { TypeOrmOperationJournal } from '../operations/operation-journal.service';
+import { OperationRow, TypeOrmOperationJournal } from '../operations/operation-journal.service';
 import { TftpService } from '../tftp/tftp.service';
 
 /**
@@ -100,8 +100,9 @@ export class ReconcileService {
   private async compare(): Promise<ReconcileReport> {
     const { uid } = this.config.bmi;
     const drift: Drift[] = [];
-    const busy = await this.busy();
-    for (const op of await this.journal.list({ state: 'interrupted', limit: 1000 })) {
+    const interrupted = await this.journal.list({ state: 'interrupted', limit: 1000 });
+    const busy = busyWith([...(await this.journal.list({ state: 'running', limit: 1000 })), ...interrupted]);
+    for (const op of interrupted) {
       drift.push({
         kind: 'interrupted_operation',
         subject: `operation ${op.id}`,
@@ -334,30 +335,26 @@ export class ReconcileService {
     if (!image.startsWith(prefix) || !/^\d+$/.test(image.slice(prefix.length))) return null;
     return this.catalog.byId(Number(image.slice(prefix.length)));
   }
+}
 
-  /**
-   * Row ids and image names that running operations are making or changing (work in progress, not drift),
-   * and those of interrupted ones (reported as such, and for their recovery to settle).
-   */
-  private async busy(): Promise<{ rows: Set<number>; images: Set<string> }> {
-    const rows = new Set<number>();
-    const images = new Set<string>();
-    const ops = [
-      ...(await this.journal.list({ state: 'running', limit: 1000 })),
-      ...(await this.journal.list({ state: 'interrupted', limit: 1000 })),
-    ];
-    for (const op of ops) {
-      for (const step of op.steps) {
-        for (const action of [step.undo, step.redo]) {
-          if (typeof action?.args.id === 'number') rows.add(action.args.id);
-          if (typeof action?.args.image === 'string') images.add(action.args.image);
-          const saved = action?.args.row as { id?: unknown } | undefined;
-          if (typeof saved?.id === 'number') rows.add(saved.id);
-        }
+/**
+ * Row ids and image names that running operations are making or changing (work in progress, not drift), and
+ * those of interrupted ones (reported as such, and for their recovery to settle).
+ */
+function busyWith(ops: OperationRow[]): { rows: Set<number>; images: Set<string> } {
+  const rows = new Set<number>();
+  const images = new Set<string>();
+  for (const op of ops) {
+    for (const step of op.steps) {
+      for (const action of [step.undo, step.redo]) {
+        if (typeof action?.args.id === 'number') rows.add(action.args.id);
+        if (typeof action?.args.image === 'string') images.add(action.args.image);
+        const saved = action?.args.row as { id?: unknown } | undefined;
+        if (typeof saved?.id === 'number') rows.add(saved.id);
       }
     }
-    return { rows, images };
   }
+  return { rows, images };
 }
 
 function escape(s: string): string {
