@@ -57,9 +57,16 @@ export class ImageCatalog {
 
   /** A raw RBD name shaped like BMI's own (`<uid>img<digits>`): never a name to export to or import from. */
   assertNotBmiName(name: string): void {
-    if (name.startsWith(`${this.config.bmi.uid}img`) && /^\d+$/.test(name.slice(this.config.bmi.uid.length + 3))) {
+    if (this.idOf(name) !== null) {
       throw new WrongImageKindError(`${name} is reserved: BMI names its own images ${this.config.bmi.uid}img<id>`);
     }
+  }
+
+  /** The row id in a name shaped like BMI's own (`<uid>img<digits>`), or null. */
+  idOf(cephName: string): number | null {
+    const prefix = `${this.config.bmi.uid}img`;
+    const digits = cephName.slice(prefix.length);
+    return cephName.startsWith(prefix) && /^\d+$/.test(digits) ? Number(digits) : null;
   }
 
   kind(row: ImageEntity): ImageKind {

@@ -113,8 +113,8 @@ export class ReconcileService {
 
     const rows = await this.catalog.listAll();
     const byId = new Map(rows.map((r) => [r.id, r]));
-    const ours = new RegExp(`^${escape(uid)}img\\d+$`);
-    const images = new Set((await this.storage.listImages()).filter((i) => ours.test(i)));
+    const ours = (image: string) => this.catalog.idOf(image) !== null;
+    const images = new Set((await this.storage.listImages()).filter(ours));
     const named = new Set<string>();
 
     for (const row of rows) {
@@ -186,7 +186,7 @@ export class ReconcileService {
     // another tool's targets on the same tgtd are not BMI's drift: only those exporting an image named like
     // this BMI's
     for (const t of diff.unknown) {
-      if (busy.images.has(t.image) || !ours.test(t.image)) continue;
+      if (busy.images.has(t.image) || !ours(t.image)) continue;
       drift.push({
         kind: 'unknown_target',
         subject: t.name,
@@ -330,10 +330,8 @@ export class ReconcileService {
   }
 
   /** The row whose Ceph name is `image` (`<uid>img<id>`), if any. */
-  private async rowOf(image: string): Promise<ImageEntity | null> {
-    const prefix = `${this.config.bmi.uid}img`;
-    if (!image.startsWith(prefix) || !/^\d+$/.test(image.slice(prefix.length))) return null;
-    return this.catalog.byId(Number(image.slice(prefix.length)));
+  private rowOf(image: string): Promise<ImageEntity | null> {
+    return this.catalog.byId(this.catalog.idOf(image));
   }
 }
 
@@ -355,8 +353,4 @@ function busyWith(ops: OperationRow[]): { rows: Set<number>; images: Set<string>
     }
   }
   return { rows, images };
-}
-
-function escape(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
