@@ -4,7 +4,7 @@ import { Logger } from '@nestjs/common';
 import { CommandResult } from '../../../common/process/command-runner';
 import { FakeCommandRunner } from '../../../common/process/fake-command-runner';
 import { IscsiCommandError, IscsiUnavailableError, TargetExistsError, TargetNotFoundError } from '../iscsi.errors';
-import { bindings, lowestFreeTid, TgtIscsiTargetDriver } from './tgt-iscsi-target.driver';
+import { bindings, TgtIscsiTargetDriver } from './tgt-iscsi-target.driver';
 
 /** Outputs and failures captured from a real tgtd (tgt 1.0.85) by test/fixtures/tgt/capture.sh. */
 const FIXTURES = path.resolve(__dirname, '../../../../test/fixtures/tgt');
@@ -131,10 +131,43 @@ describe('TgtIscsiTargetDriver.addTarget', () => {
     expect(runner.calls).toEqual([SHOW, NEW(1, 'a'), LUN(1, 'a')]);
   });
 
-  it('a name that exists: TargetExistsError, and nothing is changed', async () => {
+  it('a name that exists: TargetExistsError once tgtd confirms it, and nothing is changed', async () => {
     runner.on(SHOW, { stdout: MIXED });
     await expect(driver.addTarget({ name: '5img12', image: '5img12' })).rejects.toThrow(TargetExistsError);
-    expect(runner.calls).toEqual([SHOW]);
+    expect(runner.calls).toEqual([SHOW, SHOW]);
+  });
+
+  it('a name the driver knew but tgtd lost (a tgtd restart): listed again and made', async () => {
+    runner
+      .once(SHOW, { stdout: MIXED })
+      .once(SHOW, { stdout: EMPTY })
+      .on(() => true, {});
+    await driver.addTarget({ name: '5img12', image: '5img12' });
+    expect(runner.calls).toEqual([
+      SHOW,
+      SHOW,
+      NEW(1, '5img12'),
+      LUN(1, '5img12'),
+      BIND(1, '--initiator-address', 'ALL'),
+    ]);
+  });
+
+  it('knows its targets after the first listing: later adds and removes list nothing', async () => {
+    runner.once(SHOW, { stdout: ONE }).on(() => true, {});
+    await driver.addTarget({ name: 'a', image: 'a' });
+    await driver.addTarget({ name: 'b', image: 'b' });
+    await driver.removeTarget('a');
+    await driver.addTarget({ name: 'c', image: 'c' });
+    await driver.removeTarget('iqn.2026-11.org.bmi:5img11');
+    expect(runner.calls.filter((argv) => argv.includes('show'))).toEqual([SHOW]);
+    expect(runner.calls.filter((argv) => argv.includes('target') && !argv.includes('bind'))).toEqual([
+      SHOW,
+      NEW(2, 'a'),
+      NEW(3, 'b'),
+      DELETE(2),
+      NEW(2, 'c'),
+      DELETE(1),
+    ]);
   });
 
   it.each([
@@ -222,7 +255,8 @@ describe('TgtIscsiTargetDriver.addTarget', () => {
     expect(runner.calls).toEqual([SHOW, NEW(1, 'a')]);
   });
 
-  it('calls run one at a time: concurrent adds never interleave and take distinct tids', async () => {
+  /** A fake tgtd behind the runner: answers show, new and delete like the real one, one call per tick. */
+  function fakeTgtd(): Map<number, string> {
     const tgtd = new Map<number, string>();
     runner.on(
       () => true,
@@ -232,12 +266,22 @@ describe('TgtIscsiTargetDriver.addTarget', () => {
         if (op === 'show') return { stdout: [...tgtd].map(([tid, name]) => `Target ${tid}: ${name}\n`).join('') };
         const tid = Number(argv[argv.indexOf('--tid') + 1]);
         if (op === 'new' && argv.includes('target')) {
-          if (tgtd.has(tid)) return ERRORS.duplicateTid;
-          tgtd.set(tid, argv[argv.indexOf('--targetname') + 1]);
+          const name = argv[argv.indexOf('--targetname') + 1];
+          if (tgtd.has(tid) || [...tgtd.values()].includes(name)) return ERRORS.duplicateTid;
+          tgtd.set(tid, name);
+        }
+        if (op === 'delete') {
+          if (!tgtd.has(tid)) return ERRORS.unknownTid;
+          tgtd.delete(tid);
         }
         return {};
       },
     );
+    return tgtd;
+  }
+
+  it('concurrent adds run side by side, take distinct tids, and list the targets once', async () => {
+    const tgtd = fakeTgtd();
     await Promise.all(['a', 'b', 'c'].map((name) => driver.addTarget({ name, image: name })));
     expect([...tgtd].sort()).toEqual([
       [1, 'a'],
@@ -245,7 +289,33 @@ describe('TgtIscsiTargetDriver.addTarget', () => {
       [3, 'c'],
     ]);
     const ops = runner.calls.map((argv) => argv[argv.indexOf('--op') + 1]);
-    expect(ops).toEqual(['show', 'new', 'new', 'bind', 'show', 'new', 'new', 'bind', 'show', 'new', 'new', 'bind']);
+    expect(ops.filter((op) => op === 'show')).toHaveLength(1);
+    // interleaved: the three targets were made side by side, not one after another
+    expect(ops.slice(1, 4)).toEqual(['new', 'new', 'new']);
+  });
+
+  it('concurrent adds of one name: one is made, the others are TargetExistsError', async () => {
+    const tgtd = fakeTgtd();
+    const results = await Promise.allSettled([1, 2, 3].map(() => driver.addTarget({ name: 'a', image: 'a' })));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    for (const r of results.slice(1)) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(TargetExistsError);
+    expect([...tgtd]).toEqual([[1, 'a']]);
+  });
+
+  it('a listing that runs while targets are made and removed keeps what they did', async () => {
+    const tgtd = fakeTgtd();
+    await driver.addTarget({ name: 'a', image: 'a' });
+    await Promise.all([
+      driver.listTargets(),
+      driver.addTarget({ name: 'b', image: 'b' }),
+      driver.removeTarget('a'),
+      driver.listTargets(),
+    ]);
+    runner.calls.length = 0;
+    await driver.addTarget({ name: 'c', image: 'c' }); // from the map: tid 1 is free again, 2 is b's
+    await driver.removeTarget('b');
+    expect([...tgtd]).toEqual([[1, 'c']]);
+    expect(runner.calls.map((argv) => argv[argv.indexOf('--op') + 1])).toEqual(['new', 'new', 'bind', 'delete']);
   });
 });
 
@@ -256,15 +326,33 @@ describe('TgtIscsiTargetDriver.removeTarget', () => {
     expect(runner.calls).toEqual([SHOW, DELETE(4)]);
   });
 
-  it('an unknown name: TargetNotFoundError, nothing deleted', async () => {
+  it('an unknown name: TargetNotFoundError once tgtd confirms it, nothing deleted', async () => {
     runner.on(SHOW, { stdout: MIXED });
     await expect(driver.removeTarget('5img99')).rejects.toThrow(TargetNotFoundError);
-    expect(runner.calls).toEqual([SHOW]);
+    expect(runner.calls).toEqual([SHOW, SHOW]);
   });
 
-  it('deleted by someone else since the show: TargetNotFoundError', async () => {
-    runner.on(SHOW, { stdout: MIXED }).on(DELETE(4), ERRORS.unknownTid);
+  it('a name the driver did not know (made by another instance): listed again and deleted', async () => {
+    runner.once(SHOW, { stdout: EMPTY }).once(SHOW, { stdout: MIXED }).on(DELETE(4), {});
+    await driver.listTargets();
+    await driver.removeTarget('5img12');
+    expect(runner.calls).toEqual([SHOW, SHOW, DELETE(4)]);
+  });
+
+  it('gone from tgtd (deleted by someone else, or a tgtd restart): TargetNotFoundError', async () => {
+    runner.once(SHOW, { stdout: MIXED }).on(SHOW, { stdout: EMPTY }).on(DELETE(4), ERRORS.unknownTid);
     await expect(driver.removeTarget('5img12')).rejects.toThrow(TargetNotFoundError);
+    expect(runner.calls).toEqual([SHOW, DELETE(4), SHOW]);
+  });
+
+  it('made again at another tid since the driver listed it: found and deleted there', async () => {
+    runner
+      .once(SHOW, { stdout: MIXED })
+      .once(DELETE(4), ERRORS.unknownTid)
+      .once(SHOW, { stdout: 'Target 7: 5img12\n' })
+      .on(DELETE(7), {});
+    await driver.removeTarget('5img12');
+    expect(runner.calls).toEqual([SHOW, DELETE(4), SHOW, DELETE(7)]);
   });
 
   it('any other failure: IscsiCommandError', async () => {
@@ -301,12 +389,6 @@ describe('TgtIscsiTargetDriver when tgtd cannot be reached', () => {
 });
 
 describe('helpers', () => {
-  it('lowestFreeTid starts at 1 and fills gaps', () => {
-    expect(lowestFreeTid([])).toBe(1);
-    expect(lowestFreeTid([{ tid: 1 }, { tid: 2 }, { tid: 4 }])).toBe(3);
-    expect(lowestFreeTid([{ tid: 2 }])).toBe(1);
-  });
-
   it('bindings: ALL without an ACL; addresses, CIDRs and IPv6 by address; anything else by name', () => {
     expect(bindings(undefined)).toEqual([['--initiator-address', 'ALL']]);
     expect(bindings([])).toEqual([]);

@@ -6,6 +6,7 @@ import {
   EXIT_TIMED_OUT,
   formatArgv,
 } from '../../../common/process/command-runner';
+import { KeyedLock } from '../../../common/concurrency/keyed-lock';
 import { isCidr } from '../../../common/net';
 import { TGT_NAME } from '../../../common/validation/names';
 import { IscsiTarget, IscsiTargetDriver } from '../iscsi-target.driver';
@@ -37,19 +38,36 @@ const TID_ATTEMPTS = 5;
 
 /**
  * IscsiTargetDriver on a running tgtd, through `tgtadm` argv calls only (no conf files, no tgt-admin). A target
- * is made in three steps: the target with the lowest free tid, LUN `lun` on the RBD image (bs-type rbd), and
- * the ACL (`ALL`, or the given addresses and initiator names). A step that fails deletes the half-made target
- * before the error is thrown. Calls that change or read targets run one at a time, so that two of BMI's own
- * requests never pick the same tid; another tgtadm user that takes a tid first makes addTarget pick again.
+ * is made in three steps: the target at a free tid, LUN `lun` on the RBD image (bs-type rbd), and the ACL
+ * (`ALL`, or the given addresses and initiator names). A step that fails deletes the half-made target before
+ * the error is thrown.
+ *
+ * The driver knows its targets: one listing (`--op show`) when it is first used, and again whenever a listing is
+ * asked for, fills a map of name to tid that every target it makes or removes keeps up to date. So making a
+ * target costs its three calls and removing one a single call, whatever the number of targets, and calls on
+ * different targets run at the same time (tgtd takes them in turn on its control socket); calls on one name run
+ * one at a time. A tid is claimed in memory before its `new` call, so that two of BMI's own requests never pick
+ * the same one. What the map cannot know, tgtd answers: a tid or a name another tgtadm user took makes `new`
+ * fail with "already exists", and a target that vanished (tgtd restarted) makes `delete` fail with "can't find
+ * the target"; either way the driver lists the targets again and decides on what tgtd really has. The one
+ * thing it cannot see is another tgtadm user deleting one of BMI's targets and reusing its tid for a target of
+ * its own: tgtd's targets are BMI's to manage.
  *
  * tgtd keeps its targets in memory only: after a tgtd restart they are gone until BMI's reconciler makes them
  * again (TargetReconciler in the images module).
  */
 export class TgtIscsiTargetDriver extends IscsiTargetDriver {
   private readonly logger = new Logger(TgtIscsiTargetDriver.name);
-  private queue: Promise<unknown> = Promise.resolve();
   private readonly timeoutMs: number;
   private readonly tgtadm: string;
+  /** name -> tid of the targets tgtd has, as far as this driver knows; null until the first listing */
+  private tids: Map<string, number> | null = null;
+  private loading: Promise<Map<string, number>> | null = null;
+  /** the changes made while each listing under way runs */
+  private readonly listings = new Set<[string, number | null][]>();
+  /** tids whose `new` call is under way */
+  private readonly claimed = new Set<number>();
+  private readonly names = new KeyedLock();
 
   constructor(
     private readonly runner: CommandRunner,
@@ -66,43 +84,110 @@ export class TgtIscsiTargetDriver extends IscsiTargetDriver {
     for (const who of target.initiators ?? []) {
       if (!isCidr(who)) assertTgtName(who, 'initiator name');
     }
-    return this.serially(async () => {
+    return this.oneAtATime(target.name, async () => {
+      // a name the map holds is looked up again: tgtd may have lost it (restarted) since
+      if ((await this.known()).has(target.name) && (await this.relist()).has(target.name)) {
+        throw new TargetExistsError(target.name);
+      }
       for (let attempt = 1; ; attempt++) {
-        const existing = await this.show();
-        if (existing.some((t) => t.name === target.name)) throw new TargetExistsError(target.name);
-        const tid = lowestFreeTid(existing);
-        const made = await this.tgt([
-          '--mode',
-          'target',
-          '--op',
-          'new',
-          '--tid',
-          String(tid),
-          '--targetname',
-          target.name,
-        ]);
-        if (made.exitCode === 0) return this.complete(tid, target);
-        // someone else's tgtadm took this tid (or this name) since the show: look again
-        if (/already exists/.test(made.stderr) && attempt < TID_ATTEMPTS) continue;
-        throw this.failure(made, `create target ${target.name} (tid ${tid})`);
+        const tid = this.claimTid(await this.known());
+        try {
+          const made = await this.tgt(newTarget(tid, target.name));
+          if (made.exitCode === 0) {
+            this.note(target.name, tid);
+            try {
+              await this.complete(tid, target);
+            } catch (e) {
+              this.note(target.name, null); // deleted again by complete (or logged as half-made)
+              throw e;
+            }
+            return;
+          }
+          if (!/already exists/.test(made.stderr))
+            throw this.failure(made, `create target ${target.name} (tid ${tid})`);
+          // another tgtadm user took this tid, or this name: ask tgtd which
+          if ((await this.relist()).has(target.name)) throw new TargetExistsError(target.name);
+          if (attempt >= TID_ATTEMPTS) throw this.failure(made, `create target ${target.name} (tid ${tid})`);
+        } finally {
+          this.claimed.delete(tid);
+        }
       }
     });
   }
 
   async removeTarget(name: string): Promise<void> {
-    return this.serially(async () => {
-      const found = (await this.show()).find((t) => t.name === name);
-      if (!found) throw new TargetNotFoundError(name);
-      const r = await this.tgt(['--mode', 'target', '--op', 'delete', '--force', '--tid', String(found.tid)]);
-      if (r.exitCode === 0) return;
-      if (/can't find the target/.test(r.stderr)) throw new TargetNotFoundError(name);
-      throw this.failure(r, `delete target ${name} (tid ${found.tid})`);
+    return this.oneAtATime(name, async () => {
+      // a name the map lacks, or a tid tgtd no longer has (it restarted), is looked up again once: the target
+      // may have been made by another instance, before this one started, or again at another tid
+      let tids = await this.known();
+      for (let fresh = false; ; fresh = true) {
+        const tid = tids.get(name);
+        if (tid !== undefined) {
+          const r = await this.tgt(['--mode', 'target', '--op', 'delete', '--force', '--tid', String(tid)]);
+          if (r.exitCode === 0) return this.note(name, null);
+          if (!/can't find the target/.test(r.stderr)) throw this.failure(r, `delete target ${name} (tid ${tid})`);
+        }
+        if (fresh) throw new TargetNotFoundError(name);
+        tids = await this.relist();
+      }
     });
   }
 
   async listTargets(): Promise<IscsiTarget[]> {
-    const shown = await this.serially(() => this.show());
+    const shown = await this.list();
     return shown.map((t) => this.toTarget(t)).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** The map of known targets, listing them first if this driver has not yet. */
+  private known(): Promise<Map<string, number>> {
+    return this.tids ? Promise.resolve(this.tids) : this.relist();
+  }
+
+  /** Lists the targets again and returns the map (one listing at a time; callers meanwhile share it). */
+  private relist(): Promise<Map<string, number>> {
+    this.loading ??= this.list()
+      .then(() => this.tids!)
+      .finally(() => (this.loading = null));
+    return this.loading;
+  }
+
+  /**
+   * `--op show`, parsed, and the map rebuilt from it; changes this driver made while the listing ran are
+   * applied on top, as the listing may have missed them.
+   */
+  private async list(): Promise<TgtShowTarget[]> {
+    const meanwhile: [string, number | null][] = [];
+    this.listings.add(meanwhile);
+    let shown: TgtShowTarget[];
+    try {
+      shown = await this.show();
+    } finally {
+      this.listings.delete(meanwhile);
+    }
+    this.tids = new Map(shown.map((t) => [t.name, t.tid]));
+    for (const [name, tid] of meanwhile) this.note(name, tid);
+    return shown;
+  }
+
+  /** The lowest tid that no known target uses and no call under way has claimed; claimed for the caller. */
+  private claimTid(known: Map<string, number>): number {
+    const used = new Set([...known.values(), ...this.claimed]);
+    let tid = 1;
+    while (used.has(tid)) tid++;
+    this.claimed.add(tid);
+    return tid;
+  }
+
+  /** Records that tgtd now has the target at this tid (or, for null, no longer has it). */
+  private note(name: string, tid: number | null): void {
+    const tids = (this.tids ??= new Map());
+    if (tid === null) tids.delete(name);
+    else tids.set(name, tid);
+    for (const listing of this.listings) listing.push([name, tid]);
+  }
+
+  private oneAtATime<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return this.names.run([{ key: name, mode: 'exclusive' }], fn);
   }
 
   /** LUN and ACL on a fresh target; any failure deletes the target again, then throws. */
@@ -197,20 +282,10 @@ export class TgtIscsiTargetDriver extends IscsiTargetDriver {
     }
     return new IscsiCommandError(`iSCSI target operation failed: ${what}`, details);
   }
-
-  private serially<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
 }
 
-/** The lowest tid no target uses (tgtd's tids start at 1). */
-export function lowestFreeTid(targets: readonly { tid: number }[]): number {
-  const used = new Set(targets.map((t) => t.tid));
-  let tid = 1;
-  while (used.has(tid)) tid++;
-  return tid;
+function newTarget(tid: number, name: string): string[] {
+  return ['--mode', 'target', '--op', 'new', '--tid', String(tid), '--targetname', name];
 }
 
 /** tgtadm bind flags for an ACL: ALL when absent, else one per address or initiator name. */
