@@ -45,7 +45,8 @@ export interface NativeIoCtx {
   children(image: string, snap: string): Promise<ChildInfo[]>;
   /** The value of `key`, or null when the image has no such key. */
   metadataGet(image: string, key: string): Promise<string | null>;
-  metadataSet(image: string, key: string, value: string): Promise<void>;
+  /** sets keys[i] to values[i], the image opened once */
+  metadataSet(image: string, keys: string[], values: string[]): Promise<void>;
   /** Resolves also when the image has no such key. */
   metadataRemove(image: string, key: string): Promise<void>;
   /** Every [key, value] of the image, in key order. */

@@ -534,23 +534,30 @@ class MetadataGetWorker final : public IoWorker {
   std::string value_;
 };
 
+// Sets one or more keys with the image opened once (each open is a round trip
+// to the OSDs and a watch); stops at the first key that fails.
 class MetadataSetWorker final : public IoWorker {
  public:
   MetadataSetWorker(Napi::Env env, const std::shared_ptr<IoCtxCore>& core, std::string name,
-                    std::string key, std::string value)
+                    std::vector<std::pair<std::string, std::string>> entries)
       : IoWorker(env, core, "ceph_rbd_napi:metadataSet"), name_(std::move(name)),
-        key_(std::move(key)), value_(std::move(value)) {}
+        entries_(std::move(entries)) {}
 
  private:
   void Run() override {
     ScopedImage image;
     if (!Open(image, name_, "", false)) return;
-    Fail("rbd_metadata_set", rbd_metadata_set(image.get(), key_.c_str(), value_.c_str()),
-         Spec(name_) + " key " + key_);
+    for (const auto& [key, value] : entries_) {
+      if (Fail("rbd_metadata_set", rbd_metadata_set(image.get(), key.c_str(), value.c_str()),
+               Spec(name_) + " key " + key)) {
+        break;
+      }
+    }
     CloseImage(image, name_);
   }
 
-  std::string name_, key_, value_;
+  std::string name_;
+  std::vector<std::pair<std::string, std::string>> entries_;
 };
 
 class MetadataRemoveWorker final : public IoWorker {
@@ -882,20 +889,33 @@ Napi::Value IoCtx::MetadataGet(const Napi::CallbackInfo& info) {
   return (new MetadataGetWorker(env, core_, name, key))->Start();
 }
 
+// metadataSet(image, keys[], values[]): the arrays pair up; the wrapper checks
+// the strings, this checks them again as C strings.
 Napi::Value IoCtx::MetadataSet(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string name, key;
-  if (!ArgString(info, 0, "image", &name) || !ArgString(info, 1, "key", &key)) {
-    return env.Undefined();
+  std::string name;
+  if (!ArgString(info, 0, "image", &name)) return env.Undefined();
+  if (!info[1].IsArray() || !info[2].IsArray()) {
+    return ThrowTypeError(env, "keys and values must be arrays");
   }
-  // The value may be empty, but is a C string: no NUL.
-  if (!info[2].IsString()) return ThrowTypeError(env, "value must be a string");
-  std::string value = info[2].As<Napi::String>().Utf8Value();
-  if (value.find('\0') != std::string::npos) {
-    return ThrowTypeError(env, "value must be a string without NUL");
+  Napi::Array keys = info[1].As<Napi::Array>(), values = info[2].As<Napi::Array>();
+  if (keys.Length() != values.Length()) return ThrowTypeError(env, "keys and values differ in length");
+  std::vector<std::pair<std::string, std::string>> entries;
+  for (uint32_t i = 0; i < keys.Length(); i++) {
+    Napi::Value k = keys.Get(i), v = values.Get(i);
+    if (!k.IsString() || !v.IsString()) return ThrowTypeError(env, "keys and values must be strings");
+    std::string key = k.As<Napi::String>().Utf8Value(), value = v.As<Napi::String>().Utf8Value();
+    // Keys must be non-empty; values may be empty. Both are C strings: no NUL.
+    if (key.empty() || key.find('\0') != std::string::npos) {
+      return ThrowTypeError(env, "key must be a non-empty string without NUL");
+    }
+    if (value.find('\0') != std::string::npos) {
+      return ThrowTypeError(env, "value must be a string without NUL");
+    }
+    entries.emplace_back(std::move(key), std::move(value));
   }
   RBDNAPI_CHECK_OPEN("metadataSet");
-  return (new MetadataSetWorker(env, core_, name, key, value))->Start();
+  return (new MetadataSetWorker(env, core_, name, std::move(entries)))->Start();
 }
 
 Napi::Value IoCtx::MetadataRemove(const Napi::CallbackInfo& info) {

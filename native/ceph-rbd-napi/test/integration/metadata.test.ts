@@ -43,6 +43,24 @@ describeCeph('image metadata (real Ceph)', (env) => {
     expect(await io.metadataList(img)).toEqual({ 'bmi.note': '' });
   });
 
+  it('sets several keys with one open (metadataSetMany); on a refused key, the keys before it are set', async () => {
+    const img = name('many-at-once');
+    await io.create(img, MiB);
+    await io.metadataSetMany(img, { 'bmi.uid': 'u1', 'bmi.operation': '', 'bmi.source': 'gold@snap' });
+    expect(await io.metadataList(img)).toEqual({ 'bmi.operation': '', 'bmi.source': 'gold@snap', 'bmi.uid': 'u1' });
+    await io.metadataSetMany(img, {}); // nothing to set: the image is still opened, and exists
+    // librbd refuses unknown conf_ keys (EINVAL)
+    await expect(
+      io.metadataSetMany(img, { 'bmi.a': '1', conf_no_such_option: 'x', 'bmi.b': '2' }),
+    ).rejects.toMatchObject({
+      code: 'EINVAL',
+    });
+    const after = await io.metadataList(img);
+    expect(after['bmi.a']).toBe('1');
+    expect(after['bmi.b']).toBeUndefined();
+    await expect(io.metadataSetMany(name('ghost2'), { k: 'v' })).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('reports a missing image as ENOENT from the open, for every metadata call', async () => {
     const ghost = name('ghost');
     const target = `${env.pool}/${ghost}`;

@@ -161,6 +161,8 @@ describe('IoCtx', () => {
     ['metadataGet: empty image', (io) => io.metadataGet('', 'k'), 'metadataGet'],
     ['metadataSet: key with NUL', (io) => io.metadataSet('a', 'k\0', 'v'), 'metadataSet'],
     ['metadataSet: value with NUL', (io) => io.metadataSet('a', 'k', 'v\0w'), 'metadataSet'],
+    ['metadataSetMany: empty key', (io) => io.metadataSetMany('a', { '': 'v' }), 'metadataSet'],
+    ['metadataSetMany: value not a string', (io) => io.metadataSetMany('a', { k: 1 as never }), 'metadataSet'],
     ['metadataSet: value not a string', (io) => io.metadataSet('a', 'k', 1 as never), 'metadataSet'],
     [
       'metadataSet: missing value',
@@ -200,7 +202,9 @@ describe('IoCtx', () => {
     fake.ioctx.metadataGet.mockResolvedValueOnce(null);
     await expect(ioctx.metadataGet('disk1', 'nokey')).resolves.toBeNull();
     await ioctx.metadataSet('disk1', 'bmi.note', '');
-    expect(fake.ioctx.metadataSet).toHaveBeenLastCalledWith('disk1', 'bmi.note', '');
+    expect(fake.ioctx.metadataSet).toHaveBeenLastCalledWith('disk1', ['bmi.note'], ['']);
+    await ioctx.metadataSetMany('disk1', { 'bmi.uid': 'u1', 'bmi.op': '' });
+    expect(fake.ioctx.metadataSet).toHaveBeenLastCalledWith('disk1', ['bmi.uid', 'bmi.op'], ['u1', '']);
     await ioctx.metadataRemove('disk1', 'bmi.note');
     expect(fake.ioctx.metadataRemove).toHaveBeenLastCalledWith('disk1', 'bmi.note');
   });

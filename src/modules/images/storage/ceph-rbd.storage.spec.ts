@@ -135,29 +135,24 @@ describe('CephRbdStorage', () => {
     ]);
   });
 
-  it('sets metadata one key after the other, after checking them all; none set when one is refused', async () => {
-    const metadataSet = jest.fn(async () => undefined);
-    const s = await CephRbdStorage.connect(OPTIONS, fakeBinding({ metadataSet }));
+  it('sets all the metadata with one call (one open of the image), after checking every key', async () => {
+    const metadataSetMany = jest.fn(async () => undefined);
+    const s = await CephRbdStorage.connect(OPTIONS, fakeBinding({ metadataSetMany }));
     await s.setMetadata('img', { 'bmi.owner': 'alice', 'bmi.note': '' });
-    expect(metadataSet.mock.calls).toEqual([
-      ['img', 'bmi.owner', 'alice'],
-      ['img', 'bmi.note', ''],
-    ]);
-    metadataSet.mockClear();
+    expect(metadataSetMany.mock.calls).toEqual([['img', { 'bmi.owner': 'alice', 'bmi.note': '' }]]);
+    metadataSetMany.mockClear();
     await expect(s.setMetadata('img', { 'bmi.owner': 'x', conf_rbd_cache: 'false' })).rejects.toBeInstanceOf(
       RbdInvalidOperationError,
     );
     await expect(s.removeMetadata('img', 'conf_rbd_cache')).rejects.toBeInstanceOf(RbdInvalidOperationError);
-    expect(metadataSet).not.toHaveBeenCalled();
+    expect(metadataSetMany).not.toHaveBeenCalled();
   });
 
-  it('checks that the image exists when there is nothing to set', async () => {
-    const metadataSet = jest.fn(async () => undefined);
-    const stat = jest.fn(async () => Promise.reject(rbdError('ENOENT', 'rbd_open_read_only')));
-    const s = await CephRbdStorage.connect(OPTIONS, fakeBinding({ metadataSet, stat }));
+  it('nothing to set still opens the image: a missing one is RbdImageNotFoundError', async () => {
+    const metadataSetMany = jest.fn(async () => Promise.reject(rbdError('ENOENT', 'rbd_open')));
+    const s = await CephRbdStorage.connect(OPTIONS, fakeBinding({ metadataSetMany }));
     await expect(s.setMetadata('gone', {})).rejects.toBeInstanceOf(RbdImageNotFoundError);
-    expect(stat).toHaveBeenCalledWith('gone');
-    expect(metadataSet).not.toHaveBeenCalled();
+    expect(metadataSetMany).toHaveBeenCalledWith('gone', {});
   });
 
   it('lists and removes metadata through the binding, translating a missing image', async () => {

@@ -40,7 +40,8 @@ export interface RbdIoCtx {
   parentInfo(image: string): Promise<{ pool: string; image: string; snapshot: string } | null>;
   children(image: string, snap: string): Promise<{ pool: string; image: string }[]>;
   metadataList(image: string): Promise<Record<string, string>>;
-  metadataSet(image: string, key: string, value: string): Promise<void>;
+  /** the keys set with the image opened once */
+  metadataSetMany(image: string, entries: Readonly<Record<string, string>>): Promise<void>;
   /** resolves also when the image has no such key */
   metadataRemove(image: string, key: string): Promise<void>;
   close(): Promise<void>;
@@ -213,11 +214,10 @@ export class CephRbdStorage extends BlockStorage {
   }
 
   async setMetadata(image: string, entries: Record<string, string>): Promise<void> {
+    // every key checked before any is set; then all of them with one open of the image (an open is a round trip
+    // to the OSDs, as long as the setting itself). Nothing to set still names an image, which must exist.
     const pairs = checkMetadataEntries(image, entries);
-    // nothing to set still names an image, which must exist
-    if (pairs.length === 0) await this.call('stat', image, () => this.io.stat(image));
-    for (const [key, value] of pairs)
-      await this.call('metadata set', image, () => this.io.metadataSet(image, key, value));
+    await this.call('metadata set', image, () => this.io.metadataSetMany(image, Object.fromEntries(pairs)));
   }
 
   async removeMetadata(image: string, key: string): Promise<void> {
