@@ -47,7 +47,7 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
   private running = 0;
   private maintaining = false;
   /** ends that could not be written yet (their operations count as running until they are) */
-  private readonly unwrittenEnds = new Map<string, { state: OperationEnd; error: string | null }>();
+  private readonly unwrittenEnds = new Map<string, { state: OperationEnd; error: string | null; steps: string }>();
   /** the clock (tests move it) */
   now: () => number = Date.now;
   private timer?: NodeJS.Timeout;
@@ -116,7 +116,9 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
         const step = steps[index];
         if (step.ms === undefined && step.state === 'started') step.ms = this.now() - step.at;
         step.state = state;
-        await this.write(row.id, stepsJson());
+        // A step's `done` rides on the next write (the next step's start, or the end): until then it reads
+        // `started`, which recovery treats alike (undo and redo work whatever part of the step ran).
+        if (state !== 'done') await this.write(row.id, stepsJson());
       },
       atomically: async (name, fn, undo) => {
         const at = this.now();
@@ -134,16 +136,17 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
         if (ended) return;
         ended = true;
         this.running--;
-        await this.write(row.id, { state: 'interrupted', error });
+        await this.write(row.id, { state: 'interrupted', error, ...stepsJson() });
       },
       end: async (state: OperationEnd, error?: string) => {
         if (ended) return;
         ended = true;
+        const last = { state, error: error ?? null, ...stepsJson() };
         try {
-          await this.write(row.id, { state, error: error ?? null });
+          await this.write(row.id, last);
         } catch (e) {
           // kept under this instance's lease and written again at the next renewal
-          this.unwrittenEnds.set(row.id, { state, error: error ?? null });
+          this.unwrittenEnds.set(row.id, last);
           throw e;
         }
         this.running--;

@@ -97,14 +97,34 @@ describe('operations cut short', () => {
     journal.now = () => later;
     expect(await journal.markInterrupted()).toBe(1);
     const [row] = await journal.list({ state: 'interrupted' });
+    // its `done` was to ride on the next write, which never came: recovery treats a started step alike
     expect(row).toMatchObject({
       id: op.id,
       kind: 'create_disk',
-      steps: [{ name: 'insert image row x', state: 'done' }],
+      steps: [{ name: 'insert image row x', state: 'started' }],
     });
     expect(warnings.join('\n')).toContain(`operation ${op.id} (create_disk in proj1, {"disk":"x"}) was interrupted`);
     expect(warnings.join('\n')).toContain('after "insert image row x"');
     expect(await journal.markInterrupted()).toBe(0);
+  });
+
+  it("a step's done is written with the next write: the next step's start, or the end (with its duration)", async () => {
+    const op = await journal.begin({ kind: 'provision', args: { node: 'n' } });
+    const update = jest.spyOn(rows, 'update');
+    const a = await op.started('a', { undo: { type: 'x', args: {} } });
+    await op.update(a, 'done');
+    const stored = async () => (await journal.list()).find((o) => o.id === op.id)!.steps;
+    expect((await stored()).map((s) => s.state)).toEqual(['started']);
+    const b = await op.started('b', { undo: { type: 'x', args: {} } });
+    expect((await stored()).map((s) => s.state)).toEqual(['done', 'started']);
+    await op.update(b, 'done');
+    await op.end('done');
+    const steps = await stored();
+    expect(steps.map((s) => s.state)).toEqual(['done', 'done']);
+    expect(steps.every((s) => typeof s.ms === 'number')).toBe(true);
+    // begin, two starts and the end: four writes for two steps (an insert and three updates)
+    expect(update).toHaveBeenCalledTimes(3);
+    update.mockRestore();
   });
 
   it('an end that could not be written stays under the lease and is written at the next renewal', async () => {
