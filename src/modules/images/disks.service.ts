@@ -7,7 +7,6 @@ import { IscsiService } from '../iscsi/iscsi.service';
 import { TargetExistsError, TargetNotFoundError } from '../iscsi/iscsi.errors';
 import { ImageCatalog } from './image-catalog';
 import { DiskExistsError, WrongImageKindError } from './images.errors';
-import { BlockStorage } from './storage/block-storage';
 import { RbdImageHasSnapshotsError } from './storage/storage.errors';
 import { StorageSteps } from './storage/storage-steps';
 import { withBmiNames } from './name-rewrite';
@@ -22,7 +21,6 @@ export class DisksService {
     private readonly sagas: Sagas,
     private readonly locks: OperationLocks,
     private readonly catalog: ImageCatalog,
-    private readonly storage: BlockStorage,
     private readonly steps: StorageSteps,
     private readonly iscsi: IscsiService,
     private readonly config: AppConfig,
@@ -80,15 +78,14 @@ export class DisksService {
         throw new WrongImageKindError(`${diskName} is not a disk: use remove_image to remove it`);
       }
       const ceph = this.catalog.cephName(row);
-      if (await this.storage.imageExists(ceph)) {
-        const snaps = await this.storage.listSnapshots(ceph);
-        if (snaps.some((s) => s.name !== this.config.bmi.snapshot)) throw RbdImageHasSnapshotsError.of(diskName);
-      }
+      // one listing (one open of the image) serves the check and the leftover snapshot; none if the clone is gone
+      const snaps = await this.steps.snapshots(ceph);
+      if (snaps.some((s) => s.name !== this.config.bmi.snapshot)) throw RbdImageHasSnapshotsError.of(diskName);
+      const leftover = this.steps.dropListedSnapshot(ceph, snaps);
       await withBmiNames({ [ceph]: diskName }, () =>
         this.sagas.of(scope, { disk: diskName }).run('delete_disk', async (s) => {
           await s.step(this.iscsi.unexportStep(ceph));
           await s.step(await this.catalog.deleteStep(row));
-          const leftover = await this.steps.dropSnapshot(ceph);
           if (leftover) await s.step(leftover);
           await s.step(this.steps.removeImage(ceph));
         }),

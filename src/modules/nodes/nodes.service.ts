@@ -38,7 +38,8 @@ export class NodesService {
         throw new WrongImageKindError(`${diskName} is not a disk: make one with create_disk first`);
       }
       const ceph = this.catalog.cephName(disk);
-      if (!(await this.iscsi.isExported(ceph))) {
+      // the row says (no listing of tgtd's targets): a target lost to a tgtd restart is the target reconciler's
+      if (!disk.exported) {
         throw new DiskNotExportedError(`${diskName} is not exported over iSCSI; delete and create the disk again`);
       }
       const mac = macOf(await scope.ownedNode(node), nic);

@@ -167,8 +167,8 @@ describe('NodesService.provision', () => {
     expect(bootFiles()).toEqual({});
   });
 
-  it('a disk whose target is gone is refused (409): the node could not boot from it', async () => {
-    await t.iscsi.removeTarget(target);
+  it('a disk recorded as not exported (umount_image) is refused (409): the node could not boot from it', async () => {
+    await t.app.get(DisksService).umountImage(admin, 'disk1');
     await expect(nodes.provision(alice, 'node-01', 'disk1', 'eth0')).rejects.toMatchObject({
       status: 409,
       code: 'DISK_NOT_EXPORTED',

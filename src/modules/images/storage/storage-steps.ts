@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Action, ActionHandler, Json } from '../../../common/orchestration/actions';
 import { currentOperationId } from '../../../common/orchestration/journal';
 import { Step } from '../../../common/orchestration/saga';
-import { BlockStorage } from './block-storage';
+import { BlockStorage, SnapshotInfo } from './block-storage';
 import {
   RbdImageBusyError,
   RbdImageHasSnapshotsError,
@@ -101,12 +101,27 @@ export class StorageSteps {
    * the undo never makes a snapshot that was not there). Undo puts it back, protected.
    */
   async dropSnapshot(image: string, snap = this.snapshot): Promise<Step | null> {
-    if (!(await this.hasSnapshot(image, snap))) return null;
+    return this.dropListedSnapshot(image, await this.snapshots(image), snap);
+  }
+
+  /** dropSnapshot for a caller that has listed the image's snapshots already (one open of the image less). */
+  dropListedSnapshot(image: string, listed: readonly SnapshotInfo[], snap = this.snapshot): Step | null {
+    if (!listed.some((s) => s.name === snap)) return null;
     return {
       name: `remove snapshot ${image}@${snap}`,
       run: async () => void (await this.removeSnapshotIfExists(image, snap)),
       undo: { type: 'rbd.snapshot.restore', args: { image, snap } },
     };
+  }
+
+  /** The image's snapshots; none when the image does not exist. */
+  async snapshots(image: string): Promise<SnapshotInfo[]> {
+    try {
+      return await this.storage.listSnapshots(image);
+    } catch (e) {
+      if (e instanceof RbdImageNotFoundError) return [];
+      throw e;
+    }
   }
 
   /** Protect an existing snapshot; undo unprotects it. */
@@ -144,17 +159,8 @@ export class StorageSteps {
     return [this.clone(src, snap, dest), this.flatten(dest), this.protectedSnapshot(dest)];
   }
 
-  private async hasSnapshot(image: string, snap: string): Promise<boolean> {
-    return (await this.snapshotOf(image, snap)) !== undefined;
-  }
-
   private async snapshotOf(image: string, snap: string): Promise<{ protected: boolean } | undefined> {
-    try {
-      return (await this.storage.listSnapshots(image)).find((s) => s.name === snap);
-    } catch (e) {
-      if (e instanceof RbdImageNotFoundError) return undefined;
-      throw e;
-    }
+    return (await this.snapshots(image)).find((s) => s.name === snap);
   }
 
   /** Makes `image@snap` if it is missing and protects it if it is not. */
