@@ -5,12 +5,6 @@ import * as path from 'node:path';
 
 const SCRIPT = path.resolve(__dirname, '../scripts/ceph-local.sh');
 
-/** `--name value` from the command line as a number, or the fallback. */
-export function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
 /** A throw-away cluster from scripts/ceph-local.sh: its directory and the CEPH_* variables it printed. */
 export interface LocalCeph {
   dir: string;

@@ -17,7 +17,8 @@ import type { INestApplication } from '@nestjs/common';
 import { createApp } from '../../src/bootstrap';
 import { loadConfig } from '../../src/config/app-config';
 import { CephRbdStorage } from '../../src/modules/images/storage/ceph-rbd.storage';
-import { arg, LocalCeph, startLocalCeph } from '../local-ceph';
+import { LocalCeph, startLocalCeph } from '../local-ceph';
+import { arg, msSince as ms } from '../stats';
 
 /** SIGSTOP / SIGCONT every daemon of the cluster (from its pid files). */
 function signalDaemons(c: LocalCeph, signal: 'SIGSTOP' | 'SIGCONT'): void {
@@ -27,7 +28,6 @@ function signalDaemons(c: LocalCeph, signal: 'SIGSTOP' | 'SIGCONT'): void {
   }
 }
 
-const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 const auth = (user: string, pw: string) => `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}`;
 
 async function call(url: string, method: string, route: string, user: [string, string], body: object) {

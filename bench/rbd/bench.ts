@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as rbd from 'ceph-rbd-napi';
 import { CephRbdStorage } from '../../src/modules/images/storage/ceph-rbd.storage';
-import { arg, startLocalCeph } from '../local-ceph';
+import { startLocalCeph } from '../local-ceph';
+import { arg, msSince as ms, percentile } from '../stats';
 
 interface Cluster {
   conf: string;
@@ -40,13 +41,6 @@ function cluster(): Cluster {
     stop: local.purge,
   };
 }
-
-function percentile(sorted: number[], p: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i];
-}
-
-const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 
 async function main(): Promise<void> {
   const rounds = arg('rounds', 5);
