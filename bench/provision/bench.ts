@@ -10,7 +10,7 @@
  *   npm run bench [-- --rounds 200 --clients 1,4,16,64 --cycles 128 --scale-rows 10000 --scale-targets 1000]
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as rbd from 'ceph-rbd-napi';
@@ -161,6 +161,12 @@ async function fillTgt(rig: Rig, count: number): Promise<void> {
   );
 }
 
+/** CPU time (user + system) a process has used, in ms (Linux, 100 ticks a second). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 async function timed(n: number, fn: (i: number) => Promise<unknown>): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -199,7 +205,8 @@ async function main(): Promise<void> {
     await legacy(rig, 'PUT', 'import_image', { img: gold }, ADMIN);
     // BMI's copy of the golden image, with its protected snapshot: what every way clones from
     const bmiGolden = (await io.listImages()).find((i) => i.startsWith(`${rig.uid}img`))!;
-    const methods = [await floor(rig, io, bmiGolden), await original(rig, bmiGolden), bmiLegacy(rig, gold)];
+    const theFloor = await floor(rig, io, bmiGolden);
+    const methods: Method[] = [theFloor, await original(rig, bmiGolden), bmiLegacy(rig, gold)];
     const idleRss = rssMb(rig.bmiPid());
 
     process.stderr.write('warming up\n');
@@ -208,9 +215,18 @@ async function main(): Promise<void> {
 
     process.stderr.write(`single client, ${rounds} rounds\n`);
     const single = await singleClient(methods, rounds);
+    const floorParts = Object.entries(theFloor.parts).map(([part, ms]) => [part, summary(ms).p50] as const);
     const journal = await journalBreakdown(rig, single.get('BMI legacy API')!);
+    // the HIL call provision makes (GET node, authenticated), alone: BMI's own time is the rest
+    const hilUrl = `${rig.hilUrl}/v0/node/${rig.nodes[0]}`;
+    const hilAuth = { authorization: `Basic ${Buffer.from('alice:alicepass').toString('base64')}` };
+    const hil = await timed(100, async () => {
+      const r = await fetch(hilUrl, { headers: hilAuth });
+      if (r.status !== 200) throw new Error(`HIL answered ${r.status}`);
+      await r.text();
+    });
 
-    const load: Awaited<ReturnType<typeof concurrent>>[] = [];
+    const load: (Awaited<ReturnType<typeof concurrent>> & { bmiCpuMsPerCycle: number })[] = [];
     let loadRss = 0;
     const sampler = setInterval(() => (loadRss = Math.max(loadRss, rssMb(rig.bmiPid()))), 200);
     for (const clients of levels) {
@@ -219,7 +235,11 @@ async function main(): Promise<void> {
       // the floor and BMI take turns: the first of them alternates with the level
       const pair = [methods[0], methods[2]];
       if (levels.indexOf(clients) % 2) pair.reverse();
-      for (const m of pair) load.push(await concurrent(m, clients, n, `c${clients}`));
+      for (const m of pair) {
+        const cpu0 = cpuMs(rig.bmiPid());
+        const result = await concurrent(m, clients, n, `c${clients}`);
+        load.push({ ...result, bmiCpuMsPerCycle: (cpuMs(rig.bmiPid()) - cpu0) / n });
+      }
     }
     clearInterval(sampler);
 
@@ -261,6 +281,15 @@ async function main(): Promise<void> {
         ]),
       ),
       '',
+      "the floor's parts (p50, ms)",
+      table(
+        ['part', 'p50'],
+        floorParts.map(([part, p50]) => [part, fmt(p50)]),
+      ),
+      '',
+      `provision: the HIL lookup alone (GET node) p50 ${fmt(summary(hil).p50)} ms; ` +
+        `BMI's own time beyond it p50 ${fmt(summary(single.get(bmi.name)!.provision).p50 - summary(hil).p50)} ms (goal ≤ 5)`,
+      '',
       'concurrency: clients on different disks and nodes, each a full cycle at a time',
       table(
         [
@@ -288,6 +317,7 @@ async function main(): Promise<void> {
             fmt(l.p95),
             fmt(l.perCall.create_disk.p95),
             fmt(l.perCall.delete_disk.p95),
+            fmt(l.bmiCpuMsPerCycle),
           ];
         }),
       ),
@@ -320,6 +350,8 @@ async function main(): Promise<void> {
             methods.map((m) => [m.name, Object.fromEntries(CALLS.map((c) => [c, summary(single.get(m.name)![c])]))]),
           ),
           journal,
+          floorParts: Object.fromEntries(floorParts),
+          hilLookup: summary(hil),
           load,
           scale: {
             rows: scaleRows,

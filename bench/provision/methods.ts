@@ -56,7 +56,18 @@ async function removeBootFiles(rig: Rig, node: number): Promise<void> {
 }
 
 /** The floor: one librbd connection, tgtadm argv calls with tids this process hands out, plain file writes. */
-export async function floor(rig: Rig, io: rbd.IoCtx, goldenImage: string): Promise<Method> {
+export async function floor(
+  rig: Rig,
+  io: rbd.IoCtx,
+  goldenImage: string,
+): Promise<Method & { parts: Record<string, number[]> }> {
+  const parts: Record<string, number[]> = {};
+  const part = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = process.hrtime.bigint();
+    const result = await fn();
+    (parts[name] ??= []).push(Number(process.hrtime.bigint() - t0) / 1e6);
+    return result;
+  };
   const tids = new Map<string, number>();
   // tids of its own, clear of BMI's (the lowest free ones) and of the scale test's others (1000…)
   let nextTid = 5000;
@@ -65,27 +76,38 @@ export async function floor(rig: Rig, io: rbd.IoCtx, goldenImage: string): Promi
   await mkdir(path.join(rig.dir, 'floor-tftp'), { recursive: true });
   return {
     name: 'floor',
+    parts,
     async call(call, disk, node) {
       const image = `floor-${disk}`;
       if (call === 'create_disk') {
-        await io.clone(goldenImage, SNAP, image, { format: 1, features: rbd.Features.LAYERING });
-        await io.metadataSet(image, 'bmi.uid', rig.uid);
+        await part('clone', () => io.clone(goldenImage, SNAP, image, { format: 1, features: rbd.Features.LAYERING }));
+        await part('marks (one metadata call)', () =>
+          io.metadataSetMany(image, { 'bmi.uid': rig.uid, 'bmi.operation': disk, 'bmi.source': goldenImage }),
+        );
         const tid = nextTid++;
         tids.set(image, tid);
-        await tgtadm('--mode', 'target', '--op', 'new', '--tid', String(tid), '--targetname', image);
-        await tgtadm(
-          ...['--mode', 'logicalunit', '--op', 'new', '--tid', String(tid), '--lun', '1', '--bstype', 'rbd'],
-          ...['--backing-store', `${rig.ceph.pool}/${image}`, '--bsopts', `conf=${rig.ceph.conf};id=${rig.ceph.id}`],
+        await part('tgtadm target new', () =>
+          tgtadm('--mode', 'target', '--op', 'new', '--tid', String(tid), '--targetname', image),
         );
-        await tgtadm('--mode', 'target', '--op', 'bind', '--tid', String(tid), '--initiator-address', 'ALL');
+        await part('tgtadm LUN new (tgtd opens the image)', () =>
+          tgtadm(
+            ...['--mode', 'logicalunit', '--op', 'new', '--tid', String(tid), '--lun', '1', '--bstype', 'rbd'],
+            ...['--backing-store', `${rig.ceph.pool}/${image}`, '--bsopts', `conf=${rig.ceph.conf};id=${rig.ceph.id}`],
+          ),
+        );
+        await part('tgtadm bind', () =>
+          tgtadm('--mode', 'target', '--op', 'bind', '--tid', String(tid), '--initiator-address', 'ALL'),
+        );
       } else if (call === 'provision') {
         await writeBootFiles(rig, node, image);
       } else if (call === 'deprovision') {
         await removeBootFiles(rig, node);
       } else {
-        await tgtadm('--mode', 'target', '--op', 'delete', '--force', '--tid', String(tids.get(image)));
+        await part('tgtadm target delete', () =>
+          tgtadm('--mode', 'target', '--op', 'delete', '--force', '--tid', String(tids.get(image))),
+        );
         tids.delete(image);
-        await io.remove(image);
+        await part('remove', () => io.remove(image));
       }
     },
   };

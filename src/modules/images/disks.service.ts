@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Sagas } from '../operations/sagas';
+import type { Step } from '../../common/orchestration/saga';
 import { AppConfig } from '../../config/app-config';
 import { exclusive, lockKey, OperationLocks, shared } from '../../common/concurrency/locks';
 import type { ProjectScope } from '../access/access-level';
@@ -78,18 +79,27 @@ export class DisksService {
         throw new WrongImageKindError(`${diskName} is not a disk: use remove_image to remove it`);
       }
       const ceph = this.catalog.cephName(row);
-      // one listing (one open of the image) serves the check and the leftover snapshot; none if the clone is gone
-      const snaps = await this.steps.snapshots(ceph);
-      if (snaps.some((s) => s.name !== this.config.bmi.snapshot)) throw RbdImageHasSnapshotsError.of(diskName);
-      const leftover = this.steps.dropListedSnapshot(ceph, snaps);
-      await withBmiNames({ [ceph]: diskName }, () =>
-        this.sagas.of(scope, { disk: diskName }).run('delete_disk', async (s) => {
-          await s.step(this.iscsi.unexportStep(ceph));
-          await s.step(await this.catalog.deleteStep(row));
-          if (leftover) await s.step(leftover);
-          await s.step(this.steps.removeImage(ceph));
-        }),
-      );
+      const remove = (leftover: Step | null) =>
+        withBmiNames({ [ceph]: diskName }, () =>
+          this.sagas.of(scope, { disk: diskName }).run('delete_disk', async (s) => {
+            await s.step(this.iscsi.unexportStep(ceph));
+            await s.step(await this.catalog.deleteStep(row));
+            if (leftover) await s.step(leftover);
+            await s.step(this.steps.removeImage(ceph));
+          }),
+        );
+      // A disk has no snapshots, so none are looked for first (that would be one more open of the image): librbd
+      // refuses to remove an image that has some before it removes anything, and the operation is rolled back.
+      // Then a disk with snapshots of its own is refused; one with only BMI's snapshot, left behind by an
+      // interrupted snapshot of an older BMI, is removed with it.
+      try {
+        await remove(null);
+      } catch (e) {
+        if (!(e instanceof RbdImageHasSnapshotsError)) throw e;
+        const snaps = await this.steps.snapshots(ceph);
+        if (snaps.some((x) => x.name !== this.config.bmi.snapshot)) throw RbdImageHasSnapshotsError.of(diskName);
+        await remove(this.steps.dropListedSnapshot(ceph, snaps));
+      }
     });
   }
 

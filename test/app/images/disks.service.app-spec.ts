@@ -201,11 +201,21 @@ describe('DisksService.deleteDisk', () => {
     expect(await state()).toEqual(whole);
   });
 
-  it('a disk carrying user snapshots in Ceph is refused (409) before anything changes', async () => {
+  it('a disk carrying user snapshots in Ceph is refused (409) and left as it was', async () => {
     await storage.createSnapshot(target, 'by-hand');
     const before = await state();
-    await expect(disks.deleteDisk(alice, 'disk1')).rejects.toThrow(RbdImageHasSnapshotsError);
+    await expect(disks.deleteDisk(alice, 'disk1')).rejects.toThrow(
+      new RbdImageHasSnapshotsError('disk1 has Snapshots'),
+    );
     expect(await state()).toEqual(before);
+  });
+
+  it("a disk carrying only BMI's snapshot (left by an interrupted snapshot) is deleted with it", async () => {
+    await storage.createSnapshot(target, 'bmi_snapshot');
+    await storage.protectSnapshot(target, 'bmi_snapshot');
+    await disks.deleteDisk(alice, 'disk1');
+    expect(await storage.imageExists(target)).toBe(false);
+    expect(await t.iscsi.listTargets()).toEqual([]);
   });
 
   it('a golden image is not a disk (400)', async () => {

@@ -20,8 +20,12 @@ export class FsBootFileStore extends BootFileStore {
     const previous = await this.get(root, name);
     const tmp = path.join(path.dirname(file), `.${name}.${randomBytes(4).toString('hex')}.tmp`);
     try {
-      await fs.mkdir(path.dirname(file), { recursive: true });
-      await fs.writeFile(tmp, content, { mode });
+      await fs.writeFile(tmp, content, { mode }).catch(async (e: NodeJS.ErrnoException) => {
+        // the root's directory is made on the first write only: one call less on every other
+        if (e.code !== 'ENOENT') throw e;
+        await fs.mkdir(path.dirname(file), { recursive: true });
+        await fs.writeFile(tmp, content, { mode });
+      });
       await fs.chmod(tmp, mode);
       await fs.rename(tmp, file);
     } catch (e) {
