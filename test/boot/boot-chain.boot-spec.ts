@@ -10,6 +10,7 @@ import {
   BootEnv,
   BootTiming,
   BootVm,
+  bootAppEnv,
   describeWithBoot,
   Firmware,
   probeAccel,
@@ -56,35 +57,6 @@ describeWithBoot('a node PXE-boots from the disk BMI made: PXE, iPXE, iSCSI (tgt
   let uid: string;
   const vms: BootVm[] = [];
   const timings: BootTiming[] = [];
-  const [portalIp, portalPort] = env.tgtPortal.split(':');
-
-  function appEnv(): NodeJS.ProcessEnv {
-    return {
-      BMI_DRIVER_FS: 'ceph',
-      BMI_DRIVER_ISCSI: 'tgt',
-      BMI_FS_CONF_FILE: env.ceph.confFile,
-      BMI_FS_ID: env.ceph.clientId,
-      BMI_FS_KEYRING: env.ceph.keyring,
-      BMI_FS_POOL: env.ceph.pool,
-      BMI_FS_TIMEOUT_SECONDS: '20',
-      BMI_BMI_UID: uid,
-      // the portal as the nodes see it: the bridge address of the namespace's tgtd
-      BMI_ISCSI_IP: portalIp,
-      BMI_ISCSI_PORT: portalPort,
-      BMI_ISCSI_TGT_CONTROL_PORT: String(env.tgtControlPort),
-      BMI_ISCSI_TARGET_PREFIX: PREFIX,
-      BMI_ISCSI_INITIATOR_ACL: 'true',
-      BMI_ISCSI_RECONCILE_SECONDS: '0',
-      BMI_TFTP_IPXE_PATH: env.tftpRoot,
-      BMI_TFTP_PXELINUX_PATH: path.join(env.tftpRoot, 'pxelinux.cfg'),
-      BMI_TFTP_IPXE_MAC_PATH: path.join(env.tftpRoot, 'mac'),
-      BMI_TFTP_IPXE_INTERFACE: 'net0',
-      BMI_TFTP_LEASES_FILE: env.leases,
-      BMI_TFTP_HTTP_BOOT: 'true',
-      // the nodes' requests arrive through the namespace's forwarder, from the host's loopback
-      BMI_TFTP_HTTP_BOOT_ALLOW: '127.0.0.1',
-    };
-  }
 
   beforeAll(async () => {
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
@@ -103,7 +75,7 @@ describeWithBoot('a node PXE-boots from the disk BMI made: PXE, iPXE, iSCSI (tgt
       env.golden,
       `${env.ceph.pool}/${raw}`,
     ]);
-    t = await startTestApp({ hilSeed: SEED, env: appEnv() });
+    t = await startTestApp({ hilSeed: SEED, env: bootAppEnv(env, uid, PREFIX) });
     await t.app.listen(env.httpUpstream, '127.0.0.1');
     await addProject(t, P);
     await importImage(t, P, raw);

@@ -28,6 +28,38 @@ export const ROOT = path.resolve(__dirname, '../..');
 const BOOT_NETNS_SH = path.join(ROOT, 'scripts/boot-netns.sh');
 const PROGRAMS = ['qemu-system-x86_64', 'dnsmasq', 'tgtd', 'tgtadm', 'ip', 'rbd'];
 
+/**
+ * The settings of a BMI that provisions the nodes of `env`: Ceph and the namespace's tgtd (portal as the nodes
+ * see it: the bridge address), iQN targets with `prefix` and ACLs, the namespace's TFTP root and leases, and
+ * the scripts over HTTP too (the nodes' requests arrive through the namespace's forwarder, from 127.0.0.1).
+ */
+export function bootAppEnv(env: BootEnv, uid: string, prefix: string): NodeJS.ProcessEnv {
+  const [portalIp, portalPort] = env.tgtPortal.split(':');
+  return {
+    BMI_DRIVER_FS: 'ceph',
+    BMI_DRIVER_ISCSI: 'tgt',
+    BMI_FS_CONF_FILE: env.ceph.confFile,
+    BMI_FS_ID: env.ceph.clientId,
+    BMI_FS_KEYRING: env.ceph.keyring,
+    BMI_FS_POOL: env.ceph.pool,
+    BMI_FS_TIMEOUT_SECONDS: '20',
+    BMI_BMI_UID: uid,
+    BMI_ISCSI_IP: portalIp,
+    BMI_ISCSI_PORT: portalPort,
+    BMI_ISCSI_TGT_CONTROL_PORT: String(env.tgtControlPort),
+    BMI_ISCSI_TARGET_PREFIX: prefix,
+    BMI_ISCSI_INITIATOR_ACL: 'true',
+    BMI_ISCSI_RECONCILE_SECONDS: '0',
+    BMI_TFTP_IPXE_PATH: env.tftpRoot,
+    BMI_TFTP_PXELINUX_PATH: path.join(env.tftpRoot, 'pxelinux.cfg'),
+    BMI_TFTP_IPXE_MAC_PATH: path.join(env.tftpRoot, 'mac'),
+    BMI_TFTP_IPXE_INTERFACE: 'net0',
+    BMI_TFTP_LEASES_FILE: env.leases,
+    BMI_TFTP_HTTP_BOOT: 'true',
+    BMI_TFTP_HTTP_BOOT_ALLOW: '127.0.0.1',
+  };
+}
+
 export function bootEnv(): BootEnv | null {
   const e = process.env;
   const ceph = cephEnv();

@@ -130,4 +130,43 @@ describeWithTgt('the tgt driver against a real tgtd and RBD clones', (env) => {
     await Promise.all(clones.map((c) => driver.removeTarget(iqn(c))));
     expect(await ours()).toEqual([]);
   });
+
+  function secondDriver(): TgtIscsiTargetDriver {
+    return new TgtIscsiTargetDriver(new SpawnCommandRunner(), {
+      controlPort: env.controlPort,
+      pool: env.ceph.pool,
+      cephConf: env.ceph.confFile,
+      cephId: env.ceph.clientId,
+      lun: 1,
+    });
+  }
+
+  it('two drivers on one tgtd (two instances): the tid one took is refused to the other, which takes another', async () => {
+    const other = secondDriver();
+    await driver.listTargets();
+    await other.listTargets();
+    // both maps are now the same: each would pick the same lowest free tid
+    await driver.addTarget({ name: iqn(clones[0]), image: clones[0] });
+    await other.addTarget({ name: iqn(clones[1]), image: clones[1] });
+    const shown = parseTargetShow(tgtShow(env.controlPort)).filter((t) => t.name.includes(tag));
+    expect(shown.map((t) => t.name).sort()).toEqual([iqn(clones[0]), iqn(clones[1])]);
+    expect(new Set(shown.map((t) => t.tid)).size).toBe(2);
+    // and each removes the other's: a name its map lacks is looked up in tgtd
+    await other.removeTarget(iqn(clones[0]));
+    await driver.removeTarget(iqn(clones[1]));
+    expect(await ours()).toEqual([]);
+  });
+
+  it('a target deleted behind its back (a tgtd restart): remove is TargetNotFoundError, add makes it again', async () => {
+    await driver.addTarget({ name: iqn(clones[0]), image: clones[0] });
+    const other = secondDriver();
+    await other.listTargets();
+    await other.removeTarget(iqn(clones[0]));
+    await expect(driver.removeTarget(iqn(clones[0]))).rejects.toThrow(TargetNotFoundError);
+    await other.addTarget({ name: iqn(clones[2]), image: clones[2] }); // may take the freed tid
+    await driver.addTarget({ name: iqn(clones[0]), image: clones[0] });
+    const shown = parseTargetShow(tgtShow(env.controlPort)).filter((t) => t.name.includes(tag));
+    expect(shown.map((t) => t.name).sort()).toEqual([iqn(clones[0]), iqn(clones[2])]);
+    expect(new Set(shown.map((t) => t.tid)).size).toBe(2);
+  });
 });
