@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { CommandFailedError, formatArgv, redactArgv } from './command-runner';
+import { LaunchingCommandRunner } from './launching-command-runner';
 import { SpawnCommandRunner } from './spawn-command-runner';
 
 /** Real processes: node itself, so that the tests need nothing else installed. */
@@ -8,15 +9,21 @@ const node = (script: string, ...args: string[]) => [NODE, '-e', script, '--', .
 
 let runner: SpawnCommandRunner;
 let debug: string[];
-
-beforeEach(() => {
-  runner = new SpawnCommandRunner({ timeoutMs: 10_000 });
-  debug = [];
-  jest.spyOn(Logger.prototype, 'debug').mockImplementation((m: unknown) => void debug.push(String(m)));
-});
 afterEach(() => jest.restoreAllMocks());
 
-describe('SpawnCommandRunner', () => {
+// the same contract started in this process, and through the launcher process
+describe.each([
+  ['SpawnCommandRunner', () => new SpawnCommandRunner({ timeoutMs: 10_000 })],
+  ['LaunchingCommandRunner', () => new LaunchingCommandRunner({ timeoutMs: 10_000 })],
+])('%s', (_, make) => {
+  const made = make();
+  beforeEach(() => {
+    runner = made;
+    debug = [];
+    jest.spyOn(Logger.prototype, 'debug').mockImplementation((m: unknown) => void debug.push(String(m)));
+  });
+  afterAll(() => (made as Partial<LaunchingCommandRunner>).onApplicationShutdown?.());
+
   it('passes every argument verbatim: no shell, so quotes, ; $() * and spaces mean nothing', async () => {
     const args = ['a b', "it's", '$(touch /tmp/pwned)', '; rm -rf /', '*', 'conf=/x;id=bmi', ''];
     const r = await runner.run(node('process.stdout.write(JSON.stringify(process.argv.slice(1)))', ...args));
@@ -93,6 +100,35 @@ describe('SpawnCommandRunner', () => {
 
   it('refuses an empty argv', async () => {
     await expect(runner.run([])).rejects.toThrow(/empty argv/);
+  });
+
+  it('runs commands side by side: all four are running at the same moment', async () => {
+    const script =
+      'process.stdout.write(`${Date.now()} `); setTimeout(() => process.stdout.write(`${Date.now()}`), 2000)';
+    const spans = (await Promise.all([1, 2, 3, 4].map(() => runner.run(node(script))))).map((r) =>
+      r.stdout.split(' ').map(Number),
+    );
+    expect(Math.max(...spans.map(([start]) => start))).toBeLessThan(Math.min(...spans.map(([, end]) => end)));
+  });
+});
+
+describe('LaunchingCommandRunner when its launcher dies', () => {
+  it('the commands it was running fail as not started (127), and the next command starts a new launcher', async () => {
+    const launching = new LaunchingCommandRunner({ timeoutMs: 10_000 });
+    jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'debug').mockImplementation(() => undefined);
+    try {
+      const slow = launching.run(node('setTimeout(() => {}, 5000)'), { check: false });
+      await new Promise((r) => setTimeout(r, 500));
+      const launcher = (launching as unknown as { launcher: { pid: number } }).launcher;
+      process.kill(launcher.pid, 'SIGKILL');
+      expect(await slow).toMatchObject({ exitCode: 127, stderr: expect.stringMatching(/launcher stopped/) });
+      const again = await launching.run(node('process.stdout.write(String(process.ppid))'));
+      expect(Number(again.stdout)).not.toBe(launcher.pid);
+      expect(Number(again.stdout)).not.toBe(process.pid);
+    } finally {
+      launching.onApplicationShutdown();
+    }
   });
 });
 

@@ -1,16 +1,6 @@
-import { spawn } from 'node:child_process';
-import { constants } from 'node:os';
 import { Logger } from '@nestjs/common';
-import {
-  CommandFailedError,
-  CommandResult,
-  CommandRunner,
-  EXIT_NOT_STARTED,
-  EXIT_TIMED_OUT,
-  formatArgv,
-  redactArgv,
-  RunOptions,
-} from './command-runner';
+import { CommandFailedError, CommandResult, CommandRunner, formatArgv, redactArgv, RunOptions } from './command-runner';
+import { spawnCommand, SpawnSpec } from './spawn-command';
 
 export interface SpawnCommandRunnerOptions {
   /** default time a command may take (default 30 s) */
@@ -20,9 +10,10 @@ export interface SpawnCommandRunnerOptions {
 }
 
 /**
- * Runs commands with child_process.spawn: an argv array, no shell, LC_ALL=C, a timeout after which the process
- * is killed (SIGKILL), stdin closed unless input is given. Each command is logged at debug level with its
- * secrets redacted, with its exit code and duration.
+ * Runs commands with child_process.spawn (spawnCommand): an argv array, no shell, LC_ALL=C, a timeout after
+ * which the process is killed (SIGKILL), stdin closed unless input is given. Each command is logged at debug
+ * level with its secrets redacted, with its exit code and duration. Subclasses choose where the command is
+ * started (`start`): here, in this process.
  */
 export class SpawnCommandRunner extends CommandRunner {
   private readonly logger = new Logger('CommandRunner');
@@ -35,69 +26,24 @@ export class SpawnCommandRunner extends CommandRunner {
     this.maxOutputBytes = options.maxOutputBytes ?? 16 << 20;
   }
 
-  run(argv: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
-    if (argv.length === 0 || argv[0] === '') return Promise.reject(new Error('CommandRunner.run: empty argv'));
+  async run(argv: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
+    if (argv.length === 0 || argv[0] === '') throw new Error('CommandRunner.run: empty argv');
     const shown = redactArgv(argv, options.secrets);
     const started = process.hrtime.bigint();
     this.logger.debug(`$ ${formatArgv(shown)}`);
-    return new Promise<CommandResult>((resolve, reject) => {
-      const child = spawn(argv[0], argv.slice(1), {
-        shell: false,
-        env: { ...process.env, ...options.env, LC_ALL: 'C' },
-        stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      });
-      const out = new Collector(this.maxOutputBytes);
-      const err = new Collector(this.maxOutputBytes);
-      child.stdout?.on('data', (d: Buffer) => out.add(d));
-      child.stderr?.on('data', (d: Buffer) => err.add(d));
-      if (options.input !== undefined) {
-        child.stdin?.on('error', () => undefined); // a command that exits without reading its input
-        child.stdin?.end(options.input);
-      }
-      let timedOut = false;
-      let spawnError: Error | null = null;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        child.kill('SIGKILL');
-      }, options.timeoutMs ?? this.timeoutMs);
-      child.on('error', (e) => {
-        // not started (ENOENT, EACCES): 'close' follows
-        spawnError = e;
-      });
-      child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        const exitCode = spawnError
-          ? EXIT_NOT_STARTED
-          : timedOut
-            ? EXIT_TIMED_OUT
-            : (code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
-        const result: CommandResult = {
-          exitCode,
-          stdout: out.text(),
-          stderr: spawnError ? `${argv[0]}: ${spawnError.message}` : err.text(),
-        };
-        const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        this.logger.debug(`${shown[0]}: exit ${exitCode}${timedOut ? ' (timed out)' : ''} in ${ms.toFixed(1)} ms`);
-        if (exitCode !== 0 && (options.check ?? true)) reject(new CommandFailedError(shown, result, timedOut));
-        else resolve(result);
-      });
+    const { timedOut, ...result } = await this.start(argv, {
+      env: { ...process.env, ...options.env },
+      input: options.input,
+      timeoutMs: options.timeoutMs ?? this.timeoutMs,
+      maxOutputBytes: this.maxOutputBytes,
     });
-  }
-}
-
-class Collector {
-  private readonly chunks: Buffer[] = [];
-  private size = 0;
-  constructor(private readonly max: number) {}
-
-  add(chunk: Buffer): void {
-    if (this.size >= this.max) return;
-    const part = chunk.subarray(0, this.max - this.size);
-    this.chunks.push(part);
-    this.size += part.length;
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    this.logger.debug(`${shown[0]}: exit ${result.exitCode}${timedOut ? ' (timed out)' : ''} in ${ms.toFixed(1)} ms`);
+    if (result.exitCode !== 0 && (options.check ?? true)) throw new CommandFailedError(shown, result, timedOut);
+    return result;
   }
 
-  text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
+  protected start(argv: readonly string[], spec: SpawnSpec): Promise<CommandResult & { timedOut: boolean }> {
+    return spawnCommand(argv, spec);
   }
 }
