@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { Sagas } from '../operations/sagas';
-import type { Step } from '../../common/orchestration/saga';
 import { AppConfig } from '../../config/app-config';
 import { exclusive, lockKey, OperationLocks, shared } from '../../common/concurrency/locks';
 import type { ProjectScope } from '../access/access-level';
@@ -79,26 +78,20 @@ export class DisksService {
         throw new WrongImageKindError(`${diskName} is not a disk: use remove_image to remove it`);
       }
       const ceph = this.catalog.cephName(row);
-      const remove = (leftover: Step | null) =>
-        withBmiNames({ [ceph]: diskName }, () =>
+      // No snapshots are looked for first (one more open of the image; a disk has none): librbd refuses to remove
+      // an image that has some before it removes anything, and the operation rolls back. BMI's own snapshot,
+      // left by an interrupted snapshot of an older BMI, goes with the disk (removeImage).
+      try {
+        await withBmiNames({ [ceph]: diskName }, () =>
           this.sagas.of(scope, { disk: diskName }).run('delete_disk', async (s) => {
             await s.step(this.iscsi.unexportStep(ceph));
             await s.step(await this.catalog.deleteStep(row));
-            if (leftover) await s.step(leftover);
             await s.step(this.steps.removeImage(ceph));
           }),
         );
-      // A disk has no snapshots, so none are looked for first (that would be one more open of the image): librbd
-      // refuses to remove an image that has some before it removes anything, and the operation is rolled back.
-      // Then a disk with snapshots of its own is refused; one with only BMI's snapshot, left behind by an
-      // interrupted snapshot of an older BMI, is removed with it.
-      try {
-        await remove(null);
       } catch (e) {
-        if (!(e instanceof RbdImageHasSnapshotsError)) throw e;
-        const snaps = await this.steps.snapshots(ceph);
-        if (snaps.some((x) => x.name !== this.config.bmi.snapshot)) throw RbdImageHasSnapshotsError.of(diskName);
-        await remove(this.steps.dropListedSnapshot(ceph, snaps));
+        if (e instanceof RbdImageHasSnapshotsError) throw RbdImageHasSnapshotsError.of(diskName);
+        throw e;
       }
     });
   }

@@ -271,6 +271,15 @@ describe('StorageSteps.removeImage', () => {
     await expect(steps.removeImage('src').run()).rejects.toThrow(RbdImageHasSnapshotsError);
     expect(await rbd.imageExists('src')).toBe(true);
   });
+
+  it('an image without snapshots is removed with one call: nothing is looked up first', async () => {
+    const listed = jest.spyOn(rbd, 'listSnapshots');
+    const removed = jest.spyOn(rbd, 'removeImage');
+    await steps.removeImage('plain').run();
+    expect(listed).not.toHaveBeenCalled();
+    expect(removed).toHaveBeenCalledTimes(1);
+    expect(await rbd.imageExists('plain')).toBe(false);
+  });
 });
 
 describe('StorageSteps.sealedCopy', () => {

@@ -101,12 +101,7 @@ export class StorageSteps {
    * the undo never makes a snapshot that was not there). Undo puts it back, protected.
    */
   async dropSnapshot(image: string, snap = this.snapshot): Promise<Step | null> {
-    return this.dropListedSnapshot(image, await this.snapshots(image), snap);
-  }
-
-  /** dropSnapshot for a caller that has listed the image's snapshots already (one open of the image less). */
-  dropListedSnapshot(image: string, listed: readonly SnapshotInfo[], snap = this.snapshot): Step | null {
-    if (!listed.some((s) => s.name === snap)) return null;
+    if (!(await this.snapshots(image)).some((s) => s.name === snap)) return null;
     return {
       name: `remove snapshot ${image}@${snap}`,
       run: async () => void (await this.removeSnapshotIfExists(image, snap)),
@@ -206,14 +201,21 @@ export class StorageSteps {
    * even when it cannot be opened: an image a crash left half made or half removed is cleaned up too.
    */
   async removeImageIfExists(image: string): Promise<boolean> {
-    await this.removeSnapshotIfExists(image, this.snapshot);
-    try {
-      await this.storage.removeImage(image);
-    } catch (e) {
-      if (e instanceof RbdImageNotFoundError) return false;
-      throw e;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.storage.removeImage(image);
+        return true;
+      } catch (e) {
+        if (e instanceof RbdImageNotFoundError) return false;
+        // librbd refuses an image with snapshots before it removes anything. BMI's own snapshot goes with its
+        // image: removed, then the image again. (Not looked for first: most images have none, and each look is
+        // one more open of the image.)
+        if (attempt === 1 && e instanceof RbdImageHasSnapshotsError) {
+          if (await this.removeSnapshotIfExists(image, this.snapshot)) continue;
+        }
+        throw e;
+      }
     }
-    return true;
   }
 }
 
