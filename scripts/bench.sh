@@ -32,7 +32,8 @@ ensure_deps
 build
 if [ "$provision" = 1 ]; then
   log "provisioning benchmark"
-  node -r ts-node/register/transpile-only bench/provision/bench.ts "${args[@]}"
+  # the floor's librbd calls get as many worker threads as BMI's (src/main.ts)
+  UV_THREADPOOL_SIZE=16 node -r ts-node/register/transpile-only bench/provision/bench.ts "${args[@]}"
 fi
 if [ "$boot" = 1 ]; then
   log "boot benchmark: a throw-away Ceph, the provisioning network and the golden image"

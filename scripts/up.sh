@@ -69,4 +69,5 @@ fi
 build
 link_cli
 log "config: $BMI_CONFIG"
-node dist/main.js
+# a young generation of 4 MB a half instead of V8's 16: ~20 MB less resident, slightly more frequent scavenges
+node --max-semi-space-size=4 dist/main.js

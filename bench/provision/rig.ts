@@ -204,7 +204,10 @@ export async function startRig(clients: number): Promise<Rig> {
       nodes,
       db,
       async startBmi() {
-        const c = child([process.execPath, path.join(ROOT, 'dist/main.js')], {
+        // BENCH_BMI_NODE_ARGS: extra node options for BMI's process, e.g. --cpu-prof to see where its time goes
+        const extra = (process.env.BENCH_BMI_NODE_ARGS ?? '').split(' ').filter(Boolean);
+        // as `npm start` runs it
+        const c = child([process.execPath, '--max-semi-space-size=4', ...extra, path.join(ROOT, 'dist/main.js')], {
           PATH: process.env.PATH,
           BMI_CONFIG: path.join(dir, 'bmi.cfg'),
         });

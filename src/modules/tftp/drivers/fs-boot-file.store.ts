@@ -17,8 +17,10 @@ export class FsBootFileStore extends BootFileStore {
 
   async put(root: BootRoot, name: string, content: string, mode: number): Promise<string | null> {
     const file = this.resolve(root, name);
-    const previous = await this.get(root, name);
     const tmp = path.join(path.dirname(file), `.${name}.${randomBytes(4).toString('hex')}.tmp`);
+    // what the file held is read while the new content is written aside: both before the rename
+    const previous = this.get(root, name);
+    previous.catch(() => undefined); // awaited below; a failed write must not leave it unhandled
     try {
       await fs.writeFile(tmp, content, { mode }).catch(async (e: NodeJS.ErrnoException) => {
         // the root's directory is made on the first write only: one call less on every other
@@ -27,9 +29,11 @@ export class FsBootFileStore extends BootFileStore {
         await fs.writeFile(tmp, content, { mode });
       });
       await fs.chmod(tmp, mode);
+      await previous;
       await fs.rename(tmp, file);
     } catch (e) {
       await fs.rm(tmp, { force: true }).catch(() => undefined);
+      if (e instanceof BootFileError) throw e; // reading the previous content failed
       throw new BootFileError(`Failed to write boot file ${name}: ${(e as NodeJS.ErrnoException).code ?? e}`, {
         cause: e,
       });
