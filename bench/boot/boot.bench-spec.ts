@@ -19,6 +19,7 @@ import {
   BootVm,
   bootAppEnv,
   describeWithBoot,
+  importGolden,
   probeAccel,
   rbd,
   setIpxeScripts,
@@ -62,16 +63,7 @@ describeWithBoot('boot benchmark: nodes booting at once from clones of one golde
     accel = probeAccel(env.golden);
     const uid = `bb${randomBytes(3).toString('hex')}`;
     raw = `bench-golden-${uid}`;
-    rbd(env.ceph, [
-      'import',
-      '--no-progress',
-      '--image-format',
-      '2',
-      '--image-feature',
-      'layering',
-      env.golden,
-      `${env.ceph.pool}/${raw}`,
-    ]);
+    importGolden(env, raw);
     t = await startTestApp({ hilSeed: SEED, env: bootAppEnv(env, uid, 'iqn.2026-11.org.bmi.bench:') });
     await t.app.listen(env.httpUpstream, '127.0.0.1');
     await addProject(t, P);

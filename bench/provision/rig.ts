@@ -6,9 +6,9 @@
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { freePort } from '../../test/utils/server-process';
 import { startLocalCeph } from '../local-ceph';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -41,17 +41,6 @@ export interface Rig {
 
 export const ALICE: [string, string] = ['alice', 'alicepass'];
 export const ADMIN: [string, string] = ['admin', 'admin'];
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A child process whose output is kept, and a wait for a line it prints. */
 function child(argv: string[], env: NodeJS.ProcessEnv): { proc: ChildProcess; ready: (text: string) => Promise<void> } {

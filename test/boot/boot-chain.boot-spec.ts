@@ -12,6 +12,7 @@ import {
   BootVm,
   bootAppEnv,
   describeWithBoot,
+  importGolden,
   Firmware,
   probeAccel,
   rbd,
@@ -65,16 +66,7 @@ describeWithBoot('a node PXE-boots from the disk BMI made: PXE, iPXE, iSCSI (tgt
     accel = probeAccel(env.golden);
     uid = `b${randomBytes(3).toString('hex')}`;
     raw = `boot-golden-${uid}`;
-    rbd(env.ceph, [
-      'import',
-      '--no-progress',
-      '--image-format',
-      '2',
-      '--image-feature',
-      'layering',
-      env.golden,
-      `${env.ceph.pool}/${raw}`,
-    ]);
+    importGolden(env, raw);
     t = await startTestApp({ hilSeed: SEED, env: bootAppEnv(env, uid, PREFIX) });
     await t.app.listen(env.httpUpstream, '127.0.0.1');
     await addProject(t, P);

@@ -1,7 +1,7 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, WriteStream } from 'node:fs';
 import * as path from 'node:path';
-import { CephEnv, cephEnv } from '../utils/ceph-env';
+import { cephAppEnv, CephEnv, cephEnv } from '../utils/ceph-env';
 import { hasProgram } from '../utils/tgt-env';
 
 /**
@@ -36,14 +36,7 @@ const PROGRAMS = ['qemu-system-x86_64', 'dnsmasq', 'tgtd', 'tgtadm', 'ip', 'rbd'
 export function bootAppEnv(env: BootEnv, uid: string, prefix: string): NodeJS.ProcessEnv {
   const [portalIp, portalPort] = env.tgtPortal.split(':');
   return {
-    BMI_DRIVER_FS: 'ceph',
-    BMI_DRIVER_ISCSI: 'tgt',
-    BMI_FS_CONF_FILE: env.ceph.confFile,
-    BMI_FS_ID: env.ceph.clientId,
-    BMI_FS_KEYRING: env.ceph.keyring,
-    BMI_FS_POOL: env.ceph.pool,
-    BMI_FS_TIMEOUT_SECONDS: '20',
-    BMI_BMI_UID: uid,
+    ...cephAppEnv(env.ceph, uid),
     BMI_ISCSI_IP: portalIp,
     BMI_ISCSI_PORT: portalPort,
     BMI_ISCSI_TGT_CONTROL_PORT: String(env.tgtControlPort),
@@ -58,6 +51,14 @@ export function bootAppEnv(env: BootEnv, uid: string, prefix: string): NodeJS.Pr
     BMI_TFTP_HTTP_BOOT: 'true',
     BMI_TFTP_HTTP_BOOT_ALLOW: '127.0.0.1',
   };
+}
+
+/** Imports the golden image file into the pool as `name` (format 2, layering), as a site would. */
+export function importGolden(env: BootEnv, name: string): void {
+  rbd(env.ceph, [
+    ...['import', '--no-progress', '--image-format', '2', '--image-feature', 'layering'],
+    ...[env.golden, `${env.ceph.pool}/${name}`],
+  ]);
 }
 
 export function bootEnv(): BootEnv | null {

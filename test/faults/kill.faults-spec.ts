@@ -15,11 +15,10 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { SpawnCommandRunner } from '../../src/common/process/spawn-command-runner';
 import { CephRbdStorage } from '../../src/modules/images/storage/ceph-rbd.storage';
 import { TgtIscsiTargetDriver } from '../../src/modules/iscsi/drivers/tgt-iscsi-target.driver';
 import { freePort, ServerProcess, startServer, waitFor } from '../utils/server-process';
-import { describeWithTgt, TgtEnv } from '../utils/tgt-env';
+import { describeWithTgt, TgtEnv, tgtDriverFor } from '../utils/tgt-env';
 
 const SEED = path.resolve(__dirname, '../../config/hil-seed.json');
 const ADMIN = { username: 'admin', password: 'admin' };
@@ -139,13 +138,7 @@ describeWithTgt('BMI killed at every step, on Ceph and tgtd', (env: TgtEnv) => {
   /** The test's own view of the tgtd BMI drives (its debug lines kept quiet). */
   function tgtDriver(): TgtIscsiTargetDriver {
     jest.spyOn(Logger.prototype, 'debug').mockImplementation(() => undefined);
-    return new TgtIscsiTargetDriver(new SpawnCommandRunner(), {
-      controlPort: env.controlPort,
-      pool: env.ceph.pool,
-      cephConf: env.ceph.confFile,
-      cephId: env.ceph.clientId,
-      lun: 1,
-    });
+    return tgtDriverFor(env);
   }
 
   interface Case {

@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CommandRunner } from '../../src/common/process/command-runner';
 import { TargetReconciler } from '../../src/modules/images/target-reconciler.service';
 import { CephRbdStorage } from '../../src/modules/images/storage/ceph-rbd.storage';
+import { cephAppEnv } from '../utils/ceph-env';
+import { freePort } from '../utils/server-process';
 import { addProject, call, createDisk, expectOk, expectText, imageRow } from '../utils/e2e';
 import { ADMIN, ALICE, startTestApp, TestApp } from '../utils/test-app';
 import { canLogIn, describeWithTgt, lunSize, TgtEnv, tgtHas, tgtShow } from '../utils/tgt-env';
@@ -19,14 +20,7 @@ const ROOT = path.resolve(__dirname, '../..');
 /** The whole app on the real Ceph and a real tgtd, with a uid of its own (other test files share both). */
 function tgtAppEnv(env: TgtEnv, uid: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return {
-    BMI_DRIVER_FS: 'ceph',
-    BMI_DRIVER_ISCSI: 'tgt',
-    BMI_FS_CONF_FILE: env.ceph.confFile,
-    BMI_FS_ID: env.ceph.clientId,
-    BMI_FS_KEYRING: env.ceph.keyring,
-    BMI_FS_POOL: env.ceph.pool,
-    BMI_FS_TIMEOUT_SECONDS: '20',
-    BMI_BMI_UID: uid,
+    ...cephAppEnv(env.ceph, uid),
     BMI_ISCSI_TGT_CONTROL_PORT: String(env.controlPort),
     BMI_ISCSI_TARGET_PREFIX: PREFIX,
     BMI_ISCSI_RECONCILE_SECONDS: '0',
@@ -35,17 +29,6 @@ function tgtAppEnv(env: TgtEnv, uid: string, extra: NodeJS.ProcessEnv = {}): Nod
 }
 
 const freshUid = () => `t${randomBytes(4).toString('hex')}`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * scripts/tgt-local.sh on DIR, its settings printed for eval parsed into an object. The shared tgtd's

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { SpawnCommandRunner } from '../../src/common/process/spawn-command-runner';
 import { CephRbdStorage } from '../../src/modules/images/storage/ceph-rbd.storage';
 import { TgtIscsiTargetDriver } from '../../src/modules/iscsi/drivers/tgt-iscsi-target.driver';
 import { parseTargetShow } from '../../src/modules/iscsi/drivers/tgt-show.parser';
 import { IscsiCommandError, TargetExistsError, TargetNotFoundError } from '../../src/modules/iscsi/iscsi.errors';
-import { canLogIn, describeWithTgt, lunSize, tgtHas, tgtShow } from '../utils/tgt-env';
+import { canLogIn, describeWithTgt, lunSize, tgtDriverFor, tgtHas, tgtShow } from '../utils/tgt-env';
 
 const MiB = 1 << 20;
 
@@ -30,13 +29,7 @@ describeWithTgt('the tgt driver against a real tgtd and RBD clones', (env) => {
     await ceph.createSnapshot(golden, 'snapshot');
     await ceph.protectSnapshot(golden, 'snapshot');
     for (const c of clones) await ceph.clone(golden, 'snapshot', c);
-    driver = new TgtIscsiTargetDriver(new SpawnCommandRunner(), {
-      controlPort: env.controlPort,
-      pool: env.ceph.pool,
-      cephConf: env.ceph.confFile,
-      cephId: env.ceph.clientId,
-      lun: 1,
-    });
+    driver = tgtDriverFor(env);
   });
 
   afterEach(async () => {
@@ -131,18 +124,8 @@ describeWithTgt('the tgt driver against a real tgtd and RBD clones', (env) => {
     expect(await ours()).toEqual([]);
   });
 
-  function secondDriver(): TgtIscsiTargetDriver {
-    return new TgtIscsiTargetDriver(new SpawnCommandRunner(), {
-      controlPort: env.controlPort,
-      pool: env.ceph.pool,
-      cephConf: env.ceph.confFile,
-      cephId: env.ceph.clientId,
-      lun: 1,
-    });
-  }
-
   it('two drivers on one tgtd (two instances): the tid one took is refused to the other, which takes another', async () => {
-    const other = secondDriver();
+    const other = tgtDriverFor(env);
     await driver.listTargets();
     await other.listTargets();
     // both maps are now the same: each would pick the same lowest free tid
@@ -159,7 +142,7 @@ describeWithTgt('the tgt driver against a real tgtd and RBD clones', (env) => {
 
   it('a target deleted behind its back (a tgtd restart): remove is TargetNotFoundError, add makes it again', async () => {
     await driver.addTarget({ name: iqn(clones[0]), image: clones[0] });
-    const other = secondDriver();
+    const other = tgtDriverFor(env);
     await other.listTargets();
     await other.removeTarget(iqn(clones[0]));
     await expect(driver.removeTarget(iqn(clones[0]))).rejects.toThrow(TargetNotFoundError);

@@ -12,6 +12,20 @@ export function cephEnv(): CephEnv | null {
   return { confFile: CEPH_CONF, keyring: CEPH_KEYRING, clientId: CEPH_ID, pool: CEPH_POOL };
 }
 
+/** The app's settings for the Ceph driver on this cluster (and tgt as its iSCSI driver), with a uid of its own. */
+export function cephAppEnv(ceph: CephEnv, uid: string): NodeJS.ProcessEnv {
+  return {
+    BMI_DRIVER_FS: 'ceph',
+    BMI_DRIVER_ISCSI: 'tgt',
+    BMI_FS_CONF_FILE: ceph.confFile,
+    BMI_FS_ID: ceph.clientId,
+    BMI_FS_KEYRING: ceph.keyring,
+    BMI_FS_POOL: ceph.pool,
+    BMI_FS_TIMEOUT_SECONDS: '20',
+    BMI_BMI_UID: uid,
+  };
+}
+
 const HOW = 'set CEPH_CONF, CEPH_KEYRING, CEPH_ID and CEPH_POOL from `scripts/ceph-local.sh up` (npm test does)';
 
 /**

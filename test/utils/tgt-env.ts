@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { SpawnCommandRunner } from '../../src/common/process/spawn-command-runner';
+import { TgtIscsiTargetDriver } from '../../src/modules/iscsi/drivers/tgt-iscsi-target.driver';
 import { CephEnv, cephEnv } from './ceph-env';
 
 /** The tgtd the integration tests use, as printed by `scripts/tgt-local.sh up` (npm test exports it), and Ceph. */
@@ -17,6 +19,17 @@ export function hasProgram(name: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** BMI's tgt driver on this tgtd, exporting from its Ceph pool as LUN 1 (a fresh one knows no targets yet). */
+export function tgtDriverFor(env: TgtEnv): TgtIscsiTargetDriver {
+  return new TgtIscsiTargetDriver(new SpawnCommandRunner(), {
+    controlPort: env.controlPort,
+    pool: env.ceph.pool,
+    cephConf: env.ceph.confFile,
+    cephId: env.ceph.clientId,
+    lun: 1,
+  });
 }
 
 export function tgtEnv(): TgtEnv | null {
