@@ -227,6 +227,22 @@ describe('TgtIscsiTargetDriver.addTarget', () => {
     ]);
   });
 
+  it('a tid refused even though a new listing shows it free (a listing that raced): not offered again', async () => {
+    runner
+      .on(SHOW, { stdout: EMPTY })
+      .once(NEW(1, 'a'), ERRORS.duplicateTid)
+      .on(() => true, {});
+    await driver.addTarget({ name: 'a', image: 'a' });
+    expect(runner.calls).toEqual([
+      SHOW,
+      NEW(1, 'a'),
+      SHOW,
+      NEW(2, 'a'),
+      LUN(2, 'a'),
+      BIND(2, '--initiator-address', 'ALL'),
+    ]);
+  });
+
   it('the same name made by another tgtadm user since the show: TargetExistsError', async () => {
     runner
       .once(SHOW, { stdout: EMPTY })

@@ -89,9 +89,12 @@ export class TgtIscsiTargetDriver extends IscsiTargetDriver {
       if ((await this.known()).has(target.name) && (await this.relist()).has(target.name)) {
         throw new TargetExistsError(target.name);
       }
-      for (let attempt = 1; ; attempt++) {
-        const tid = this.claimTid(await this.known());
-        try {
+      // tids refused to this call stay claimed until it ends: a listing that raced the refusal cannot offer them again
+      const tried: number[] = [];
+      try {
+        for (let attempt = 1; ; attempt++) {
+          const tid = this.claimTid(await this.known());
+          tried.push(tid);
           const made = await this.tgt(newTarget(tid, target.name));
           if (made.exitCode === 0) {
             this.note(target.name, tid);
@@ -108,9 +111,9 @@ export class TgtIscsiTargetDriver extends IscsiTargetDriver {
           // another tgtadm user took this tid, or this name: ask tgtd which
           if ((await this.relist()).has(target.name)) throw new TargetExistsError(target.name);
           if (attempt >= TID_ATTEMPTS) throw this.failure(made, `create target ${target.name} (tid ${tid})`);
-        } finally {
-          this.claimed.delete(tid);
         }
+      } finally {
+        for (const tid of tried) this.claimed.delete(tid);
       }
     });
   }
