@@ -3,6 +3,7 @@
  * (spawnCommand) on its behalf. Requests come over the IPC channel as `{ id, argv, spec }` and each answer goes
  * back as `{ id, result }`. It exits when BMI goes away (the channel closes).
  */
+import { EXIT_NOT_STARTED } from './command-runner';
 import { spawnCommand, SpawnSpec } from './spawn-command';
 
 export interface LaunchRequest {
@@ -13,7 +14,16 @@ export interface LaunchRequest {
 
 if (require.main === module) {
   process.on('message', (m: LaunchRequest) => {
-    void spawnCommand(m.argv, m.spec).then((result) => process.send?.({ id: m.id, result }));
+    // spawn itself may throw (ENOMEM, E2BIG): that command was not started, and the launcher goes on
+    void Promise.resolve()
+      .then(() => spawnCommand(m.argv, m.spec))
+      .catch((e: Error) => ({
+        exitCode: EXIT_NOT_STARTED,
+        stdout: '',
+        stderr: `${m.argv[0]}: ${e.message}`,
+        timedOut: false,
+      }))
+      .then((result) => process.send?.({ id: m.id, result }));
   });
   process.on('disconnect', () => process.exit(0));
 }

@@ -20,8 +20,7 @@ type Launched = CommandResult & { timedOut: boolean };
  */
 export class LaunchingCommandRunner extends SpawnCommandRunner implements OnApplicationShutdown {
   private readonly log = new Logger('CommandRunner');
-  private launcher: ChildProcess | null = null;
-  private readonly waiting = new Map<number, (r: Launched) => void>();
+  private launcher: Launcher | null = null;
   private nextId = 1;
 
   constructor(options: SpawnCommandRunnerOptions = {}) {
@@ -29,53 +28,65 @@ export class LaunchingCommandRunner extends SpawnCommandRunner implements OnAppl
   }
 
   onApplicationShutdown(): void {
-    this.launcher?.kill();
-    this.launcher = null;
+    this.launcher?.child.kill();
   }
 
   protected override start(argv: readonly string[], spec: SpawnSpec): Promise<Launched> {
     const launcher = this.ensureLauncher();
     const id = this.nextId++;
     return new Promise<Launched>((resolve) => {
-      this.waiting.set(id, resolve);
+      launcher.waiting.set(id, resolve);
       // the channel keeps BMI alive only while commands are out
-      if (this.waiting.size === 1) launcher.channel?.ref();
+      if (launcher.waiting.size === 1) launcher.child.channel?.ref();
       const request: LaunchRequest = { id, argv: [...argv], spec };
-      launcher.send(request, (e) => {
-        if (e) this.settle(id, notStarted(argv, `the command launcher could not be reached: ${e.message}`));
-      });
+      try {
+        launcher.child.send(request, (e) => {
+          if (e) settle(launcher, id, notStarted(argv, `the command launcher could not be reached: ${e.message}`));
+        });
+      } catch (e) {
+        settle(launcher, id, notStarted(argv, `the command launcher could not be reached: ${(e as Error).message}`));
+      }
     });
   }
 
-  private ensureLauncher(): ChildProcess {
+  private ensureLauncher(): Launcher {
     if (this.launcher) return this.launcher;
     const script = path.join(__dirname, `command-launcher${path.extname(__filename)}`);
     // under ts-node/ts-jest the launcher is TypeScript too
     const execArgv = script.endsWith('.ts') ? ['-r', 'ts-node/register/transpile-only'] : [];
-    const launcher = fork(script, [], {
-      execArgv,
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      serialization: 'json',
-    });
-    launcher.on('message', (m: { id: number; result: Launched }) => this.settle(m.id, m.result));
-    launcher.on('exit', (code, signal) => {
+    const child = fork(script, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+    const launcher: Launcher = { child, waiting: new Map() };
+    child.on('message', (m: { id: number; result: Launched }) => settle(launcher, m.id, m.result));
+    // Gone (it exited, or could not even be started: then only 'error' and 'close' come): its answers that
+    // arrived have been handled; what it still owed fails as not started, and the next command forks another.
+    const gone = (why: string) => {
       if (this.launcher === launcher) this.launcher = null;
-      if (this.waiting.size) this.log.error(`the command launcher stopped (${signal ?? code}) with commands running`);
-      for (const id of [...this.waiting.keys()]) this.settle(id, notStarted([], 'the command launcher stopped'));
-    });
-    launcher.unref();
-    launcher.channel?.unref();
+      if (launcher.waiting.size) this.log.error(`the command launcher stopped (${why}) with commands running`);
+      for (const id of [...launcher.waiting.keys()])
+        settle(launcher, id, notStarted([], 'the command launcher stopped'));
+    };
+    child.on('error', (e) => gone(e.message));
+    child.on('disconnect', () => gone('disconnected'));
+    child.on('close', (code, signal) => gone(String(signal ?? code)));
+    child.unref();
+    child.channel?.unref();
     this.launcher = launcher;
     return launcher;
   }
+}
 
-  private settle(id: number, result: Launched): void {
-    const resolve = this.waiting.get(id);
-    if (!resolve) return;
-    this.waiting.delete(id);
-    if (this.waiting.size === 0) this.launcher?.channel?.unref();
-    resolve(result);
-  }
+interface Launcher {
+  child: ChildProcess;
+  /** the commands sent to this launcher and not answered yet */
+  waiting: Map<number, (r: Launched) => void>;
+}
+
+function settle(launcher: Launcher, id: number, result: Launched): void {
+  const resolve = launcher.waiting.get(id);
+  if (!resolve) return;
+  launcher.waiting.delete(id);
+  if (launcher.waiting.size === 0) launcher.child.channel?.unref();
+  resolve(result);
 }
 
 function notStarted(argv: readonly string[], why: string): Launched {

@@ -120,7 +120,7 @@ describe('LaunchingCommandRunner when its launcher dies', () => {
     try {
       const slow = launching.run(node('setTimeout(() => {}, 5000)'), { check: false });
       await new Promise((r) => setTimeout(r, 500));
-      const launcher = (launching as unknown as { launcher: { pid: number } }).launcher;
+      const launcher = (launching as unknown as { launcher: { child: { pid: number } } }).launcher.child;
       process.kill(launcher.pid, 'SIGKILL');
       expect(await slow).toMatchObject({ exitCode: 127, stderr: expect.stringMatching(/launcher stopped/) });
       const again = await launching.run(node('process.stdout.write(String(process.ppid))'));

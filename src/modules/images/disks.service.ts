@@ -78,21 +78,19 @@ export class DisksService {
         throw new WrongImageKindError(`${diskName} is not a disk: use remove_image to remove it`);
       }
       const ceph = this.catalog.cephName(row);
-      // No snapshots are looked for first (one more open of the image; a disk has none): librbd refuses to remove
-      // an image that has some before it removes anything, and the operation rolls back. BMI's own snapshot,
-      // left by an interrupted snapshot of an older BMI, goes with the disk (removeImage).
-      try {
-        await withBmiNames({ [ceph]: diskName }, () =>
-          this.sagas.of(scope, { disk: diskName }).run('delete_disk', async (s) => {
-            await s.step(this.iscsi.unexportStep(ceph));
-            await s.step(await this.catalog.deleteStep(row));
-            await s.step(this.steps.removeImage(ceph));
-          }),
-        );
-      } catch (e) {
-        if (e instanceof RbdImageHasSnapshotsError) throw RbdImageHasSnapshotsError.of(diskName);
-        throw e;
-      }
+      // Snapshots of its own keep a disk (librbd would refuse its removal): looked for before anything is
+      // touched, so that a refused delete neither drops the target of a booted node for a moment nor leaves
+      // recovery an irreversible removal it could never complete. One listing, one open of the image. BMI's
+      // own snapshot, left by an interrupted snapshot of an older BMI, goes with the disk (removeImage).
+      const snaps = await this.steps.snapshots(ceph);
+      if (snaps.some((x) => x.name !== this.config.bmi.snapshot)) throw RbdImageHasSnapshotsError.of(diskName);
+      await withBmiNames({ [ceph]: diskName }, () =>
+        this.sagas.of(scope, { disk: diskName }).run('delete_disk', async (s) => {
+          await s.step(this.iscsi.unexportStep(ceph));
+          await s.step(await this.catalog.deleteStep(row));
+          await s.step(this.steps.removeImage(ceph));
+        }),
+      );
     });
   }
 

@@ -201,7 +201,7 @@ describe('DisksService.deleteDisk', () => {
     expect(await state()).toEqual(whole);
   });
 
-  it('a disk carrying user snapshots in Ceph is refused (409) and left as it was', async () => {
+  it('a disk carrying user snapshots in Ceph is refused (409) before anything changes', async () => {
     await storage.createSnapshot(target, 'by-hand');
     const before = await state();
     await expect(disks.deleteDisk(alice, 'disk1')).rejects.toThrow(

@@ -335,6 +335,31 @@ describe('TgtIscsiTargetDriver.addTarget', () => {
   });
 });
 
+describe('TgtIscsiTargetDriver: a delete on its way', () => {
+  it('keeps its tid from an add of this process, even when a listing dropped the name meanwhile', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    runner
+      .once(SHOW, { stdout: MIXED }) // 5img12 at tid 4
+      .once(DELETE(4), async () => {
+        await held; // tgtd has not deleted it yet
+        return {};
+      })
+      // the next listing no longer shows 5img12 (a tgtd that is deleting it, or restarted), tids 1-3 in use
+      .on(SHOW, { stdout: 'Target 1: x\nTarget 2: y\nTarget 3: z\n' })
+      .on(() => true, {});
+    await driver.listTargets();
+    const removing = driver.removeTarget('5img12');
+    await new Promise((r) => setImmediate(r));
+    await driver.listTargets();
+    await driver.addTarget({ name: 'a', image: 'a' });
+    release();
+    await removing;
+    // the lowest free tid by the listing was 4, still being deleted: the add took 5
+    expect(runner.calls.filter((argv) => argv.includes('new') && argv.includes('target'))).toEqual([NEW(5, 'a')]);
+  });
+});
+
 describe('TgtIscsiTargetDriver.removeTarget', () => {
   it('finds the tid by name and deletes it with --force: exact argv', async () => {
     runner.on(SHOW, { stdout: MIXED }).on(DELETE(4), {});

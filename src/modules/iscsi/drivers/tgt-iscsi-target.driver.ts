@@ -65,8 +65,8 @@ export class TgtIscsiTargetDriver extends IscsiTargetDriver {
   private loading: Promise<Map<string, number>> | null = null;
   /** the changes made while each listing under way runs */
   private readonly listings = new Set<[string, number | null][]>();
-  /** tids whose `new` call is under way */
-  private readonly claimed = new Set<number>();
+  /** tids a call under way is making or deleting (counted: a delete and an add may hold the same one) */
+  private readonly claimed = new Map<number, number>();
   private readonly names = new KeyedLock();
 
   constructor(
@@ -113,7 +113,7 @@ export class TgtIscsiTargetDriver extends IscsiTargetDriver {
           if (attempt >= TID_ATTEMPTS) throw this.failure(made, `create target ${target.name} (tid ${tid})`);
         }
       } finally {
-        for (const tid of tried) this.claimed.delete(tid);
+        for (const tid of tried) this.release(tid);
       }
     });
   }
@@ -126,9 +126,16 @@ export class TgtIscsiTargetDriver extends IscsiTargetDriver {
       for (let fresh = false; ; fresh = true) {
         const tid = tids.get(name);
         if (tid !== undefined) {
-          const r = await this.tgt(['--mode', 'target', '--op', 'delete', '--force', '--tid', String(tid)]);
-          if (r.exitCode === 0) return this.note(name, null);
-          if (!/can't find the target/.test(r.stderr)) throw this.failure(r, `delete target ${name} (tid ${tid})`);
+          // held while the delete is on its way, so that no add of this process takes the tid meanwhile (a
+          // listing may drop the name from the map before tgtd has deleted it)
+          this.claim(tid);
+          try {
+            const r = await this.tgt(['--mode', 'target', '--op', 'delete', '--force', '--tid', String(tid)]);
+            if (r.exitCode === 0) return this.note(name, null);
+            if (!/can't find the target/.test(r.stderr)) throw this.failure(r, `delete target ${name} (tid ${tid})`);
+          } finally {
+            this.release(tid);
+          }
         }
         if (fresh) throw new TargetNotFoundError(name);
         tids = await this.relist();
@@ -174,11 +181,21 @@ export class TgtIscsiTargetDriver extends IscsiTargetDriver {
 
   /** The lowest tid that no known target uses and no call under way has claimed; claimed for the caller. */
   private claimTid(known: Map<string, number>): number {
-    const used = new Set([...known.values(), ...this.claimed]);
+    const used = new Set([...known.values(), ...this.claimed.keys()]);
     let tid = 1;
     while (used.has(tid)) tid++;
-    this.claimed.add(tid);
+    this.claim(tid);
     return tid;
+  }
+
+  private claim(tid: number): void {
+    this.claimed.set(tid, (this.claimed.get(tid) ?? 0) + 1);
+  }
+
+  private release(tid: number): void {
+    const n = (this.claimed.get(tid) ?? 1) - 1;
+    if (n > 0) this.claimed.set(tid, n);
+    else this.claimed.delete(tid);
   }
 
   /** Records that tgtd now has the target at this tid (or, for null, no longer has it). */
