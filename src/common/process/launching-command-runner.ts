@@ -1,6 +1,6 @@
 import { ChildProcess, fork } from 'node:child_process';
 import * as path from 'node:path';
-import { Logger, OnApplicationShutdown } from '@nestjs/common';
+import { OnApplicationShutdown } from '@nestjs/common';
 import { CommandResult, EXIT_NOT_STARTED } from './command-runner';
 import type { LaunchRequest } from './command-launcher';
 import { SpawnSpec } from './spawn-command';
@@ -19,7 +19,6 @@ type Launched = CommandResult & { timedOut: boolean };
  * running fail (exit 127, "the command launcher stopped") and the next command starts a new one.
  */
 export class LaunchingCommandRunner extends SpawnCommandRunner implements OnApplicationShutdown {
-  private readonly log = new Logger('CommandRunner');
   private launcher: Launcher | null = null;
   private nextId = 1;
 
@@ -61,7 +60,7 @@ export class LaunchingCommandRunner extends SpawnCommandRunner implements OnAppl
     // arrived have been handled; what it still owed fails as not started, and the next command forks another.
     const gone = (why: string) => {
       if (this.launcher === launcher) this.launcher = null;
-      if (launcher.waiting.size) this.log.error(`the command launcher stopped (${why}) with commands running`);
+      if (launcher.waiting.size) this.logger.error(`the command launcher stopped (${why}) with commands running`);
       for (const id of [...launcher.waiting.keys()])
         settle(launcher, id, notStarted([], 'the command launcher stopped'));
     };

@@ -16,7 +16,7 @@ export interface SpawnCommandRunnerOptions {
  * started (`start`): here, in this process.
  */
 export class SpawnCommandRunner extends CommandRunner {
-  private readonly logger = new Logger('CommandRunner');
+  protected readonly logger = new Logger('CommandRunner');
   private readonly timeoutMs: number;
   private readonly maxOutputBytes: number;
 

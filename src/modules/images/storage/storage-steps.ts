@@ -101,7 +101,7 @@ export class StorageSteps {
    * the undo never makes a snapshot that was not there). Undo puts it back, protected.
    */
   async dropSnapshot(image: string, snap = this.snapshot): Promise<Step | null> {
-    if (!(await this.snapshots(image)).some((s) => s.name === snap)) return null;
+    if (!(await this.snapshotOf(image, snap))) return null;
     return {
       name: `remove snapshot ${image}@${snap}`,
       run: async () => void (await this.removeSnapshotIfExists(image, snap)),
@@ -176,14 +176,7 @@ export class StorageSteps {
   }
 
   async removeSnapshotIfExists(image: string, snap: string): Promise<boolean> {
-    let snaps;
-    try {
-      snaps = await this.storage.listSnapshots(image);
-    } catch (e) {
-      if (e instanceof RbdImageNotFoundError) return false;
-      throw e;
-    }
-    const found = snaps.find((s) => s.name === snap);
+    const found = await this.snapshotOf(image, snap);
     if (!found) return false;
     if (found.protected) await this.storage.unprotectSnapshot(image, snap);
     try {
