@@ -1,6 +1,6 @@
 // The tiers, selectable with --selectProjects: unit (src/**/*.spec.ts: one unit with fakes, beside its code),
 // app (test/app: the services of the whole app built in-process on the fake drivers and a real SQLite, and the
-// migrations), e2e (test/e2e: the app over HTTP, the server and CLI as processes), integration (real Ceph and
+// migrations), app-pg (the same on PostgreSQL), e2e (test/e2e: the app over HTTP, the server and CLI as processes), integration (real Ceph and
 // tgtd), faults (a real BMI process killed at every step, on Ceph and tgtd), boot (QEMU nodes), and the binding's own rbd-unit and rbd-integration.
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.test.json' }];
 // the librbd binding's own tests (native/ceph-rbd-napi): its unit tests and its tests against real Ceph
@@ -12,6 +12,16 @@ module.exports = {
   projects: [
     { ...common, displayName: 'unit', rootDir: '.', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     { ...common, displayName: 'app', rootDir: '.', testMatch: ['<rootDir>/test/app/**/*.app-spec.ts'] },
+    // the same on PostgreSQL (scripts/pg-local.sh): each app on a fresh database; the SQLite files' own
+    // migrations (the original's tables adopted in place) stay on the app project
+    {
+      ...common,
+      displayName: 'app-pg',
+      rootDir: '.',
+      testMatch: ['<rootDir>/test/app/**/*.app-spec.ts'],
+      testPathIgnorePatterns: ['/test/app/database/(initial-schema|image-exported)\\.app-spec\\.ts$'],
+      setupFiles: ['<rootDir>/test/utils/on-postgres.setup.js'],
+    },
     { ...common, displayName: 'e2e', rootDir: '.', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
     // against the real components (a Ceph cluster from scripts/ceph-local.sh); fail in CI when they are missing
     {

@@ -123,6 +123,17 @@ start_test_ceph() {
   export CEPH_CONF CEPH_KEYRING CEPH_ID CEPH_POOL
 }
 
+# A throw-away PostgreSQL for the tests on PostgreSQL (fsync off: nothing in it outlives the run), purged when the
+# calling shell exits. Exports BMI_PG_URL.
+start_test_pg() {
+  local dir env
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/bmi-pg-test.XXXXXX")
+  on_exit "scripts/pg-local.sh purge '$dir' >/dev/null 2>&1 || true"
+  env=$(PG_PORT='' PG_FSYNC=off scripts/pg-local.sh up "$dir")
+  eval "$env"
+  export BMI_PG_URL
+}
+
 # A throw-away tgtd for the integration tests, on a free control port and a free portal port, stopped (its targets
 # deleted) when the calling shell exits, before the test Ceph it exports from. Exports TGT_CONTROL_PORT and
 # TGT_PORTAL. Also installs libiscsi-bin: the tests log in to the targets with its iscsi-inq.

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every check and every test of the project, from a fresh clone on a fresh Debian machine:
-# installs what is missing (Node.js, Ceph, tgt, npm packages), starts a throw-away single-node Ceph and a tgtd,
+# installs what is missing (Node.js, Ceph, tgt, PostgreSQL, npm packages), starts a throw-away single-node Ceph, a
+# tgtd and a PostgreSQL,
 # type-checks, checks formatting and lint (the layering rules of eslint.config.mjs), builds, checks the committed
-# OpenAPI document and runs all jest projects (unit, app, e2e, integration, boot and the binding's).
+# OpenAPI document and runs all jest projects (unit, app on SQLite and on PostgreSQL, e2e, integration, faults,
+# boot and the binding's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -14,6 +16,8 @@ log "local Ceph for the integration tests"
 start_test_ceph
 log "local tgtd for the integration tests"
 start_test_tgt
+log "local PostgreSQL for the tests on PostgreSQL"
+start_test_pg
 log "provisioning network and golden image for the boot tests"
 start_boot_env
 ensure_deps

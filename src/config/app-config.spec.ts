@@ -1,3 +1,4 @@
+import { dbLocation, redactDbUrl } from '../database/db-location';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -775,5 +776,40 @@ describe('loadConfig: [iscsi] keys of the tgt driver', () => {
       '[bmi] uid "site_a" makes target names tgtd refuses (it allows letters, digits, ".", ":" and "-"); set [iscsi] target_prefix, with which target names are sanitised',
     ]);
     expect(bare('iqn.2026-11.org.bmi:').bmi.uid).toBe('site_a');
+  });
+});
+
+describe('loadConfig: [db]', () => {
+  const withDb = (value: string, extra = '') =>
+    loadConfig({ text: fakeConfig().replace('path = :memory:', `url = ${value}${extra}`), env: {} });
+
+  it('takes an SQLite path, an sqlite:/// URL or a PostgreSQL URL, with a pool size', () => {
+    expect(dbLocation(withDb('/var/lib/bmi/bmi.db').db.path)).toEqual({
+      engine: 'sqlite',
+      file: '/var/lib/bmi/bmi.db',
+    });
+    expect(dbLocation(withDb('sqlite:////var/bmi.db').db.path)).toEqual({ engine: 'sqlite', file: '/var/bmi.db' });
+    const pg = withDb('postgres://bmi:s3cret@db.example:5433/bmi', '\npool = 25');
+    expect(dbLocation(pg.db.path)).toEqual({ engine: 'postgres', url: 'postgres://bmi:s3cret@db.example:5433/bmi' });
+    expect(pg.db.pool).toBe(25);
+    expect(dbLocation(withDb('postgresql://h/bmi?sslmode=require').db.path).engine).toBe('postgres');
+  });
+
+  it('refuses other URLs, a PostgreSQL URL without host or database, and a pool of 0, never repeating a password', () => {
+    expect(configError(() => withDb('mysql://u:pw@h/db')).problems).toEqual([
+      '[db] url "mysql://…": only sqlite:/// paths and postgres:// URLs are supported',
+    ]);
+    expect(configError(() => withDb('postgres://bmi:s3cret@db.example:5433/')).problems).toEqual([
+      '[db] url postgres://bmi:***@db.example:5433/ names no database',
+    ]);
+    expect(configError(() => withDb('postgres://bmi:s3cret@db.example/bmi', '\npool = 0')).problems).toEqual([
+      expect.stringContaining('[db] pool'),
+    ]);
+  });
+
+  it('redacts the password of a URL for the logs', () => {
+    expect(redactDbUrl('postgres://bmi:p@ss:w0rd@127.0.0.1:5440/bmi')).toBe('postgres://bmi:***@127.0.0.1:5440/bmi');
+    expect(redactDbUrl('postgres://127.0.0.1/bmi')).toBe('postgres://127.0.0.1/bmi');
+    expect(redactDbUrl('/var/bmi.db')).toBe('/var/bmi.db');
   });
 });

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { Matches, ValidateIf } from 'class-validator';
 import { isCidr } from '../common/net';
 import { isSafeName, TGT_NAME, UID_PATTERN } from '../common/validation/names';
+import { dbLocationProblem } from '../database/db-location';
 import { Ini, Rule } from './config-schema';
 
 /**
@@ -58,8 +59,13 @@ export class BmiSection {
 }
 
 export class DbSection {
+  /** an SQLite file (a path, `sqlite:///path`, `:memory:`) or a PostgreSQL URL (`postgres://user:pw@host/db`) */
   @Ini('db.path', { aliases: ['db.url'], required: true })
+  @Rule<string>((v) => dbLocationProblem(v) === null, (v) => dbLocationProblem(v) ?? '')
   path = '';
+  /** PostgreSQL: the most connections this instance opens for its queries */
+  @Ini('db.pool', { kind: 'int', min: 1, max: 1000 })
+  pool = 10;
 }
 
 export class HttpSection {

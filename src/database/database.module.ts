@@ -3,7 +3,10 @@ import * as path from 'node:path';
 import { Module } from '@nestjs/common';
 import * as sqlite3 from 'sqlite3';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource, DataSourceOptions, LoggerOptions, MigrationExecutor } from 'typeorm';
+import { dbLocation } from './db-location';
 import { AppConfig } from '../config/app-config';
+import type { DbSection } from '../config/sections';
 import { STANDALONE_ENTITIES } from '../modules/standalone/standalone.entities';
 import { ImageEntity } from '../modules/images/image.entity';
 import { ProjectEntity } from '../modules/projects/project.entity';
@@ -23,38 +26,86 @@ export const MIGRATIONS = [
   OperationClient1764500000000,
 ];
 
-/** `[db] path` may be a plain path or, as in the original's docs, an SQLAlchemy URL `sqlite:///path`. */
-export function sqliteFile(dbPath: string): string {
-  const file = dbPath.replace(/^sqlite:\/\/\//, '');
+/** The SQLite file of `[db] path`, its directory made when missing. */
+export function sqliteFile(file: string): string {
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   return file;
 }
 
 /**
- * TypeORM on SQLite with foreign keys enforced and the schema owned by migrations (never `synchronize`).
- * Write-ahead logging: a commit is one append and one fsync of the WAL file instead of the rollback journal's
- * three, and readers (another process's `bmi` command, a backup with `sqlite3 .backup`) do not block the
- * writer. The database is then the file with its `-wal` and `-shm` companions.
+ * The TypeORM options for `[db] path`: the schema is owned by the migrations (never `synchronize`), which
+ * `openDatabase` runs.
+ *
+ * SQLite: foreign keys enforced, write-ahead logging (a commit is one append and one fsync of the WAL file
+ * instead of the rollback journal's three, and readers such as another process's `bmi` command or a backup
+ * with `sqlite3 .backup` do not block the writer; the database is then the file with its `-wal` and `-shm`
+ * companions).
+ *
+ * PostgreSQL: a pool of `[db] pool` connections, each named after the instance in `pg_stat_activity`.
  */
+export function dataSourceOptions(db: Pick<DbSection, 'path' | 'pool'>, name = 'bmi'): DataSourceOptions {
+  const common = {
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsRun: false,
+    synchronize: false,
+    logging: ['error'] as LoggerOptions,
+  };
+  const where = dbLocation(db.path);
+  if (where.engine === 'postgres') {
+    return { ...common, type: 'postgres', url: where.url, applicationName: name, extra: { max: db.pool } };
+  }
+  return {
+    ...common,
+    type: 'sqlite',
+    database: sqliteFile(where.file),
+    // TypeORM turns on sqlite3's verbose mode, which wraps every call to keep a long stack trace: a few ms of
+    // CPU per operation for a trace no error of BMI's needs
+    driver: { ...sqlite3, verbose: () => sqlite3 },
+    enableWAL: true,
+    busyTimeout: 5000,
+  };
+}
+
+/**
+ * Opens the database and brings its schema up to date, each migration in its own transaction. On PostgreSQL
+ * several instances may start at once: the migrations run under an advisory lock, so that one instance applies
+ * them and the others find them applied.
+ */
+export async function openDatabase(options: DataSourceOptions): Promise<DataSource> {
+  const dataSource = await new DataSource(options).initialize();
+  try {
+    if (options.type !== 'postgres') {
+      await dataSource.runMigrations({ transaction: 'each' });
+      return dataSource;
+    }
+    // the lock and the migrations on one session: a pool of one connection must do
+    const runner = dataSource.createQueryRunner();
+    try {
+      await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      const executor = new MigrationExecutor(dataSource, runner);
+      executor.transaction = 'each';
+      await executor.executePendingMigrations();
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+      await runner.release();
+    }
+    return dataSource;
+  } catch (e) {
+    await dataSource.destroy();
+    throw e;
+  }
+}
+
+/** The advisory lock key of schema migrations (any constant of BMI's own: "BMI" "migr"). */
+const MIGRATION_LOCK = '4785230459785832306';
+
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
-        type: 'sqlite',
-        database: sqliteFile(config.db.path),
-        // TypeORM turns on sqlite3's verbose mode, which wraps every call to keep a long stack trace: a few ms
-        // of CPU per operation for a trace no error of BMI's needs
-        driver: { ...sqlite3, verbose: () => sqlite3 },
-        entities: ENTITIES,
-        migrations: MIGRATIONS,
-        migrationsRun: true,
-        migrationsTransactionMode: 'each',
-        synchronize: false,
-        enableWAL: true,
-        busyTimeout: 5000,
-        logging: ['error'],
-      }),
+      useFactory: (config: AppConfig) => dataSourceOptions(config.db),
+      dataSourceFactory: (options) => openDatabase(options!),
     }),
   ],
 })

@@ -5,6 +5,7 @@ import { INestApplication } from '@nestjs/common';
 import { getRepositoryToken } from '@nestjs/typeorm';
 import request from 'supertest';
 import type { Repository } from 'typeorm';
+import { freshTestDatabase } from './test-db';
 import { createApp } from '../../src/bootstrap';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
 import type { Credentials } from '../../src/common/auth/caller';
@@ -39,7 +40,7 @@ export interface TestApp {
 }
 
 /**
- * The whole app on SQLite :memory: with the fake storage, target and HIL drivers, and boot files in a temp
+ * The whole app on SQLite :memory: (or, in the app-pg project, a fresh PostgreSQL database) with the fake storage, target and HIL drivers, and boot files in a temp
  * dir. `extraIni` lines are appended to the config (e.g. `[bmi]\nsnapshot = x`). `hilSeed` replaces the fake HIL's
  * users, projects and nodes (default: config/hil-seed.json).
  */
@@ -52,6 +53,7 @@ export async function startTestApp(
     seedFile = path.join(dir, 'hil-seed.json');
     writeFileSync(seedFile, JSON.stringify(opts.hilSeed));
   }
+  const db = await freshTestDatabase();
   const tftpRoot = path.join(dir, 'tftpboot');
   const pxelinuxDir = path.join(tftpRoot, 'pxelinux.cfg');
   const text = [
@@ -59,7 +61,7 @@ export async function startTestApp(
     'uid = 5',
     'snapshot = bmi_snapshot',
     '[db]',
-    'path = :memory:',
+    `path = ${db.location}`,
     '[driver]',
     'fs = fake',
     'iscsi = fake',
@@ -85,6 +87,7 @@ export async function startTestApp(
   } catch (e) {
     // a start that is meant to fail (tests of bad configs) leaves no temp dir behind
     rmSync(dir, { recursive: true, force: true });
+    await db.drop();
     throw e;
   }
   const server = app.getHttpServer();
@@ -101,6 +104,7 @@ export async function startTestApp(
     close: async () => {
       await app.close();
       rmSync(dir, { recursive: true, force: true });
+      await db.drop();
     },
   };
 }

@@ -1,17 +1,18 @@
 import { Logger } from '@nestjs/common';
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { isPostgres, serialId } from '../dialect';
 
-const CREATE_PROJECT = `CREATE TABLE "project" (
-  "id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+const CREATE_PROJECT = (id: string) => `CREATE TABLE "project" (
+  ${id},
   "name" VARCHAR NOT NULL,
   CONSTRAINT "UQ_project_name" UNIQUE ("name")
 )`;
 
-const CREATE_IMAGE = `CREATE TABLE "image" (
-  "id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+const CREATE_IMAGE = (id: string) => `CREATE TABLE "image" (
+  ${id},
   "name" VARCHAR NOT NULL,
-  "is_public" BOOLEAN NOT NULL DEFAULT (0),
-  "is_snapshot" BOOLEAN NOT NULL DEFAULT (0),
+  "is_public" BOOLEAN NOT NULL DEFAULT FALSE,
+  "is_snapshot" BOOLEAN NOT NULL DEFAULT FALSE,
   "project_id" INTEGER NOT NULL,
   "parent_id" INTEGER,
   CONSTRAINT "_project_id_image_name_unique_constraint" UNIQUE ("project_id", "name"),
@@ -30,20 +31,23 @@ export class InitialSchema1764100000000 implements MigrationInterface {
   private readonly logger = new Logger('Migration');
 
   async up(q: QueryRunner): Promise<void> {
-    const tables: { name: string }[] = await q.query(
-      `SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('project', 'image')`,
-    );
-    const legacy = new Set(tables.map((t) => t.name));
+    const legacy = new Set<string>();
+    for (const table of ['project', 'image']) if (await q.hasTable(table)) legacy.add(table);
+    const id = serialId(q);
     if (legacy.size === 0) {
-      await q.query(CREATE_PROJECT);
-      await q.query(CREATE_IMAGE);
+      await q.query(CREATE_PROJECT(id));
+      await q.query(CREATE_IMAGE(id));
       return;
+    }
+    if (isPostgres(q)) {
+      // the original's databases were SQLite files: they move to PostgreSQL with `bmi-db copy`
+      throw new Error('the PostgreSQL database already has BMI tables that no migration of BMI made');
     }
     this.logger.log('adopting a database written by the original BMI: rebuilding its tables, ids kept');
     if (legacy.has('image')) await q.query(`ALTER TABLE "image" RENAME TO "_legacy_image"`);
     if (legacy.has('project')) await q.query(`ALTER TABLE "project" RENAME TO "_legacy_project"`);
-    await q.query(CREATE_PROJECT);
-    await q.query(CREATE_IMAGE);
+    await q.query(CREATE_PROJECT(id));
+    await q.query(CREATE_IMAGE(id));
     if (legacy.has('project')) {
       await q.query(`INSERT INTO "project" ("id", "name") SELECT "id", "name" FROM "_legacy_project" ORDER BY "id"`);
     }

@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { serialId } from '../dialect';
 
 /**
  * The tables of standalone mode (`[driver] net_isolator = standalone`): users with a password hash and an admin
@@ -12,8 +13,9 @@ export class Standalone1764200000000 implements MigrationInterface {
   name = 'Standalone1764200000000';
 
   async up(q: QueryRunner): Promise<void> {
+    const id = serialId(q);
     await q.query(`CREATE TABLE "standalone_user" (
-  "id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+  ${id},
   "name" VARCHAR NOT NULL,
   "password_hash" VARCHAR NOT NULL,
   "is_admin" BOOLEAN NOT NULL,
@@ -28,7 +30,7 @@ export class Standalone1764200000000 implements MigrationInterface {
 )`);
     await q.query(`CREATE INDEX "IDX_standalone_user_project_project" ON "standalone_user_project" ("project_id")`);
     await q.query(`CREATE TABLE "standalone_node" (
-  "id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+  ${id},
   "name" VARCHAR NOT NULL,
   "project_id" INTEGER,
   CONSTRAINT "UQ_standalone_node_name" UNIQUE ("name"),
@@ -36,7 +38,7 @@ export class Standalone1764200000000 implements MigrationInterface {
 )`);
     await q.query(`CREATE INDEX "IDX_standalone_node_project" ON "standalone_node" ("project_id")`);
     await q.query(`CREATE TABLE "standalone_nic" (
-  "id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+  ${id},
   "node_id" INTEGER NOT NULL,
   "label" VARCHAR NOT NULL,
   "macaddr" VARCHAR NOT NULL,

@@ -10,8 +10,8 @@ export class ImageExported1764300000000 implements MigrationInterface {
   name = 'ImageExported1764300000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE "image" ADD COLUMN "exported" BOOLEAN NOT NULL DEFAULT (0)`);
-    await q.query(`UPDATE "image" SET "exported" = 1 WHERE "parent_id" IS NOT NULL AND "is_snapshot" = 0`);
+    await q.query(`ALTER TABLE "image" ADD COLUMN "exported" BOOLEAN NOT NULL DEFAULT FALSE`);
+    await q.query(`UPDATE "image" SET "exported" = TRUE WHERE "parent_id" IS NOT NULL AND "is_snapshot" = FALSE`);
   }
 
   async down(q: QueryRunner): Promise<void> {

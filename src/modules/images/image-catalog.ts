@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, IsNull, Repository } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { DbWriteLock } from '../../common/concurrency/locks';
+import { insertRow } from '../../database/insert-row';
 import { Json, SagaActions } from '../../common/orchestration/actions';
 import { Saga, Step } from '../../common/orchestration/saga';
 import { isUniqueViolation } from '../../database/unique-violation';
@@ -156,15 +157,11 @@ export class ImageCatalog {
     );
   }
 
-  /**
-   * INSERT, never save(): with an explicit id, save() turns into an UPDATE of whatever row has that id. In the
-   * journal's transaction `tx` when given, else on its own under the DB write lock.
-   */
+  /** INSERTs the row (database/insert-row), in the journal's transaction `tx` when given, else on its own. */
   private insertRow(values: NewImageRow, tx?: EntityManager): Promise<ImageEntity> {
     const insert = async (m: EntityManager) => {
       const row = m.create(ImageEntity, values);
-      const result = await m.insert(ImageEntity, row);
-      row.id = result.identifiers[0].id as number;
+      row.id = await insertRow(m, ImageEntity, row);
       return row;
     };
     return tx ? insert(tx) : this.dbLock.run(() => insert(this.repo.manager));
@@ -231,7 +228,7 @@ export class ImageCatalog {
   /** The undo of deleteStep, idempotent: the row is inserted if it is missing, the orphans re-parented. */
   private restore(saved: SavedRow, orphaned: number[]): Promise<void> {
     return this.transaction(async (m) => {
-      if (!(await m.existsBy(ImageEntity, { id: saved.id }))) await m.insert(ImageEntity, saved);
+      if (!(await m.existsBy(ImageEntity, { id: saved.id }))) await insertRow(m, ImageEntity, saved);
       if (orphaned.length) {
         await m.update(ImageEntity, { id: In(orphaned), parentId: IsNull() }, { parentId: saved.id, isSnapshot: true });
       }

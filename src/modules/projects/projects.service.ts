@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { ConflictError } from '../../common/errors/domain-error';
+import { insertRow } from '../../database/insert-row';
 import { DbWriteLock, exclusive, lockKey, OperationLocks } from '../../common/concurrency/locks';
 import { isUniqueViolation } from '../../database/unique-violation';
 import { ProjectEntity } from './project.entity';
@@ -52,8 +53,8 @@ export class ProjectsService implements OnApplicationBootstrap {
         throw new ConflictError(`Project id ${id} is already taken`);
       }
       try {
-        const result = await this.dbLock.run(() => this.projects.insert(id === undefined ? { name } : { id, name }));
-        return { id: id ?? (result.identifiers[0].id as number), name };
+        const newId = await this.dbLock.run(() => insertRow(this.projects.manager, ProjectEntity, { id, name }));
+        return { id: newId, name };
       } catch (e) {
         // the same id asked for under another name at the same moment (the locks are per name)
         if (isUniqueViolation(e)) throw new ConflictError(`Project id ${id} is already taken`);

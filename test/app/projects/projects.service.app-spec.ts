@@ -8,6 +8,7 @@ import {
   ProjectNotEmptyError,
   ProjectNotFoundError,
 } from '../../../src/modules/projects/projects.errors';
+import { FK_VIOLATION } from '../../utils/test-db';
 import { ProjectsService } from '../../../src/modules/projects/projects.service';
 
 /** ProjectsService on the real DB (SQLite :memory: with the real migration). */
@@ -134,6 +135,6 @@ describe('ProjectsService.delete', () => {
     await t.app.get(ImagesService).addImage(await t.scope(ADMIN, 'proj1', 'admin'), { name: 'img' });
     const repo = t.app.get(DataSource).getRepository(ProjectEntity);
     jest.spyOn(console, 'log').mockImplementation(() => undefined); // TypeORM logs the failed query
-    await expect(repo.delete({ id })).rejects.toThrow(/FOREIGN KEY constraint failed/);
+    await expect(repo.delete({ id })).rejects.toThrow(FK_VIOLATION);
   });
 });

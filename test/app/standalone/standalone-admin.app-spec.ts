@@ -23,8 +23,9 @@ import {
   UserExistsError,
   UserNotFoundError,
 } from '../../../src/modules/standalone/standalone.errors';
+import { FK_VIOLATION, tableNames, UNIQUE_VIOLATION } from '../../utils/test-db';
 
-/** StandaloneAdminService and the standalone tables on the real DB (SQLite :memory:, real migrations). */
+/** StandaloneAdminService and the standalone tables on the real DB (SQLite :memory: or PostgreSQL, real migrations). */
 
 const STANDALONE = { BMI_DRIVER_NET_ISOLATOR: 'standalone', BMI_NET_ISOLATOR_CACHE_SECONDS: '0' };
 const ROOT = { username: 'admin', password: 'secret' };
@@ -288,41 +289,44 @@ describe('the standalone tables (migration 1764200000000-standalone)', () => {
   it('enforces foreign keys and unique constraints', async () => {
     jest.spyOn(console, 'log').mockImplementation(() => undefined); // TypeORM logs the failed queries
     await expect(q(`INSERT INTO standalone_user_project (user_id, project_id) VALUES (1, 99)`)).rejects.toThrow(
-      /FOREIGN KEY constraint failed/,
+      FK_VIOLATION,
     );
     await expect(q(`INSERT INTO standalone_nic (node_id, label, macaddr) VALUES (99, 'e', 'm')`)).rejects.toThrow(
-      /FOREIGN KEY constraint failed/,
+      FK_VIOLATION,
     );
-    await expect(q(`INSERT INTO standalone_node (name, project_id) VALUES ('n', 99)`)).rejects.toThrow(
-      /FOREIGN KEY constraint failed/,
+    await expect(q(`INSERT INTO standalone_node (name, project_id) VALUES ('n', 99)`)).rejects.toThrow(FK_VIOLATION);
+    await expect(
+      q(`INSERT INTO standalone_user (name, password_hash, is_admin) VALUES ('admin', 'x', FALSE)`),
+    ).rejects.toThrow(UNIQUE_VIOLATION);
+    await q(`INSERT INTO standalone_node (name) VALUES ('n')`);
+    await expect(q(`INSERT INTO standalone_node (name) VALUES ('n')`)).rejects.toThrow(UNIQUE_VIOLATION);
+    await q(
+      `INSERT INTO standalone_nic (node_id, label, macaddr) SELECT id, 'e', 'm1' FROM standalone_node WHERE name = 'n'`,
     );
     await expect(
-      q(`INSERT INTO standalone_user (name, password_hash, is_admin) VALUES ('admin', 'x', 0)`),
-    ).rejects.toThrow(/UNIQUE/);
-    await q(`INSERT INTO standalone_node (name) VALUES ('n')`);
-    await expect(q(`INSERT INTO standalone_node (name) VALUES ('n')`)).rejects.toThrow(/UNIQUE/);
-    await q(`INSERT INTO standalone_nic (node_id, label, macaddr) VALUES (1, 'e', 'm1')`);
-    await expect(q(`INSERT INTO standalone_nic (node_id, label, macaddr) VALUES (1, 'e', 'm2')`)).rejects.toThrow(
-      /UNIQUE/,
-    );
-    await expect(q(`INSERT INTO standalone_nic (node_id, label, macaddr) VALUES (1, 'f', 'm1')`)).rejects.toThrow(
-      /UNIQUE/,
-    );
+      q(
+        `INSERT INTO standalone_nic (node_id, label, macaddr) SELECT id, 'e', 'm2' FROM standalone_node WHERE name = 'n'`,
+      ),
+    ).rejects.toThrow(UNIQUE_VIOLATION);
+    await expect(
+      q(
+        `INSERT INTO standalone_nic (node_id, label, macaddr) SELECT id, 'f', 'm1' FROM standalone_node WHERE name = 'n'`,
+      ),
+    ).rejects.toThrow(UNIQUE_VIOLATION);
   });
 
   it('migration down drops the four tables, and up makes them again', async () => {
     const runner = t.app.get(DataSource).createQueryRunner();
-    const tables = () =>
-      q(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'standalone%' ORDER BY name`);
+    const tables = () => tableNames(t.app.get(DataSource), 'standalone');
     try {
       await new Standalone1764200000000().down(runner);
       expect(await tables()).toEqual([]);
       await new Standalone1764200000000().up(runner);
       expect(await tables()).toEqual([
-        { name: 'standalone_nic' },
-        { name: 'standalone_node' },
-        { name: 'standalone_user' },
-        { name: 'standalone_user_project' },
+        'standalone_nic',
+        'standalone_node',
+        'standalone_user',
+        'standalone_user_project',
       ]);
     } finally {
       await runner.release();
