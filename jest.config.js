@@ -1,7 +1,7 @@
 // The tiers, selectable with --selectProjects: unit (src/**/*.spec.ts: one unit with fakes, beside its code),
 // app (test/app: the services of the whole app built in-process on the fake drivers and a real SQLite, and the
 // migrations), app-pg (the same on PostgreSQL), e2e (test/e2e: the app over HTTP, the server and CLI as processes), integration (real Ceph and
-// tgtd), faults (a real BMI process killed at every step, on Ceph and tgtd), boot (QEMU nodes), and the binding's own rbd-unit and rbd-integration.
+// tgtd), faults (a real BMI process killed at every step, on Ceph and tgtd), multi (several BMI processes on PostgreSQL), boot (QEMU nodes), and the binding's own rbd-unit and rbd-integration.
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.test.json' }];
 // the librbd binding's own tests (native/ceph-rbd-napi): its unit tests and its tests against real Ceph
 const rbd = require('./native/ceph-rbd-napi/jest.config.js').projects;
@@ -11,7 +11,14 @@ module.exports = {
   testTimeout: 60000,
   projects: [
     { ...common, displayName: 'unit', rootDir: '.', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
-    { ...common, displayName: 'app', rootDir: '.', testMatch: ['<rootDir>/test/app/**/*.app-spec.ts'] },
+    {
+      ...common,
+      displayName: 'app',
+      rootDir: '.',
+      testMatch: ['<rootDir>/test/app/**/*.app-spec.ts'],
+      // SQLite to PostgreSQL: app-pg only
+      testPathIgnorePatterns: ['/test/app/database/copy-to-postgres\\.app-spec\\.ts$'],
+    },
     // the same on PostgreSQL (scripts/pg-local.sh): each app on a fresh database; the SQLite files' own
     // migrations (the original's tables adopted in place) stay on the app project
     {
@@ -30,6 +37,8 @@ module.exports = {
       rootDir: '.',
       testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'],
     },
+    // several real BMI processes on one PostgreSQL, Ceph pool and tgtd, one of them killed under load
+    { ...common, displayName: 'multi', rootDir: '.', testMatch: ['<rootDir>/test/multi/**/*.multi-spec.ts'] },
     // a real BMI process killed at every step of every operation, on a real Ceph and tgtd; then recovery
     { ...common, displayName: 'faults', rootDir: '.', testMatch: ['<rootDir>/test/faults/**/*.faults-spec.ts'] },
     // real QEMU nodes PXE-booting from BMI's disks (scripts/boot-lib.sh sets the environment up); minutes, not ms

@@ -66,6 +66,12 @@ export class DbSection {
   /** PostgreSQL: the most connections this instance opens for its queries */
   @Ini('db.pool', { kind: 'int', min: 1, max: 1000 })
   pool = 10;
+  /**
+   * How long an instance's operations, locks and leases stay its own without a renewal (renewed every third of
+   * it): after a crash, another instance takes its operations over within about this time.
+   */
+  @Ini('db.lease_seconds', { kind: 'int', min: 3, max: 3600 })
+  leaseSeconds = 60;
 }
 
 export class HttpSection {
@@ -140,6 +146,12 @@ export class IscsiSection {
   /** tgtd's control port (`tgtadm -C`); 0 is tgtadm's default socket */
   @Ini('iscsi.tgt_control_port', { kind: 'int', min: 0, max: 32767 })
   tgtControlPort = 0;
+  /**
+   * other BMI instances manage targets in the same tgtd (several instances on one host): the targets are then
+   * listed afresh before one is deleted, since another instance may have made it again at another tid
+   */
+  @Ini('iscsi.tgt_shared', { kind: 'bool' })
+  tgtShared = false;
   /** prepended to every target name, e.g. `iqn.2026-11.org.bmi:`; empty: the original's bare Ceph names */
   @Ini('iscsi.target_prefix')
   @Matches(/^[a-z0-9.:-]*$/, {

@@ -16,14 +16,24 @@ import { ImageExported1764300000000 } from './migrations/1764300000000-image-exp
 import { OperationJournal1764400000000 } from './migrations/1764400000000-operation-journal';
 import { OperationClient1764500000000 } from './migrations/1764500000000-operation-client';
 import { OperationEntity } from '../modules/operations/operation.entity';
+import { LeaseEntity, ResourceLockEntity } from '../modules/operations/coordination.entities';
+import { Coordination1764600000000 } from './migrations/1764600000000-coordination';
 
-export const ENTITIES = [ProjectEntity, ImageEntity, ...STANDALONE_ENTITIES, OperationEntity];
+export const ENTITIES = [
+  ProjectEntity,
+  ImageEntity,
+  ...STANDALONE_ENTITIES,
+  OperationEntity,
+  ResourceLockEntity,
+  LeaseEntity,
+];
 export const MIGRATIONS = [
   InitialSchema1764100000000,
   Standalone1764200000000,
   ImageExported1764300000000,
   OperationJournal1764400000000,
   OperationClient1764500000000,
+  Coordination1764600000000,
 ];
 
 /** The SQLite file of `[db] path`, its directory made when missing. */

@@ -18,6 +18,7 @@ import { Logger } from '@nestjs/common';
 import { CephRbdStorage } from '../../src/modules/images/storage/ceph-rbd.storage';
 import { TgtIscsiTargetDriver } from '../../src/modules/iscsi/drivers/tgt-iscsi-target.driver';
 import { freePort, ServerProcess, startServer, waitFor } from '../utils/server-process';
+import { purgeRun } from '../utils/purge';
 import { describeWithTgt, TgtEnv, tgtDriverFor } from '../utils/tgt-env';
 
 const SEED = path.resolve(__dirname, '../../config/hil-seed.json');
@@ -257,29 +258,8 @@ describeWithTgt('BMI killed at every step, on Ceph and tgtd', (env: TgtEnv) => {
         `${fences} Ceph sessions of killed processes fenced at the restarts\n`,
     );
     await stop();
-    // everything this run made: its targets, then its images (clones before parents: three passes), with
-    // their snapshots
-    const tgt = tgtDriver();
-    for (const t of await tgt.listTargets()) if (t.image.startsWith(uid)) await tgt.removeTarget(t.name);
-    if (ceph) {
-      const ours = async () => (await ceph.listImages()).filter((i) => i.startsWith(uid));
-      for (let pass = 0; pass < 4 && (await ours()).length; pass++) {
-        for (const image of await ours()) {
-          try {
-            for (const snap of await ceph.listSnapshots(image)) {
-              if (snap.protected) await ceph.unprotectSnapshot(image, snap.name);
-              await ceph.removeSnapshot(image, snap.name);
-            }
-            await ceph.removeImage(image);
-          } catch {
-            // a parent whose clones go in this pass: the next pass removes it
-          }
-        }
-      }
-      const left = await ours();
-      if (left.length) process.stdout.write(`left in the pool: ${left.join(', ')}\n`);
-      await ceph.close();
-    }
+    await purgeRun(uid, tgtDriver(), ceph);
+    await ceph?.close();
     rmSync(dir, { recursive: true, force: true });
   }, 120000);
 

@@ -45,7 +45,14 @@ export interface TestApp {
  * users, projects and nodes (default: config/hil-seed.json).
  */
 export async function startTestApp(
-  opts: { fakeImages?: string[]; extraIni?: string[]; env?: NodeJS.ProcessEnv; hilSeed?: HilSeed } = {},
+  opts: {
+    fakeImages?: string[];
+    extraIni?: string[];
+    env?: NodeJS.ProcessEnv;
+    hilSeed?: HilSeed;
+    /** a database shared with other apps (sharedTestDatabase), which close leaves */
+    database?: string;
+  } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bmi-test-'));
   let seedFile = HIL_SEED_FILE;
@@ -53,7 +60,7 @@ export async function startTestApp(
     seedFile = path.join(dir, 'hil-seed.json');
     writeFileSync(seedFile, JSON.stringify(opts.hilSeed));
   }
-  const db = await freshTestDatabase();
+  const db = opts.database ? { location: opts.database, drop: async () => undefined } : await freshTestDatabase();
   const tftpRoot = path.join(dir, 'tftpboot');
   const pxelinuxDir = path.join(tftpRoot, 'pxelinux.cfg');
   const text = [

@@ -1,4 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { dataSourceOptions, MIGRATIONS, openDatabase } from '../../src/database/database.module';
@@ -109,4 +112,14 @@ export async function tableNames(ds: DataSource, prefix = ''): Promise<string[]>
         )
       : await ds.query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ?`, [`${prefix}%`]);
   return rows.map((r) => r.name).sort();
+}
+
+/**
+ * A database for several apps at once, as several instances share one: an SQLite file (in a new temp dir) or a
+ * fresh PostgreSQL database, removed by `drop`.
+ */
+export async function sharedTestDatabase(engine = testEngine()): Promise<TestDatabase> {
+  if (engine === 'postgres') return freshPgDatabase();
+  const dir = mkdtempSync(path.join(tmpdir(), 'bmi-db-'));
+  return { location: path.join(dir, 'bmi.db'), drop: async () => rmSync(dir, { recursive: true, force: true }) };
 }

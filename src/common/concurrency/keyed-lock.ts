@@ -72,7 +72,7 @@ export class KeyedLock {
 }
 
 /** One request per key, exclusive when any request for it is, in key order. */
-function normalize(requests: LockRequest[]): LockRequest[] {
+export function normalize(requests: LockRequest[]): LockRequest[] {
   const byKey = new Map<string, LockMode>();
   for (const r of requests) {
     if (byKey.get(r.key) !== 'exclusive') byKey.set(r.key, r.mode);

@@ -1,4 +1,5 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { hostname } from 'node:os';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig } from '../../config/app-config';
 import { exclusive, lockKey, OperationLocks } from '../../common/concurrency/locks';
@@ -8,6 +9,7 @@ import { IscsiService } from '../iscsi/iscsi.service';
 import { describeAcl, diffTargets } from '../iscsi/target-diff';
 import { ImageEntity } from './image.entity';
 import { ImageCatalog } from './image-catalog';
+import { BmiInstance, Leases } from '../operations/coordination';
 
 /** What one pass found and did. */
 export interface ReconcileReport {
@@ -43,6 +45,8 @@ export class TargetReconciler implements OnApplicationBootstrap, BeforeApplicati
   /** the last reported unknown/mismatched summary, and failures, so that a steady state is logged once */
   private lastAnomalies = '';
   private readonly lastFailures = new Map<string, string>();
+  private readonly leaseName: string;
+  private leaseHeld = false;
 
   constructor(
     private readonly catalog: ImageCatalog,
@@ -50,10 +54,14 @@ export class TargetReconciler implements OnApplicationBootstrap, BeforeApplicati
     private readonly locks: OperationLocks,
     private readonly config: AppConfig,
     private readonly scheduler: SchedulerRegistry,
-  ) {}
+    private readonly leases: Leases,
+    private readonly instance: BmiInstance,
+  ) {
+    this.leaseName = `targets@${hostname()}:${config.iscsi.tgtControlPort}`;
+  }
 
   async onApplicationBootstrap(): Promise<void> {
-    const report = await this.reconcile();
+    const report = await this.scheduledPass();
     if (report) {
       this.logger.log(
         `iSCSI targets at start: ${report.wanted} wanted, ${report.recreated.length} re-created` +
@@ -64,7 +72,7 @@ export class TargetReconciler implements OnApplicationBootstrap, BeforeApplicati
     if (seconds > 0 && this.config.drivers.iscsi !== 'fake') {
       this.scheduler.addInterval(
         TargetReconciler.INTERVAL,
-        setInterval(() => void this.reconcile(), seconds * 1000),
+        setInterval(() => void this.scheduledPass(), seconds * 1000),
       );
     }
   }
@@ -73,6 +81,23 @@ export class TargetReconciler implements OnApplicationBootstrap, BeforeApplicati
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     await this.running;
+    if (this.leaseHeld) await this.leases.release(this.leaseName).catch(() => undefined);
+  }
+
+  /**
+   * The passes at start and on the timer are made by one instance at a time among those that share the
+   * database and this tgtd (its control socket is this host's): the holder of the lease named after both,
+   * which it renews at each pass and gives up when it stops. A pass asked for (reconcile) always runs.
+   */
+  async scheduledPass(): Promise<ReconcileReport | null> {
+    const ms = Math.max(3 * this.config.iscsi.reconcileSeconds * 1000, this.instance.leaseMs);
+    try {
+      this.leaseHeld = await this.leases.hold(this.leaseName, ms);
+    } catch (e) {
+      this.logger.error(`cannot take the target reconciler's lease: ${(e as Error).message}`);
+      return null;
+    }
+    return this.leaseHeld ? this.reconcile() : null;
   }
 
   /**

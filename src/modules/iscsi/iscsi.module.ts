@@ -18,6 +18,7 @@ export function iscsiDriverFactory(config: AppConfig, runner: CommandRunner): Is
         cephConf: config.fs.confFile,
         cephId: config.fs.id,
         lun: config.iscsi.lun,
+        shared: config.iscsi.tgtShared,
       });
   }
 }

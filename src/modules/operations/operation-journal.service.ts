@@ -1,9 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, LessThan, Repository } from 'typeorm';
-import { DbWriteLock } from '../../common/concurrency/locks';
+import { Brackets, DataSource, In, LessThan, Repository } from 'typeorm';
+import { claimLockHolder, DbWriteLock } from '../../common/concurrency/locks';
 import { Fencing, SagaActions } from '../../common/orchestration/actions';
 import {
   JournaledOperation,
@@ -13,9 +13,10 @@ import {
   StepRecord,
   withinOperation,
 } from '../../common/orchestration/journal';
+import { BmiInstance, DatabaseLocks } from './coordination';
 import { OperationEntity, OperationState } from './operation.entity';
 
-/** How long a running operation stays this instance's without a renewal. */
+/** How long a running operation stays this instance's without a renewal, by default (`[db] lease_seconds`). */
 export const LEASE_MS = 60_000;
 
 export interface OperationRow {
@@ -33,17 +34,20 @@ export interface OperationRow {
 
 /**
  * The operation journal on BMI's database. Each instance has an id of its own (host, pid, random) and holds a
- * lease on the operations it runs, renewed every LEASE_MS / 3 while any is running. Operations whose lease
- * lapsed, or whose instance was a process of this host that is gone, are marked `interrupted`, at start and
- * after each renewal period, and then recovered: rolled back by running the undo of every step that started,
- * newest first, or, when an irreversible step had started, rolled forward by completing it. A recovery that
- * fails (Ceph down) is tried again at the next period. Several instances on one database each keep to their
- * own operations.
+ * lease on the operations it runs, renewed every third of the lease. Operations whose lease lapsed, or whose
+ * instance was a process of this host that is gone, are marked `interrupted`, at start and after each renewal
+ * period, by whichever instance sees it first, and then recovered: rolled back by running the undo of every
+ * step that started, newest first, or, when an irreversible step had started, rolled forward by completing it.
+ * An instance recovers an operation only after taking it over (owner and lease set in one conditional write),
+ * so that two instances never recover the same one; it keeps it under its lease while it works on it, and a
+ * recovery that fails (Ceph down) is tried again at the next period. The operation keeps its locks (its id is
+ * their holder's) until it is recovered.
  */
 @Injectable()
 export class TypeOrmOperationJournal extends OperationJournal implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Operations');
-  readonly instance = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  readonly instance: string;
+  private readonly leaseMs: number;
   private running = 0;
   private maintaining = false;
   /** ends that could not be written yet (their operations count as running until they are) */
@@ -63,8 +67,12 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
     private readonly dbLock: DbWriteLock,
     private readonly actions: SagaActions,
     private readonly fencing: Fencing,
+    private readonly locks: DatabaseLocks,
+    self: BmiInstance,
   ) {
     super();
+    this.instance = self.id;
+    this.leaseMs = self.leaseMs;
   }
 
   /**
@@ -74,7 +82,7 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
   async onModuleInit(): Promise<void> {
     await this.markInterrupted();
     await this.recoverInterrupted();
-    this.timer = setInterval(() => void this.maintain(), LEASE_MS / 3);
+    this.timer = setInterval(() => void this.maintain(), this.leaseMs / 3);
     this.timer.unref();
   }
 
@@ -85,7 +93,8 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
   async begin(intent: OperationIntent): Promise<JournaledOperation> {
     const now = this.now();
     const row: OperationEntity = {
-      id: randomUUID(),
+      // the id of the locks it runs under, if it is the first operation under them: they are then its own
+      id: claimLockHolder() ?? randomUUID(),
       kind: intent.kind,
       project: intent.project ?? null,
       // a Basic-auth user name has no length limit; the column (and PostgreSQL) has
@@ -96,7 +105,7 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
       error: null,
       owner: this.instance,
       client: this.fencing.identity,
-      leaseUntil: now + LEASE_MS,
+      leaseUntil: now + this.leaseMs,
       startedAt: now,
       updatedAt: now,
     };
@@ -181,7 +190,8 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
           dead
             ? { id: op.id, state: 'running', owner: op.owner }
             : { id: op.id, state: 'running', leaseUntil: LessThan(this.now()) },
-          { state: 'interrupted', updatedAt: this.now() },
+          // lease 0: any instance may take it over to recover it
+          { state: 'interrupted', leaseUntil: 0, updatedAt: this.now() },
         ),
       );
       if (!marked.affected) continue;
@@ -217,8 +227,28 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
       }
     }
     let count = 0;
-    for (const op of interrupted) if (await this.recover(op)) count++;
+    for (const op of interrupted) if ((await this.takeOver(op)) && (await this.recover(op))) count++;
     return count;
+  }
+
+  /**
+   * Makes an interrupted operation this instance's to recover: when it is not already, only if its lease
+   * lapsed (its recoverer died, or it was just marked). False when another instance has it.
+   */
+  private async takeOver(op: OperationEntity): Promise<boolean> {
+    const now = this.now();
+    const result = await this.dbLock.run(() =>
+      this.repo
+        .createQueryBuilder()
+        .update()
+        .set({ owner: this.instance, leaseUntil: now + this.leaseMs })
+        .where('id = :id AND state = :state', { id: op.id, state: 'interrupted' })
+        .andWhere(
+          new Brackets((w) => w.where('owner = :me', { me: this.instance }).orWhere('lease_until < :now', { now })),
+        )
+        .execute(),
+    );
+    return Boolean(result.affected);
   }
 
   /**
@@ -265,6 +295,7 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
     this.recoveryFailures.delete(op.id);
     const state: OperationState = forward ? 'rolled_forward' : 'rolled_back';
     await save({ state, error: `interrupted (instance ${op.owner} stopped); ${state.replace('_', ' ')} at recovery` });
+    await this.locks.releaseRecovered(op.id);
     this.logger.log(
       `operation ${op.id} (${op.kind}${op.project ? ` in ${op.project}` : ''}) ${state.replace('_', ' ')}`,
     );
@@ -284,11 +315,13 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
           this.unwrittenEnds.delete(id);
           this.running--;
         }
-        if (this.running > 0) {
-          await this.dbLock.run(() =>
-            this.repo.update({ owner: this.instance, state: 'running' }, { leaseUntil: this.now() + LEASE_MS }),
-          );
-        }
+        // the operations it runs and those it took over to recover
+        await this.dbLock.run(() =>
+          this.repo.update(
+            { owner: this.instance, state: In(['running', 'interrupted']) },
+            { leaseUntil: this.now() + this.leaseMs },
+          ),
+        );
       } catch (e) {
         this.logger.error(`the operation leases could not be renewed: ${e instanceof Error ? e.message : String(e)}`);
       } finally {
@@ -317,7 +350,7 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
   /** A write's times: each write of an operation renews its lease. With `steps`, the steps too. */
   private stamp(steps?: string): Partial<OperationEntity> {
     const now = this.now();
-    return { updatedAt: now, leaseUntil: now + LEASE_MS, ...(steps === undefined ? {} : { steps }) };
+    return { updatedAt: now, leaseUntil: now + this.leaseMs, ...(steps === undefined ? {} : { steps }) };
   }
 }
 

@@ -1,7 +1,5 @@
-import { Column, Entity, Index, PrimaryColumn, ValueTransformer } from 'typeorm';
-
-/** bigint columns come back as strings from PostgreSQL: ms timestamps fit a JS number. */
-const msTime: ValueTransformer = { to: (v: number) => v, from: (v: string | number) => Number(v) };
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { msTime } from './coordination.entities';
 
 /**
  * running; done; rolled_back (a step failed and the others were undone, or recovery undid them); failed (an

@@ -111,9 +111,12 @@ describe.each([
     );
     expect(tables).toEqual([
       'image',
+      // the later migration 1764600000000-coordination
+      'lease',
       'migrations',
       'operation',
       'project',
+      'resource_lock',
       'sqlite_sequence',
       // the later migration 1764200000000-standalone
       'standalone_nic',
@@ -191,6 +194,7 @@ describe.each([
       { name: 'ImageExported1764300000000' },
       { name: 'OperationJournal1764400000000' },
       { name: 'OperationClient1764500000000' },
+      { name: 'Coordination1764600000000' },
     ]);
   });
 });

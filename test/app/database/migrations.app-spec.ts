@@ -23,13 +23,16 @@ afterEach(async () => {
 
 const BMI_TABLES = [
   'image',
+  'lease',
   'operation',
   'project',
+  'resource_lock',
   'standalone_nic',
   'standalone_node',
   'standalone_user',
   'standalone_user_project',
 ];
+const STANDALONE = ['standalone_nic', 'standalone_node', 'standalone_user', 'standalone_user_project'];
 const bmiTables = async () => (await tableNames(ds)).filter((t) => BMI_TABLES.includes(t));
 
 describe(`the migrations on ${testEngine()}`, () => {
@@ -47,9 +50,10 @@ describe(`the migrations on ${testEngine()}`, () => {
       left.push(await bmiTables());
     }
     expect(left).toEqual([
-      BMI_TABLES, // operation.client dropped
-      ['image', 'project', 'standalone_nic', 'standalone_node', 'standalone_user', 'standalone_user_project'],
-      ['image', 'project', 'standalone_nic', 'standalone_node', 'standalone_user', 'standalone_user_project'],
+      ['image', 'operation', 'project', ...STANDALONE], // lease and resource_lock dropped
+      ['image', 'operation', 'project', ...STANDALONE], // operation.client dropped
+      ['image', 'project', ...STANDALONE],
+      ['image', 'project', ...STANDALONE],
       ['image', 'project'],
       [],
     ]);

@@ -201,9 +201,17 @@ describe('TargetReconciler.reconcile', () => {
     const row = (await catalog.listExported())[0];
     const listed = jest.spyOn(t.iscsi, 'listTargets');
     let release!: () => void;
-    const held = t.app
-      .get(OperationLocks)
-      .run([exclusive(lockKey.image(row.projectId, row.name))], () => new Promise<void>((r) => (release = r)));
+    let taken!: () => void;
+    const isTaken = new Promise<void>((r) => (taken = r));
+    const held = t.app.get(OperationLocks).run(
+      [exclusive(lockKey.image(row.projectId, row.name))],
+      () =>
+        new Promise<void>((r) => {
+          release = r;
+          taken();
+        }),
+    );
+    await isTaken;
     const pass = reconciler.reconcile();
     while (listed.mock.calls.length === 0) await new Promise((r) => setImmediate(r));
     for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));

@@ -361,6 +361,21 @@ describe('TgtIscsiTargetDriver: a delete on its way', () => {
 });
 
 describe('TgtIscsiTargetDriver.removeTarget', () => {
+  it('with a tgtd shared by several instances: the tid it had is not trusted, the targets are listed afresh', async () => {
+    driver = new TgtIscsiTargetDriver(runner, { ...OPTIONS, shared: true });
+    // listed at tid 4; another instance then deleted it and made it again at tid 7, and made another at tid 4
+    runner
+      .once(SHOW, { stdout: MIXED })
+      .once(SHOW, { stdout: 'Target 4: 5img77\nTarget 7: 5img12\n' })
+      .on(DELETE(7), {});
+    await driver.listTargets();
+    await driver.removeTarget('5img12');
+    expect(runner.calls).toEqual([SHOW, SHOW, DELETE(7)]);
+    runner.on(SHOW, { stdout: 'Target 4: 5img77\n' });
+    await expect(driver.removeTarget('5img12')).rejects.toThrow(TargetNotFoundError);
+    expect(runner.calls).not.toContainEqual(DELETE(4));
+  });
+
   it('finds the tid by name and deletes it with --force: exact argv', async () => {
     runner.on(SHOW, { stdout: MIXED }).on(DELETE(4), {});
     await driver.removeTarget('5img12');

@@ -27,6 +27,12 @@ export interface TgtDriverOptions {
   timeoutMs?: number;
   /** the tgtadm binary; default `tgtadm` from PATH */
   tgtadm?: string;
+  /**
+   * other BMI instances manage targets in this tgtd too: a target is looked up in a fresh listing before it is
+   * deleted (its caller holds the image's lock, so nobody else changes that target meanwhile), never by a tid
+   * the map may have kept from before another instance deleted the target and made it again elsewhere
+   */
+  shared?: boolean;
 }
 
 type TgtResult = CommandResult & { argv: string[] };
@@ -122,8 +128,8 @@ export class TgtIscsiTargetDriver extends IscsiTargetDriver {
     return this.oneAtATime(name, async () => {
       // a name the map lacks, or a tid tgtd no longer has (it restarted), is looked up again once: the target
       // may have been made by another instance, before this one started, or again at another tid
-      let tids = await this.known();
-      for (let fresh = false; ; fresh = true) {
+      let tids = this.options.shared ? await this.relist() : await this.known();
+      for (let fresh = Boolean(this.options.shared); ; fresh = true) {
         const tid = tids.get(name);
         if (tid !== undefined) {
           // held while the delete is on its way, so that no add of this process takes the tid meanwhile (a
