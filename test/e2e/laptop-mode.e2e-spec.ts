@@ -3,6 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { freePort, SERVER_MAIN, ServerProcess, startServer, waitFor } from '../utils/server-process';
+import { sendForm } from '../utils/real-bmi';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BMI = path.join(ROOT, 'bin', 'bmi.js');
@@ -47,17 +48,8 @@ describe('laptop mode (config/laptop.cfg) across a restart', () => {
     server = undefined;
   }
 
-  async function call(method: string, route: string, user: User, fields: Record<string, string>) {
-    const res = await fetch(`http://127.0.0.1:${port}${route}`, {
-      method,
-      headers: {
-        Authorization: `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`,
-        'Content-Type': 'application/x-www-form-urlencoded',
-      },
-      body: new URLSearchParams(fields).toString(),
-    });
-    return { status: res.status, text: await res.text() };
-  }
+  const call = (method: string, route: string, user: User, fields: Record<string, string>) =>
+    sendForm(`http://127.0.0.1:${port}`, method, route.replace(/^\//, ''), user, fields);
 
   /** The `bmi` command against this server, as alice. */
   function bmi(...args: string[]) {

@@ -19,18 +19,13 @@ import { CephRbdStorage } from '../../src/modules/images/storage/ceph-rbd.storag
 import { TgtIscsiTargetDriver } from '../../src/modules/iscsi/drivers/tgt-iscsi-target.driver';
 import { freePort, ServerProcess, startServer, waitFor } from '../utils/server-process';
 import { purgeRun } from '../utils/purge';
+import { ok, realBmiConfig, Reply, sendForm, User } from '../utils/real-bmi';
 import { describeWithTgt, TgtEnv, tgtDriverFor } from '../utils/tgt-env';
 
 const SEED = path.resolve(__dirname, '../../config/hil-seed.json');
 const ADMIN = { username: 'admin', password: 'admin' };
 const ALICE = { username: 'alice', password: 'alicepass' };
-type User = typeof ADMIN;
 const P = 'proj1';
-
-interface Reply {
-  status: number;
-  text: string;
-}
 
 describeWithTgt('BMI killed at every step, on Ceph and tgtd', (env: TgtEnv) => {
   const uid = `f${randomBytes(3).toString('hex')}`;
@@ -43,36 +38,14 @@ describeWithTgt('BMI killed at every step, on Ceph and tgtd', (env: TgtEnv) => {
   const url = () => `http://127.0.0.1:${port}`;
 
   function config(): string {
-    return [
-      '[bmi]',
-      `uid = ${uid}`,
-      'snapshot = bmi_snapshot',
-      '[db]',
-      `path = ${dir}/bmi.db`,
-      '[driver]',
-      'fs = ceph',
-      'iscsi = tgt',
-      'net_isolator = fake',
-      '[fs]',
-      `conf_file = ${env.ceph.confFile}`,
-      `keyring = ${env.ceph.keyring}`,
-      `id = ${env.ceph.clientId}`,
-      `pool = ${env.ceph.pool}`,
-      'timeout_seconds = 20',
-      '[net_isolator]',
-      `fake_seed = ${SEED}`,
-      '[iscsi]',
-      'ip = 127.0.0.1',
-      `tgt_control_port = ${env.controlPort}`,
-      'reconcile_seconds = 0',
-      '[tftp]',
-      `pxelinux_path = ${dir}/tftpboot/pxelinux.cfg/`,
-      `ipxe_path = ${dir}/tftpboot/`,
-      `leases_file = ${dir}/dnsmasq.leases`,
-      '[rest_api]',
-      'ip = 127.0.0.1',
-      `port = ${port}`,
-    ].join('\n');
+    return realBmiConfig(env, {
+      uid,
+      dir,
+      port,
+      seed: SEED,
+      db: [`path = ${dir}/bmi.db`],
+      iscsi: ['reconcile_seconds = 0'],
+    });
   }
 
   async function start(): Promise<void> {
@@ -89,23 +62,8 @@ describeWithTgt('BMI killed at every step, on Ceph and tgtd', (env: TgtEnv) => {
     server = undefined;
   }
 
-  async function send(method: string, route: string, user: User, fields: Record<string, string>): Promise<Reply> {
-    const res = await fetch(`${url()}/${route}`, {
-      method,
-      headers: {
-        Authorization: `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`,
-        'Content-Type': 'application/x-www-form-urlencoded',
-      },
-      body: new URLSearchParams({ project: P, ...fields }).toString(),
-    });
-    return { status: res.status, text: await res.text() };
-  }
-
-  async function ok(reply: Promise<Reply>): Promise<Reply> {
-    const r = await reply;
-    if (r.status !== 200) throw new Error(`expected 200, got ${r.status}: ${r.text}`);
-    return r;
-  }
+  const send = (method: string, route: string, user: User, fields: Record<string, string>) =>
+    sendForm(url(), method, route, user, { project: P, ...fields });
 
   /** The reconciler's drift (none expected), and the newest operation. */
   async function check(): Promise<{ drift: unknown[]; op: { kind: string; state: string; id: string } }> {

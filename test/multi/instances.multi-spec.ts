@@ -17,13 +17,13 @@ import * as path from 'node:path';
 import { Logger } from '@nestjs/common';
 import { CephRbdStorage } from '../../src/modules/images/storage/ceph-rbd.storage';
 import { purgeRun } from '../utils/purge';
+import { ok, realBmiConfig, Reply, sendForm, User } from '../utils/real-bmi';
 import { freePort, ServerProcess, startServer, waitFor } from '../utils/server-process';
 import { freshPgDatabase, TestDatabase } from '../utils/test-db';
 import { describeWithTgt, TgtEnv, tgtDriverFor } from '../utils/tgt-env';
 
 const ADMIN = { username: 'admin', password: 'admin' };
 const ALICE = { username: 'alice', password: 'alicepass' };
-type User = typeof ADMIN;
 const P = 'proj1';
 const INSTANCES = 3;
 const CLIENTS = 16;
@@ -32,11 +32,6 @@ const LEASE_SECONDS = 6;
 const NODES = ['node-01', 'node-02', 'node-03', 'node-04'];
 const DISKS = ['d0', 'd1', 'd2', 'd3', 'd4', 'd5'];
 const SNAPS = ['s0', 's1', 's2'];
-
-interface Reply {
-  status: number;
-  text: string;
-}
 
 interface Operation {
   id: string;
@@ -58,39 +53,14 @@ describeWithTgt('several BMI instances on one PostgreSQL, one Ceph pool and one 
   const figures: string[] = [];
 
   function config(i: number): string {
-    return [
-      '[bmi]',
-      `uid = ${uid}`,
-      'snapshot = bmi_snapshot',
-      '[db]',
-      `url = ${db.location}`,
-      'pool = 8',
-      `lease_seconds = ${LEASE_SECONDS}`,
-      '[driver]',
-      'fs = ceph',
-      'iscsi = tgt',
-      'net_isolator = fake',
-      '[fs]',
-      `conf_file = ${env.ceph.confFile}`,
-      `keyring = ${env.ceph.keyring}`,
-      `id = ${env.ceph.clientId}`,
-      `pool = ${env.ceph.pool}`,
-      'timeout_seconds = 20',
-      '[net_isolator]',
-      `fake_seed = ${dir}/hil-seed.json`,
-      '[iscsi]',
-      'ip = 127.0.0.1',
-      `tgt_control_port = ${env.controlPort}`,
-      'tgt_shared = true',
-      'reconcile_seconds = 3',
-      '[tftp]',
-      `pxelinux_path = ${dir}/tftpboot/pxelinux.cfg/`,
-      `ipxe_path = ${dir}/tftpboot/`,
-      `leases_file = ${dir}/dnsmasq.leases`,
-      '[rest_api]',
-      'ip = 127.0.0.1',
-      `port = ${ports[i]}`,
-    ].join('\n');
+    return realBmiConfig(env, {
+      uid,
+      dir,
+      port: ports[i],
+      seed: `${dir}/hil-seed.json`,
+      db: [`url = ${db.location}`, 'pool = 8', `lease_seconds = ${LEASE_SECONDS}`],
+      iscsi: ['tgt_shared = true', 'reconcile_seconds = 3'],
+    });
   }
 
   const killFile = (i: number) => path.join(dir, `kill-at-${i}`);
@@ -110,27 +80,10 @@ describeWithTgt('several BMI instances on one PostgreSQL, one Ceph pool and one 
   }
 
   /** A request to instance `i`; a connection that died with the instance is status 0. */
-  async function send(i: number, method: string, route: string, user: User, fields: Record<string, string>) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${ports[i]}/${route}`, {
-        method,
-        headers: {
-          Authorization: `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`,
-          'Content-Type': 'application/x-www-form-urlencoded',
-        },
-        body: new URLSearchParams({ project: P, ...fields }).toString(),
-      });
-      return { status: res.status, text: await res.text() };
-    } catch (e) {
-      return { status: 0, text: (e as Error).message };
-    }
-  }
-
-  async function ok(reply: Promise<Reply>): Promise<Reply> {
-    const r = await reply;
-    if (r.status !== 200) throw new Error(`expected 200, got ${r.status}: ${r.text}`);
-    return r;
-  }
+  const send = (i: number, method: string, route: string, user: User, fields: Record<string, string>) =>
+    sendForm(`http://127.0.0.1:${ports[i]}`, method, route, user, { project: P, ...fields }).catch(
+      (e: Error): Reply => ({ status: 0, text: e.message }),
+    );
 
   const alive = () =>
     servers.flatMap((s, i) => (s && s.proc.exitCode === null && s.proc.signalCode === null ? [i] : []));
