@@ -103,6 +103,10 @@ free_port() {
   die "no free port from $1 on"
 }
 
+# Whether process $1 is alive: its cmdline is not empty (a zombie's is). /proc files report size 0, so `-s` cannot
+# tell.
+process_alive() { [ -r "/proc/$1/cmdline" ] && [ -n "$(tr -d '\0' <"/proc/$1/cmdline" 2>/dev/null)" ]; }
+
 # Runs the given command when the calling shell exits, after the ones registered later (last in, first out).
 exit_cmds=()
 on_exit() {

@@ -123,11 +123,11 @@ stop_cluster() {
   local pid waited=0
   pid=$(pg_pid) || return 0
   kill -INT "$pid" 2>/dev/null || true
-  while [ -r "/proc/$pid/cmdline" ] && [ -s "/proc/$pid/cmdline" ] && [ $waited -lt $((GRACE * 20)) ]; do
+  while process_alive "$pid" && [ $waited -lt $((GRACE * 20)) ]; do
     sleep 0.05
     waited=$((waited + 1))
   done
-  if [ -r "/proc/$pid/cmdline" ] && [ -s "/proc/$pid/cmdline" ]; then
+  if process_alive "$pid"; then
     log "PostgreSQL $pid did not stop within ${GRACE}s; killing it"
     kill -QUIT "$pid" 2>/dev/null || true
   fi

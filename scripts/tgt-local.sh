@@ -140,11 +140,11 @@ up() {
 
 wait_gone() {
   local pid=$1 waited=0
-  while [ -r "/proc/$pid/cmdline" ] && [ -s "/proc/$pid/cmdline" ] && [ $waited -lt $((GRACE * 20)) ]; do
+  while process_alive "$pid" && [ $waited -lt $((GRACE * 20)) ]; do
     sleep 0.05
     waited=$((waited + 1))
   done
-  if [ -r "/proc/$pid/cmdline" ] && [ -s "/proc/$pid/cmdline" ]; then
+  if process_alive "$pid"; then
     log "tgtd $pid did not exit within ${GRACE}s; killing it"
     kill -KILL "$pid" 2>/dev/null || true
   fi

@@ -811,5 +811,8 @@ describe('loadConfig: [db]', () => {
     expect(redactDbUrl('postgres://bmi:p@ss:w0rd@127.0.0.1:5440/bmi')).toBe('postgres://bmi:***@127.0.0.1:5440/bmi');
     expect(redactDbUrl('postgres://127.0.0.1/bmi')).toBe('postgres://127.0.0.1/bmi');
     expect(redactDbUrl('/var/bmi.db')).toBe('/var/bmi.db');
+    expect(redactDbUrl('postgresql://h/bmi?sslmode=require&password=s3cret')).toBe(
+      'postgresql://h/bmi?sslmode=require&password=***',
+    );
   });
 });

@@ -35,7 +35,8 @@ export interface CopyReport {
 export async function copyDatabase(from: string, to: string, log: (line: string) => void): Promise<CopyReport> {
   if (dbLocation(from).engine !== 'sqlite')
     throw new Error(`the source must be an SQLite file, not ${redactDbUrl(from)}`);
-  if (dbLocation(to).engine !== 'postgres') throw new Error(`the target must be a postgres:// URL, not ${to}`);
+  if (dbLocation(to).engine !== 'postgres')
+    throw new Error(`the target must be a postgres:// URL, not ${redactDbUrl(to)}`);
   const source = await openDatabase(dataSourceOptions({ path: from, pool: 1 }, 'bmi-db-copy'));
   try {
     const target = await openDatabase(dataSourceOptions({ path: to, pool: 2 }, 'bmi-db-copy'));

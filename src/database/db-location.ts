@@ -31,7 +31,7 @@ export function dbLocationProblem(value: string): string | null {
   return null;
 }
 
-/** The location as it may be logged: a URL's password replaced by `***`. */
+/** The location as it may be logged: a URL's password (in its user part or a `password=` option) as `***`. */
 export function redactDbUrl(value: string): string {
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^/]*@/i, '$1***@');
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^/]*@/i, '$1***@').replace(/([?&]password=)[^&]*/gi, '$1***');
 }

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Global, Injectable, Module } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
+import { ConflictError } from '../errors/domain-error';
 import { dbLocation } from '../../database/db-location';
 import { KeyedLock, LockRequest } from './keyed-lock';
 
@@ -23,6 +24,14 @@ export class InProcessLocks extends OperationLocks {
 
   run<T>(requests: LockRequest[], fn: () => Promise<T>): Promise<T> {
     return this.lock.run(requests, fn);
+  }
+}
+
+/** 409: what the request needs stayed held by another operation (one being recovered, say) for too long. */
+export class LocksBusyError extends ConflictError {
+  override readonly code = 'BUSY';
+  constructor(keys: string) {
+    super(`Busy: ${keys} stayed in use by another operation; try again later`);
   }
 }
 

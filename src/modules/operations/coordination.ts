@@ -1,19 +1,38 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Brackets, DataSource, EntityManager, In, LessThan, Repository } from 'typeorm';
+import { Brackets, DataSource, EntityManager, In, Repository } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { KeyedLock, LockRequest, normalize } from '../../common/concurrency/keyed-lock';
-import { asLockHolder, DbWriteLock, OperationLocks } from '../../common/concurrency/locks';
+import { asLockHolder, DbWriteLock, LocksBusyError, OperationLocks } from '../../common/concurrency/locks';
 import { LeaseEntity, ResourceLockEntity } from './coordination.entities';
 import { OperationEntity } from './operation.entity';
 
-/** This process among the instances that share the database: its id (host, pid, random) and its lease length. */
+/**
+ * Where pids mean the same as this process's: this boot of this machine, this pid namespace (a container has
+ * its own). A short hash, or '' when /proc cannot tell.
+ */
+export function pidSpace(): string {
+  try {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const ns = statSync('/proc/self/ns/pid').ino;
+    return createHash('sha256').update(`${boot}/${ns}`).digest('hex').slice(0, 8);
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * This process among the instances that share the database: its id (`host:pid:random:pid space:start`) and its
+ * lease length. Another instance may judge from the id that this process is gone (its pid no longer exists)
+ * only when it runs in the same pid space; elsewhere a pid says nothing, and it waits for the lease.
+ */
 @Injectable()
 export class BmiInstance {
-  readonly id = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  readonly id = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}:${pidSpace()}:${processStart(process.pid) ?? ''}`;
   readonly leaseMs: number;
   /** the clock (tests move it) */
   now: () => number = Date.now;
@@ -21,6 +40,30 @@ export class BmiInstance {
   constructor(config: AppConfig) {
     this.leaseMs = config.db.leaseSeconds * 1000;
   }
+}
+
+/** When process `pid` started (clock ticks since boot, /proc/PID/stat field 22), or null when it is gone. */
+export function processStart(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the command name (field 2) may hold spaces: the fields after it are counted from its closing ")"
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * True when `owner` (host:pid:random:pid space:start) names a process of this host and pid space (same boot,
+ * same pid namespace) that no longer exists: no process has its pid, or the one that has it started at another
+ * time (the pid was given again). Apps in one process (tests) share pid and start, and are all alive. Anywhere
+ * else, or for an id without a pid space, a pid tells nothing.
+ */
+export function deadLocalProcess(owner: string, self: string): boolean {
+  const [host, pid, , space, start] = owner.split(':');
+  const [, , , mine] = self.split(':');
+  if (host !== hostname() || !/^\d+$/.test(pid ?? '') || !space || space !== mine || !start) return false;
+  return processStart(Number(pid)) !== start;
 }
 
 /** Operation states whose locks stay taken whatever became of their instance. */
@@ -83,18 +126,22 @@ export class DatabaseLocks extends OperationLocks implements OnApplicationShutdo
     });
   }
 
+  /**
+   * Tries until the locks are free, for at most two lease periods (time enough for another instance to take
+   * a dead one's operation over and recover it); then the request is refused as busy, and the caller retries.
+   */
   private async acquire(holder: string, wanted: LockRequest[]): Promise<void> {
     let wait = 2;
-    let waited = 0;
+    const deadline = Date.now() + 2 * this.instance.leaseMs;
     for (;;) {
       if (await this.tryAcquire(holder, wanted)) return;
-      const pause = wait + Math.random() * wait;
-      await sleep(pause);
-      waited += pause;
-      wait = Math.min(wait * 2, 100);
-      if (waited > this.instance.leaseMs && waited - pause <= this.instance.leaseMs) {
-        this.logger.warn(`still waiting for ${wanted.map((w) => w.key).join(', ')} after ${Math.round(waited)} ms`);
+      if (Date.now() >= deadline) {
+        const keys = wanted.map((w) => w.key).join(', ');
+        this.logger.warn(`gave up waiting for ${keys} after ${2 * this.instance.leaseMs} ms`);
+        throw new LocksBusyError(keys);
       }
+      await sleep(wait + Math.random() * wait);
+      wait = Math.min(wait * 2, 100);
     }
   }
 
@@ -109,8 +156,17 @@ export class DatabaseLocks extends OperationLocks implements OnApplicationShutdo
         const others = await this.live(tx, keys, now).getMany();
         const mode = new Map(wanted.map((w) => [w.key, w.mode]));
         if (others.some((o) => o.mode === 'exclusive' || mode.get(o.key) === 'exclusive')) return false;
-        // rows of these keys that hold nothing any more (a dead instance's, lapsed)
-        await tx.delete(ResourceLockEntity, { key: In(keys), leaseUntil: LessThan(now) });
+        // rows of these keys that hold nothing any more (lapsed, and no unfinished operation's)
+        await tx
+          .createQueryBuilder()
+          .delete()
+          .from(ResourceLockEntity)
+          .where('key IN (:...keys) AND lease_until < :now', { keys, now })
+          .andWhere(
+            `NOT EXISTS (SELECT 1 FROM "operation" o WHERE o."id" = "resource_lock"."holder" AND o."state" IN (:...unfinished))`,
+            { unfinished: UNFINISHED },
+          )
+          .execute();
         await tx.insert(
           ResourceLockEntity,
           wanted.map((w) => ({
@@ -160,6 +216,22 @@ export class DatabaseLocks extends OperationLocks implements OnApplicationShutdo
     } catch (e) {
       this.unreleased.add(holder);
       this.logger.error(`locks of ${holder} not released yet: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /**
+   * Lets go at once of the locks of instances that were processes of this host and pid space and are gone (as
+   * if their lease had lapsed): those of their unfinished operations stay, held by the operations.
+   */
+  async sweep(): Promise<void> {
+    const instances = (await this.rows
+      .createQueryBuilder('l')
+      .select('DISTINCT l.instance', 'instance')
+      .where('l.instance <> :me', { me: this.instance.id })
+      .getRawMany()) as { instance: string }[];
+    const gone = instances.map((r) => r.instance).filter((i) => deadLocalProcess(i, this.instance.id));
+    if (gone.length) {
+      await this.dbLock.run(() => this.rows.update({ instance: In(gone) }, { leaseUntil: 0 }));
     }
   }
 

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Brackets, DataSource, In, LessThan, Repository } from 'typeorm';
@@ -13,7 +12,7 @@ import {
   StepRecord,
   withinOperation,
 } from '../../common/orchestration/journal';
-import { BmiInstance, DatabaseLocks } from './coordination';
+import { BmiInstance, DatabaseLocks, deadLocalProcess } from './coordination';
 import { OperationEntity, OperationState } from './operation.entity';
 
 /** How long a running operation stays this instance's without a renewal, by default (`[db] lease_seconds`). */
@@ -49,6 +48,8 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
   readonly instance: string;
   private readonly leaseMs: number;
   private running = 0;
+  /** the operations this instance is running now */
+  private readonly live = new Set<string>();
   private maintaining = false;
   /** ends that could not be written yet (their operations count as running until they are) */
   private readonly unwrittenEnds = new Map<string, { state: OperationEnd; error: string | null; steps: string }>();
@@ -80,10 +81,11 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
    * constructors register) exists, before the application bootstraps (the iSCSI reconciler) and listens.
    */
   async onModuleInit(): Promise<void> {
-    await this.markInterrupted();
-    await this.recoverInterrupted();
+    // renewals go on during a long recovery at start, so that no other instance takes its operations over
     this.timer = setInterval(() => void this.maintain(), this.leaseMs / 3);
     this.timer.unref();
+    await this.markInterrupted();
+    await this.recoverInterrupted();
   }
 
   onApplicationShutdown(): void {
@@ -111,6 +113,7 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
     };
     await this.dbLock.run(() => this.repo.insert(row));
     this.running++;
+    this.live.add(row.id);
     const steps: StepRecord[] = [];
     const stepsJson = () => ({ steps: JSON.stringify(steps) });
     let ended = false;
@@ -145,6 +148,7 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
         if (ended) return;
         ended = true;
         this.running--;
+        this.live.delete(row.id);
         await this.write(row.id, { state: 'interrupted', error, ...stepsJson() });
       },
       end: async (state: OperationEnd, error?: string) => {
@@ -159,6 +163,7 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
           throw e;
         }
         this.running--;
+        this.live.delete(row.id);
       },
     };
   }
@@ -178,6 +183,7 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
    * is gone (a restart after a kill need not wait for the lease); returns how many.
    */
   async markInterrupted(): Promise<number> {
+    await this.locks.sweep();
     const running = await this.repo.find({ where: { state: 'running' } });
     let count = 0;
     for (const op of running) {
@@ -218,17 +224,28 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
 
   private async recoverAll(): Promise<number> {
     const interrupted = await this.repo.find({ where: { state: 'interrupted' }, order: { startedAt: 'ASC' } });
-    for (const client of new Set(interrupted.map((op) => op.client))) {
-      if (client === null || this.fenced.has(client)) continue;
-      try {
-        if (await this.fencing.fence(client)) this.fenced.add(client);
-      } catch (e) {
-        this.logger.error(`could not fence ${client}: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    }
     let count = 0;
-    for (const op of interrupted) if ((await this.takeOver(op)) && (await this.recover(op))) count++;
+    for (const seen of interrupted) {
+      // one this instance still runs and owns (its lease lapsed during a stall, and another instance marked it)
+      // is left to its run, which ends it
+      if ((this.live.has(seen.id) && seen.owner === this.instance) || !(await this.takeOver(seen))) continue;
+      // as it is now: another instance may have recovered part of it before it became this one's
+      const op = await this.repo.findOneBy({ id: seen.id, state: 'interrupted' });
+      if (!op) continue;
+      await this.fence(op.client);
+      if (await this.recover({ ...op, owner: seen.owner })) count++;
+    }
     return count;
+  }
+
+  /** Fences a dead instance's storage session once (only once one of its operations is this instance's). */
+  private async fence(client: string | null): Promise<void> {
+    if (client === null || client === this.fencing.identity || this.fenced.has(client)) return;
+    try {
+      if (await this.fencing.fence(client)) this.fenced.add(client);
+    } catch (e) {
+      this.logger.error(`could not fence ${client}: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   /**
@@ -310,18 +327,20 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
     if (!this.maintaining) {
       this.maintaining = true;
       try {
-        for (const [id, end] of this.unwrittenEnds) {
-          await this.write(id, end);
-          this.unwrittenEnds.delete(id);
-          this.running--;
-        }
-        // the operations it runs and those it took over to recover
+        // the operations it runs and those it took over to recover (first: an end that cannot be written
+        // yet must not cost the others their lease)
         await this.dbLock.run(() =>
           this.repo.update(
             { owner: this.instance, state: In(['running', 'interrupted']) },
             { leaseUntil: this.now() + this.leaseMs },
           ),
         );
+        for (const [id, end] of this.unwrittenEnds) {
+          await this.write(id, end);
+          this.unwrittenEnds.delete(id);
+          this.running--;
+          this.live.delete(id);
+        }
       } catch (e) {
         this.logger.error(`the operation leases could not be renewed: ${e instanceof Error ? e.message : String(e)}`);
       } finally {
@@ -351,22 +370,6 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
   private stamp(steps?: string): Partial<OperationEntity> {
     const now = this.now();
     return { updatedAt: now, leaseUntil: now + this.leaseMs, ...(steps === undefined ? {} : { steps }) };
-  }
-}
-
-/**
- * True when `owner` (host:pid:random) names a process of this host that no longer exists, or that had this
- * process's pid (a container restarted with the same pid is a new process: the random part differs).
- */
-function deadLocalProcess(owner: string, self: string): boolean {
-  const [host, pid] = owner.split(':');
-  if (host !== hostname() || !/^\d+$/.test(pid ?? '')) return false;
-  if (Number(pid) === process.pid) return owner !== self;
-  try {
-    process.kill(Number(pid), 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 

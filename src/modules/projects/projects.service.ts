@@ -29,9 +29,13 @@ export class ProjectsService implements OnApplicationBootstrap {
   /** The admin project exists from the first start on (the original's install guide inserted it by hand). */
   async onApplicationBootstrap(): Promise<void> {
     const name = this.config.bmi.adminProject;
-    if (!(await this.projects.existsBy({ name }))) {
+    if (await this.projects.existsBy({ name })) return;
+    try {
       await this.dbLock.run(() => this.projects.insert({ name }));
       this.logger.log(`created the admin project ${name}`);
+    } catch (e) {
+      // another instance starting at the same moment made it
+      if (!isUniqueViolation(e)) throw e;
     }
   }
 

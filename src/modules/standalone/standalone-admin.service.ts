@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { isUniqueViolation } from '../../database/unique-violation';
 import { exclusive, lockKey, OperationLocks, shared, DbWriteLock } from '../../common/concurrency/locks';
 import { isSafeName, NAME_RULE } from '../../common/validation/names';
 import { AppConfig } from '../../config/app-config';
@@ -48,6 +49,9 @@ export interface NodeRow {
  * At the first start in standalone mode, when there is no user at all, `[net_isolator] admin_user` is created
  * as an admin with `[net_isolator] admin_password`.
  */
+/** The lock of the user table's rule that one admin at least remains. */
+const USERS_LOCK = 'standalone:users';
+
 @Injectable()
 export class StandaloneAdminService implements OnApplicationBootstrap {
   private readonly logger = new Logger(StandaloneAdminService.name);
@@ -86,7 +90,12 @@ export class StandaloneAdminService implements OnApplicationBootstrap {
       );
     }
     const passwordHash = await hashPassword(adminPassword);
-    await this.dbLock.run(() => this.users.insert({ name: adminUser, passwordHash, isAdmin: true }));
+    try {
+      await this.dbLock.run(() => this.users.insert({ name: adminUser, passwordHash, isAdmin: true }));
+    } catch (e) {
+      if (isUniqueViolation(e)) return; // another instance starting at the same moment made it
+      throw e;
+    }
     this.logger.log(`standalone mode: created the first admin user ${adminUser}`);
   }
 
@@ -101,18 +110,26 @@ export class StandaloneAdminService implements OnApplicationBootstrap {
     const passwordHash = await hashPassword(password);
     await this.dbLock.run(async () => {
       if (await this.users.existsBy({ name })) throw new UserExistsError(name);
-      await this.users.insert({ name, passwordHash, isAdmin });
+      try {
+        await this.users.insert({ name, passwordHash, isAdmin });
+      } catch (e) {
+        // made by another instance between the check and the insert
+        throw isUniqueViolation(e) ? new UserExistsError(name) : e;
+      }
     });
     this.logger.log(`created ${isAdmin ? 'admin ' : ''}user ${name} (by ${actor(scope)})`);
     return { name, isAdmin, projects: [] };
   }
 
   async deleteUser(scope: ProjectScope, name: string): Promise<void> {
-    await this.dbLock.run(async () => {
-      const user = await this.requireUser(name);
-      if (user.isAdmin && (await this.users.countBy({ isAdmin: true })) <= 1) throw new LastAdminError(name);
-      await this.users.delete({ id: user.id });
-    });
+    // one delete at a time across instances: two at once must not both find another admin left
+    await this.locks.run([exclusive(USERS_LOCK)], () =>
+      this.dbLock.run(async () => {
+        const user = await this.requireUser(name);
+        if (user.isAdmin && (await this.users.countBy({ isAdmin: true })) <= 1) throw new LastAdminError(name);
+        await this.users.delete({ id: user.id });
+      }),
+    );
     this.logger.log(`deleted user ${name} (by ${actor(scope)})`);
   }
 
@@ -197,7 +214,14 @@ export class StandaloneAdminService implements OnApplicationBootstrap {
         if (await this.nics.existsBy({ nodeId: n.id, label })) throw new NicExistsError(node, label);
         const taken = await this.nics.findOne({ where: { macaddr: mac }, relations: { node: true } });
         if (taken) throw new MacInUseError(mac, taken.node?.name ?? '?', taken.label);
-        await this.nics.insert({ nodeId: n.id, label, macaddr: mac });
+        try {
+          await this.nics.insert({ nodeId: n.id, label, macaddr: mac });
+        } catch (e) {
+          if (!isUniqueViolation(e)) throw e;
+          // the MAC given to another node by another instance meanwhile (the label is under this node's lock)
+          const now = await this.nics.findOne({ where: { macaddr: mac }, relations: { node: true } });
+          throw new MacInUseError(mac, now?.node?.name ?? '?', now?.label ?? '?');
+        }
       }),
     );
     this.logger.log(`added nic ${label} (${mac}) to node ${node} (by ${actor(scope)})`);

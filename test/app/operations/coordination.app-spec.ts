@@ -101,9 +101,11 @@ describe(`two instances on one ${testEngine()} database`, () => {
       startedAt: past,
       updatedAt: past,
     });
-    await locks.insert({ key, holder: id, mode: 'exclusive', instance: 'gone-host:1:dead', leaseUntil: past });
+    await locks.insert({ key, holder: id, mode: 'shared', instance: 'gone-host:1:dead', leaseUntil: past });
 
-    // its lock holds although its lease lapsed long ago: the operation is unfinished
+    // its lock holds although its lease lapsed long ago: the operation is unfinished. Another shared lock on the
+    // key is granted (and must not clear the dead one's row); an exclusive one waits
+    await expect(a.app.get(OperationLocks).run([shared(key)], async () => 'shared too')).resolves.toBe('shared too');
     const waiting = b.app.get(OperationLocks).run([exclusive(key)], async () => 'after recovery');
     expect(await settlesWithin(waiting, 300)).toBe(false);
 
@@ -156,4 +158,42 @@ describe(`two instances on one ${testEngine()} database`, () => {
     a = undefined as unknown as TestApp;
     expect(await b.app.get(TargetReconciler).scheduledPass()).toMatchObject({ wanted: 0, recreated: [] });
   });
+
+  it('an operation this instance still runs is not recovered by it, even once another marked it interrupted', async () => {
+    const journalA = a.app.get(TypeOrmOperationJournal);
+    let undone = 0;
+    a.app.get(SagaActions).register({ 'test.undo': async () => void undone++ });
+    const op = await journalA.begin({ kind: 'provision', args: { node: 'n7' } });
+    await op.started('write boot files', { undo: { type: 'test.undo', args: {} } });
+    // a stall: b sees the lease lapsed and marks it; b cannot take it over (a keeps renewing it), nor can a
+    const journalB = b.app.get(TypeOrmOperationJournal);
+    journalB.now = () => Date.now() + 120_000;
+    expect(await journalB.markInterrupted()).toBe(1);
+    journalB.now = Date.now;
+    await journalA.maintain();
+    await journalB.maintain();
+    expect(undone).toBe(0);
+    await op.end('done');
+    const ops = a.app.get<Repository<OperationEntity>>(getRepositoryToken(OperationEntity));
+    expect((await ops.findOneByOrFail({ id: op.id })).state).toBe('done');
+  });
+
+  it('a lock held too long is refused as busy (409) after two lease periods', async () => {
+    const short = await startTestApp({ database: db.location, extraIni: ['[db]', 'lease_seconds = 3'] });
+    try {
+      const key = lockKey.image(1, 'held');
+      const holder = holdLocks(a, [exclusive(key)]);
+      await holder.taken;
+      const started = Date.now();
+      await expect(short.app.get(OperationLocks).run([exclusive(key)], async () => 'never')).rejects.toMatchObject({
+        status: 409,
+        code: 'BUSY',
+      });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(6000);
+      holder.release();
+      await holder.done;
+    } finally {
+      await short.close();
+    }
+  }, 30000);
 });

@@ -128,7 +128,8 @@ export class TgtIscsiTargetDriver extends IscsiTargetDriver {
     return this.oneAtATime(name, async () => {
       // a name the map lacks, or a tid tgtd no longer has (it restarted), is looked up again once: the target
       // may have been made by another instance, before this one started, or again at another tid
-      let tids = this.options.shared ? await this.relist() : await this.known();
+      // shared: a listing of its own, begun now (one already under way may have begun before the caller's lock)
+      let tids = this.options.shared ? await this.list().then(() => this.tids!) : await this.known();
       for (let fresh = Boolean(this.options.shared); ; fresh = true) {
         const tid = tids.get(name);
         if (tid !== undefined) {
