@@ -94,15 +94,19 @@ export class DatabaseLocks extends OperationLocks implements OnApplicationShutdo
   private readonly unreleased = new Set<string>();
   private readonly timer: NodeJS.Timeout;
   private readonly postgres: boolean;
+  /** false with `[db] locks = process` (or auto on SQLite): the in-process locks alone */
+  private readonly inDatabase: boolean;
 
   constructor(
     @InjectRepository(ResourceLockEntity) private readonly rows: Repository<ResourceLockEntity>,
     private readonly dataSource: DataSource,
     private readonly dbLock: DbWriteLock,
     private readonly instance: BmiInstance,
+    config: AppConfig,
   ) {
     super();
     this.postgres = dataSource.options.type === 'postgres';
+    this.inDatabase = config.db.locks === 'database' || (config.db.locks === 'auto' && this.postgres);
     this.timer = setInterval(() => void this.renew(), instance.leaseMs / 3);
     this.timer.unref();
   }
@@ -113,6 +117,7 @@ export class DatabaseLocks extends OperationLocks implements OnApplicationShutdo
 
   run<T>(requests: LockRequest[], fn: () => Promise<T>): Promise<T> {
     const wanted = normalize(requests);
+    if (!this.inDatabase) return this.local.run(wanted, () => asLockHolder(randomUUID(), fn));
     return this.local.run(wanted, async () => {
       const holder = randomUUID();
       await this.acquire(holder, wanted);
@@ -224,6 +229,7 @@ export class DatabaseLocks extends OperationLocks implements OnApplicationShutdo
    * if their lease had lapsed): those of their unfinished operations stay, held by the operations.
    */
   async sweep(): Promise<void> {
+    if (!this.inDatabase) return;
     const instances = (await this.rows
       .createQueryBuilder('l')
       .select('DISTINCT l.instance', 'instance')

@@ -15,6 +15,8 @@ import { sharedTestDatabase, TestDatabase, testEngine } from '../../utils/test-d
  * Two instances of BMI on one database (an SQLite file here, PostgreSQL in app-pg): the locks, the takeover of
  * a dead instance's operations and the named leases hold across them, through the database alone.
  */
+/** locks in the database on SQLite too (two apps share the file here, as instances would) */
+const DB_LOCKS = ['[db]', 'locks = database'];
 let db: TestDatabase;
 let a: TestApp;
 let b: TestApp;
@@ -24,8 +26,8 @@ beforeEach(async () => {
   jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
   jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
   db = await sharedTestDatabase();
-  a = await startTestApp({ database: db.location });
-  b = await startTestApp({ database: db.location });
+  a = await startTestApp({ database: db.location, extraIni: DB_LOCKS });
+  b = await startTestApp({ database: db.location, extraIni: DB_LOCKS });
 });
 afterEach(async () => {
   jest.restoreAllMocks();
@@ -179,7 +181,7 @@ describe(`two instances on one ${testEngine()} database`, () => {
   });
 
   it('a lock held too long is refused as busy (409) after two lease periods', async () => {
-    const short = await startTestApp({ database: db.location, extraIni: ['[db]', 'lease_seconds = 3'] });
+    const short = await startTestApp({ database: db.location, extraIni: [...DB_LOCKS, 'lease_seconds = 3'] });
     try {
       const key = lockKey.image(1, 'held');
       const holder = holdLocks(a, [exclusive(key)]);
