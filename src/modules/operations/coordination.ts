@@ -92,7 +92,7 @@ export class DatabaseLocks extends OperationLocks implements OnApplicationShutdo
   private readonly held = new Set<string>();
   /** holders whose rows could not be deleted yet (retried at each renewal) */
   private readonly unreleased = new Set<string>();
-  private readonly timer: NodeJS.Timeout;
+  private timer?: NodeJS.Timeout;
   private readonly postgres: boolean;
   /** false with `[db] locks = process` (or auto on SQLite): the in-process locks alone */
   private readonly inDatabase: boolean;
@@ -107,12 +107,15 @@ export class DatabaseLocks extends OperationLocks implements OnApplicationShutdo
     super();
     this.postgres = dataSource.options.type === 'postgres';
     this.inDatabase = config.db.locks === 'database' || (config.db.locks === 'auto' && this.postgres);
-    this.timer = setInterval(() => void this.renew(), instance.leaseMs / 3);
-    this.timer.unref();
+    // rows to renew exist only in the database mode
+    if (this.inDatabase) {
+      this.timer = setInterval(() => void this.renew(), instance.leaseMs / 3);
+      this.timer.unref();
+    }
   }
 
   onApplicationShutdown(): void {
-    clearInterval(this.timer);
+    if (this.timer) clearInterval(this.timer);
   }
 
   run<T>(requests: LockRequest[], fn: () => Promise<T>): Promise<T> {

@@ -47,7 +47,6 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
   private readonly logger = new Logger('Operations');
   readonly instance: string;
   private readonly leaseMs: number;
-  private running = 0;
   /** the operations this instance is running now */
   private readonly live = new Set<string>();
   private maintaining = false;
@@ -112,7 +111,6 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
       updatedAt: now,
     };
     await this.dbLock.run(() => this.repo.insert(row));
-    this.running++;
     this.live.add(row.id);
     const steps: StepRecord[] = [];
     const stepsJson = () => ({ steps: JSON.stringify(steps) });
@@ -147,7 +145,6 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
       handOver: async (error: string) => {
         if (ended) return;
         ended = true;
-        this.running--;
         this.live.delete(row.id);
         await this.write(row.id, { state: 'interrupted', error, ...stepsJson() });
       },
@@ -162,7 +159,6 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
           this.unwrittenEnds.set(row.id, last);
           throw e;
         }
-        this.running--;
         this.live.delete(row.id);
       },
     };
@@ -338,7 +334,6 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
         for (const [id, end] of this.unwrittenEnds) {
           await this.write(id, end);
           this.unwrittenEnds.delete(id);
-          this.running--;
           this.live.delete(id);
         }
       } catch (e) {
