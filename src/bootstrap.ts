@@ -7,6 +7,7 @@ import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { DomainErrorFilter } from './common/errors/domain-error.filter';
 import { methodNotAllowed } from './common/http/method-not-allowed';
+import { isV1Path } from './common/http/v1-face';
 import { useSwagger } from './common/openapi/use-swagger';
 import { validationPipe } from './common/http/validation';
 import { limitBodyDepth } from './common/http/body-depth';
@@ -32,7 +33,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
   // Every route outside /v1 belongs to the original API, whose errors are plain text, body-parser errors too.
   app.use((req: express.Request, res: express.Response, next: express.NextFunction) => {
-    if (!req.path.startsWith('/v1/')) res.locals.legacyFace = true;
+    if (!isV1Path(req.path)) res.locals.legacyFace = true;
     next();
   });
   app.use(express.urlencoded({ extended: false, limit: '64kb' }));

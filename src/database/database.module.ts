@@ -18,6 +18,8 @@ import { OperationClient1764500000000 } from './migrations/1764500000000-operati
 import { OperationEntity } from '../modules/operations/operation.entity';
 import { LeaseEntity, ResourceLockEntity } from '../modules/operations/coordination.entities';
 import { Coordination1764600000000 } from './migrations/1764600000000-coordination';
+import { ApiV11764700000000 } from './migrations/1764700000000-api-v1';
+import { IdempotencyKeyEntity } from '../common/http/idempotency.entity';
 
 export const ENTITIES = [
   ProjectEntity,
@@ -26,6 +28,7 @@ export const ENTITIES = [
   OperationEntity,
   ResourceLockEntity,
   LeaseEntity,
+  IdempotencyKeyEntity,
 ];
 export const MIGRATIONS = [
   InitialSchema1764100000000,
@@ -34,6 +37,7 @@ export const MIGRATIONS = [
   OperationJournal1764400000000,
   OperationClient1764500000000,
   Coordination1764600000000,
+  ApiV11764700000000,
 ];
 
 /** The SQLite file of `[db] path`, its directory made when missing. */

@@ -89,7 +89,7 @@ describeWithTgt('the tgt driver against a real tgtd and RBD clones', (env) => {
     const name = iqn(`t${tag}img404`);
     const error = await driver.addTarget({ name, image: `t${tag}img404` }).catch((e) => e);
     expect(error).toBeInstanceOf(IscsiCommandError);
-    expect(error.details.exitCode).toBe(22);
+    expect(error.command.exitCode).toBe(22);
     expect(tgtHas(env.controlPort, name)).toBe(false);
   });
 

@@ -2,11 +2,15 @@ import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { toErrorReply } from './error-body';
 
+/** The challenge of a 401: HTTP Basic, credentials in UTF-8 (RFC 7617). */
+export const BASIC_CHALLENGE = 'Basic realm="BMI", charset="UTF-8"';
+
 /**
  * The one place where a failed request is answered and logged. Two faces share it:
  * - the original BMI routes (marked by `res.locals.legacyFace`) answer with the plain-text message, as the
  *   original did;
- * - every other route answers JSON `{ message, code }`.
+ * - the /v1 routes answer JSON `{ code, message, details }` (ErrorBodyDto), and a 401 says how to authenticate
+ *   (`WWW-Authenticate`).
  * Unexpected errors are logged with their stack and reach the client as a bare "Internal server error".
  */
 @Catch()
@@ -28,7 +32,8 @@ export class DomainErrorFilter implements ExceptionFilter {
     if (res.locals?.legacyFace) {
       res.status(reply.status).type('text/plain; charset=utf-8').send(reply.message);
     } else {
-      res.status(reply.status).json({ message: reply.message, code: reply.code });
+      if (reply.status === 401) res.set('WWW-Authenticate', BASIC_CHALLENGE);
+      res.status(reply.status).json({ code: reply.code, message: reply.message, details: reply.details });
     }
   }
 }

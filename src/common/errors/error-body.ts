@@ -1,10 +1,12 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { DomainError } from './domain-error';
+import { codeOfStatus, ErrorCode } from './error-codes';
 
 export interface ErrorReply {
   status: number;
-  code: string;
+  code: ErrorCode;
   message: string;
+  details: Record<string, unknown>;
   /** true when the error was unexpected: the filter logs its stack and hides its text. */
   unexpected: boolean;
 }
@@ -12,7 +14,13 @@ export interface ErrorReply {
 /** Turns anything thrown by a handler into what the client is told. Shared by both HTTP faces. */
 export function toErrorReply(error: unknown): ErrorReply {
   if (error instanceof DomainError) {
-    return { status: error.status, code: error.code, message: error.message, unexpected: false };
+    return {
+      status: error.status,
+      code: error.code,
+      message: error.message,
+      details: error.details,
+      unexpected: false,
+    };
   }
   if (error instanceof HttpException) {
     const status = error.getStatus();
@@ -22,14 +30,15 @@ export function toErrorReply(error: unknown): ErrorReply {
       const m = (body as { message: unknown }).message;
       message = Array.isArray(m) ? m.join('; ') : String(m);
     }
-    return { status, code: httpCode(status), message, unexpected: false };
+    return { status, code: codeOfStatus(status), message, details: {}, unexpected: false };
   }
   const exposed = exposedHttpError(error);
-  if (exposed) return { ...exposed, code: httpCode(exposed.status), unexpected: false };
+  if (exposed) return { ...exposed, code: codeOfStatus(exposed.status), details: {}, unexpected: false };
   return {
     status: HttpStatus.INTERNAL_SERVER_ERROR,
     code: 'INTERNAL',
     message: 'Internal server error',
+    details: {},
     unexpected: true,
   };
 }
@@ -43,25 +52,4 @@ function exposedHttpError(error: unknown): { status: number; message: string } |
   const e = error as { status?: unknown; expose?: unknown; message?: unknown };
   if (typeof e.status !== 'number' || e.status < 400 || e.status > 499 || e.expose !== true) return null;
   return { status: e.status, message: typeof e.message === 'string' ? e.message : 'Bad request' };
-}
-
-function httpCode(status: number): string {
-  switch (status) {
-    case 400:
-      return 'BAD_REQUEST';
-    case 401:
-      return 'UNAUTHORIZED';
-    case 403:
-      return 'FORBIDDEN';
-    case 404:
-      return 'NOT_FOUND';
-    case 405:
-      return 'METHOD_NOT_ALLOWED';
-    case 409:
-      return 'CONFLICT';
-    case 413:
-      return 'PAYLOAD_TOO_LARGE';
-    default:
-      return status >= 500 ? 'INTERNAL' : 'HTTP_ERROR';
-  }
 }

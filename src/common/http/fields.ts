@@ -1,5 +1,5 @@
-import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { applyDecorators, Param, PipeTransform } from '@nestjs/common';
+import { ApiParam, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
   IsBoolean,
@@ -16,11 +16,12 @@ import {
 
 const REQUIRED = IsDefined({ message: 'missing field $property' });
 import { NAME_PATTERN, NAME_RULE, NIC_PATTERN, NIC_RULE, NODE_PATTERN, NODE_RULE } from '../validation/names';
+import { ValidationFailedError } from './validation';
 
 /** A required name field: a project, image, disk or snapshot name (see common/validation/names.ts). */
-export function NameField(description: string): PropertyDecorator {
+export function NameField(description: string, example?: string): PropertyDecorator {
   return applyDecorators(
-    ApiProperty({ description, pattern: NAME_PATTERN.source, maxLength: 64 }),
+    ApiProperty({ description, pattern: NAME_PATTERN.source, maxLength: 64, example }),
     REQUIRED,
     IsString(),
     IsNotEmpty(),
@@ -29,9 +30,9 @@ export function NameField(description: string): PropertyDecorator {
   );
 }
 
-export function OptionalNameField(description: string): PropertyDecorator {
+export function OptionalNameField(description: string, example?: string): PropertyDecorator {
   return applyDecorators(
-    ApiPropertyOptional({ description, pattern: NAME_PATTERN.source, maxLength: 64 }),
+    ApiPropertyOptional({ description, pattern: NAME_PATTERN.source, maxLength: 64, example }),
     Transform(({ value }) => (value === '' ? undefined : value)),
     IsOptional(),
     IsString(),
@@ -106,4 +107,34 @@ export function IdField(description: string): PropertyDecorator {
 export class ProjectScopedDto {
   @NameField('the project the operation acts in; the caller must have access to it in HIL')
   project: string;
+}
+
+const PATH_EXAMPLES: Record<string, string> = {
+  project: 'proj1',
+  image: 'centos7',
+  disk: 'web1',
+  node: 'node-01',
+};
+
+/**
+ * A name in the path of a /v1 route (`/v1/projects/:project/disks/:disk`), checked as the body's name fields
+ * are: a malformed one is a 400 naming the parameter, before it reaches a lookup, a file path or an RBD name.
+ */
+export function PathName(param: string, kind: 'name' | 'node' = 'name'): ParameterDecorator {
+  const [pattern, rule] = kind === 'node' ? [NODE_PATTERN, NODE_RULE] : [NAME_PATTERN, NAME_RULE];
+  const pipe: PipeTransform<unknown, string> = {
+    transform: (value: unknown) => {
+      if (typeof value === 'string' && pattern.test(value) && value !== '.' && value !== '..') return value;
+      throw new ValidationFailedError({ [param]: `${param} must be ${rule}` });
+    },
+  };
+  const documented = ApiParam({
+    name: param,
+    schema: { type: 'string', pattern: pattern.source, maxLength: 64, example: PATH_EXAMPLES[param] },
+  });
+  return (target, key, index) => {
+    Param(param, pipe)(target, key, index);
+    // the method's document entry: Swagger's decorators are method decorators
+    if (key !== undefined) documented(target, key, Object.getOwnPropertyDescriptor(target, key)!);
+  };
 }

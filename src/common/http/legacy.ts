@@ -15,12 +15,10 @@ import {
   ApiOkResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { map, Observable } from 'rxjs';
-import type { Credentials } from '../auth/caller';
+import type { CallerRequest } from './credentials';
 import { parseBasicAuth } from './basic-auth';
-
-type CallerRequest = Request & { credentials?: Credentials };
 
 /**
  * The original BMI's HTTP conventions (reference §2.1), for the routes that keep its API:
@@ -67,13 +65,6 @@ export function LegacyApi(): ClassDecorator {
     ApiBadRequestResponse({ description: 'No Authorization header, or a missing or invalid field (plain text)' }),
     ApiUnauthorizedResponse({ description: 'HIL refused the credentials or the project (plain text)' }),
   ) as ClassDecorator;
-}
-
-/** The caller's HIL credentials, as parsed by LegacyAuthGuard. */
-export function callerCredentials(req: Request): Credentials {
-  const credentials = (req as CallerRequest).credentials;
-  if (!credentials) throw new Error('LegacyAuthGuard did not run');
-  return credentials;
 }
 
 /** Documents the plain-text `Success` answer of an operation that returns nothing. */

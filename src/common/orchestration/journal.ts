@@ -59,20 +59,51 @@ export interface JournaledOperation {
     undo: (result: T) => Action,
   ): Promise<{ result: T; index: number }>;
   end(state: OperationEnd, error?: string): Promise<void>;
+  /**
+   * Records how far the running step got; written at most about once a second (and at its end), never
+   * failing the step.
+   */
+  progress(done: number, total: number): void;
   /** Ends the run here and leaves the operation to recovery (state interrupted), which rolls it forward. */
   handOver(error: string): Promise<void>;
 }
 
-const current = new AsyncLocalStorage<string>();
+const current = new AsyncLocalStorage<Pick<JournaledOperation, 'id'> & Partial<Pick<JournaledOperation, 'progress'>>>();
 
-/** Runs `fn` as part of the journaled operation `id`: its steps can name the operation (currentOperationId). */
-export function withinOperation<T>(id: string, fn: () => Promise<T>): Promise<T> {
-  return current.run(id, fn);
+/**
+ * Runs `fn` as part of the journaled operation `op`: its steps can name the operation (currentOperationId) and
+ * report their progress to it (reportProgress).
+ */
+export function withinOperation<T>(
+  op: Pick<JournaledOperation, 'id'> & Partial<Pick<JournaledOperation, 'progress'>>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  return current.run(op, fn);
 }
 
 /** The id of the journaled operation whose step is running, if any. */
 export function currentOperationId(): string | undefined {
-  return current.getStore();
+  return current.getStore()?.id;
+}
+
+/** How far the running step got (`done` of `total` units), for the operation's pollers; nothing outside one. */
+export function reportProgress(done: number, total: number): void {
+  current.getStore()?.progress?.(done, total);
+}
+
+/**
+ * Calls `onBegin` with the id of the first journaled operation `fn` begins, as soon as it is recorded: what an
+ * API that answers "202, poll this operation" waits for before answering, while `fn` goes on.
+ */
+export function watchOperations<T>(onBegin: (id: string) => void, fn: () => Promise<T>): Promise<T> {
+  return watchers.run(onBegin, fn);
+}
+
+const watchers = new AsyncLocalStorage<(id: string) => void>();
+
+/** Tells the watcher around the running code (watchOperations) that operation `id` began. */
+export function announceOperation(id: string): void {
+  watchers.getStore()?.(id);
 }
 
 export abstract class OperationJournal {

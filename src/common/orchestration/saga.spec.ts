@@ -205,6 +205,7 @@ function journalOf(failOn?: string) {
   };
   const op: JournaledOperation = {
     id: 'op-1',
+    progress: () => undefined,
     started: async (name) => {
       names.push(name);
       await write(name, 'started');

@@ -229,7 +229,7 @@ export function runSaga<T>(
     await endIgnoringErrors(journal, 'done');
     return result;
   };
-  return journal ? withinOperation(journal.id, go) : go();
+  return journal ? withinOperation(journal, go) : go();
 }
 
 async function endIgnoringErrors(

@@ -10,9 +10,11 @@ import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import type { Request } from 'express';
 import type { Caller } from '../../common/auth/caller';
-import { callerCredentials } from '../../common/http/legacy';
+import { callerCredentials } from '../../common/http/credentials';
 import { validationPipe } from '../../common/http/validation';
 import { AppConfig } from '../../config/app-config';
+import { isSafeName } from '../../common/validation/names';
+import { ProjectNotFoundError } from '../projects/projects.errors';
 import { AccessLevel, ProjectScope } from './access-level';
 import { ProjectAccess } from './project-access.service';
 
@@ -22,11 +24,19 @@ export type AccessRule = AccessLevel | ((body: Record<string, unknown>, caller: 
 /** A condition on the deployment checked before access, e.g. "only in standalone mode" (throws a DomainError). */
 export type Precondition = (config: AppConfig) => void;
 
+/**
+ * Where the caller's project is named: the `project` field of the body (the original's routes), the
+ * `:project` path parameter (/v1), or nowhere, for the admin routes of /v1 that act on no project in
+ * particular: those act from the admin project (`[bmi] admin_project`).
+ */
+export type ProjectSource = 'body' | 'path' | 'admin';
+
 interface AccessRequest {
   request: Request;
   body: Type | undefined;
   rule: AccessRule;
   preconditions: Precondition[];
+  from: ProjectSource;
 }
 
 /**
@@ -52,9 +62,19 @@ export class AccessPipe implements PipeTransform<AccessRequest, Promise<ProjectS
         : (req.request.body ?? {})
     ) as Record<string, unknown>;
     for (const precondition of req.preconditions) precondition(this.config);
-    const caller: Caller = { credentials: callerCredentials(req.request), project: String(body.project) };
-    const level = typeof req.rule === 'function' ? req.rule(body, caller) : req.rule;
+    const project = this.project(req);
+    const caller: Caller = { credentials: callerCredentials(req.request), project };
+    const level = typeof req.rule === 'function' ? req.rule({ ...body, project }, caller) : req.rule;
     return this.access.resolve(caller, level);
+  }
+
+  private project(req: AccessRequest): string {
+    if (req.from === 'admin') return this.config.bmi.adminProject;
+    if (req.from === 'body') return String((req.request.body as Record<string, unknown>).project);
+    const name: unknown = req.request.params?.project;
+    // a name that cannot be a project's is no project's: the same 404 as an unknown one, before any lookup
+    if (!isSafeName(name)) throw new ProjectNotFoundError(String(name).slice(0, 64));
+    return name;
   }
 }
 
@@ -71,7 +91,7 @@ function bodyType(ctx: ExecutionContext): Type | undefined {
 }
 
 const accessRequest = createParamDecorator(
-  (declared: Pick<AccessRequest, 'rule' | 'preconditions'>, ctx: ExecutionContext): AccessRequest => ({
+  (declared: Pick<AccessRequest, 'rule' | 'preconditions' | 'from'>, ctx: ExecutionContext): AccessRequest => ({
     ...declared,
     request: ctx.switchToHttp().getRequest<Request>(),
     body: bodyType(ctx),
@@ -84,5 +104,15 @@ const accessRequest = createParamDecorator(
  * The module of the controller must import AccessModule.
  */
 export function Access(rule: AccessRule, ...preconditions: Precondition[]): ParameterDecorator {
-  return accessRequest({ rule, preconditions }, AccessPipe);
+  return accessRequest({ rule, preconditions, from: 'body' }, AccessPipe);
+}
+
+/** `@Access` for a /v1 route whose path names the project (`/v1/projects/:project/…`). */
+export function AccessInPath(rule: AccessRule, ...preconditions: Precondition[]): ParameterDecorator {
+  return accessRequest({ rule, preconditions, from: 'path' }, AccessPipe);
+}
+
+/** `@Access` for a /v1 admin route that acts on no project in particular (the caller acts from the admin project). */
+export function AdminAccess(...preconditions: Precondition[]): ParameterDecorator {
+  return accessRequest({ rule: 'admin', preconditions, from: 'admin' }, AccessPipe);
 }

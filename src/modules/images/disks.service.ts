@@ -3,13 +3,22 @@ import { Sagas } from '../operations/sagas';
 import { AppConfig } from '../../config/app-config';
 import { exclusive, lockKey, OperationLocks, shared } from '../../common/concurrency/locks';
 import type { ProjectScope } from '../access/access-level';
-import { IscsiService } from '../iscsi/iscsi.service';
+import { IscsiEndpoint, IscsiService } from '../iscsi/iscsi.service';
 import { TargetExistsError, TargetNotFoundError } from '../iscsi/iscsi.errors';
 import { ImageCatalog } from './image-catalog';
-import { DiskExistsError, WrongImageKindError } from './images.errors';
+import { DiskExistsError, ImageNotFoundError, WrongImageKindError } from './images.errors';
+import { ImageEntity } from './image.entity';
 import { RbdImageHasSnapshotsError } from './storage/storage.errors';
 import { StorageSteps } from './storage/storage-steps';
 import { withBmiNames } from './name-rewrite';
+
+/** A disk as /v1 shows it: the image it was cloned from and where initiators find its iSCSI target. */
+export interface DiskView {
+  name: string;
+  image: string;
+  exported: boolean;
+  iscsi: IscsiEndpoint;
+}
 
 /**
  * Disks: copy-on-write clones of a golden image or snapshot, each exported as an iSCSI target that a node
@@ -63,6 +72,29 @@ export class DisksService {
         );
       },
     );
+  }
+
+  /** The project's disks. */
+  async diskViews(scope: ProjectScope): Promise<DiskView[]> {
+    return (await this.catalog.listProject(scope.project.id))
+      .filter((r) => this.catalog.kind(r) === 'disk')
+      .map((r) => this.view(r, r.parentName));
+  }
+
+  /** One disk of the project; an image's name is not a disk's (404). */
+  async diskView(scope: ProjectScope, name: string): Promise<DiskView> {
+    const row = await this.catalog.require(scope.project, name);
+    if (this.catalog.kind(row) !== 'disk') throw new ImageNotFoundError(name);
+    return this.view(row, (await this.catalog.byId(row.parentId))?.name ?? '');
+  }
+
+  /** Where initiators find the iSCSI target of one of the project's images (its name and portal). */
+  async endpointOf(scope: ProjectScope, name: string): Promise<IscsiEndpoint> {
+    return this.iscsi.endpoint(this.catalog.cephName(await this.catalog.require(scope.project, name)));
+  }
+
+  private view(r: ImageEntity, image: string): DiskView {
+    return { name: r.name, image, exported: r.exported, iscsi: this.iscsi.endpoint(this.catalog.cephName(r)) };
   }
 
   /**

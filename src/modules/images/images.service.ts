@@ -11,7 +11,7 @@ import { ProjectsService } from '../projects/projects.service';
 import { IscsiService } from '../iscsi/iscsi.service';
 import { ImageEntity } from './image.entity';
 import { ImageCatalog } from './image-catalog';
-import { ImageInUseError, WrongImageKindError } from './images.errors';
+import { ImageInUseError, ImageNotFoundError, WrongImageKindError } from './images.errors';
 import { BlockStorage } from './storage/block-storage';
 import {
   RbdImageBusyError,
@@ -30,6 +30,17 @@ export interface ImageListRow {
   isPublic: boolean;
   isSnapshot: boolean;
   parent: string;
+}
+
+/** An image as /v1 shows it: a golden image (no parent) or a snapshot (made from a disk of `parent`). */
+export interface ImageView {
+  name: string;
+  kind: 'golden' | 'snapshot';
+  /** for a snapshot, the image its disk was cloned from; null for a golden image (or when it is gone) */
+  parent: string | null;
+  public: boolean;
+  /** exported over iSCSI (mount_image) */
+  exported: boolean;
 }
 
 export interface ImageFilter {
@@ -88,6 +99,38 @@ export class ImagesService {
     return (await this.catalog.listProject(project.id))
       .filter((r) => this.catalog.kind(r) === 'disk')
       .map((r) => [r.name, r.parentName]);
+  }
+
+  /** The project's golden images and snapshots (disks are DisksService's), optionally of one kind. */
+  async imageViews(scope: ProjectScope, kind?: ImageView['kind']): Promise<ImageView[]> {
+    return (await this.catalog.listProject(scope.project.id))
+      .filter((r) => this.catalog.kind(r) !== 'disk')
+      .map((r) => this.view(r, r.parentName))
+      .filter((v) => kind === undefined || v.kind === kind);
+  }
+
+  /** One golden image or snapshot of the project; a disk's name is not an image's (404). */
+  async imageView(scope: ProjectScope, name: string): Promise<ImageView> {
+    const row = await this.catalog.require(scope.project, name);
+    if (this.catalog.kind(row) === 'disk') throw new ImageNotFoundError(name);
+    return this.view(row, (await this.catalog.byId(row.parentId))?.name ?? '');
+  }
+
+  /** One golden image or snapshot of the named project (the destination of a move, say). */
+  async imageViewIn(projectName: string, name: string): Promise<ImageView> {
+    const project = await this.projects.require(projectName);
+    const row = await this.catalog.require(project, name);
+    return this.view(row, (await this.catalog.byId(row.parentId))?.name ?? '');
+  }
+
+  private view(r: ImageEntity, parentName: string): ImageView {
+    return {
+      name: r.name,
+      kind: r.isSnapshot ? 'snapshot' : 'golden',
+      parent: parentName === '' ? null : parentName,
+      public: r.isPublic,
+      exported: r.exported,
+    };
   }
 
   /** Every row of every project (admin), filtered as `bmi db ls` filters (reference §6). */

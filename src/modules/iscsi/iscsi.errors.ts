@@ -26,7 +26,7 @@ export class IscsiCommandError extends InternalError {
   override readonly code = 'ISCSI_COMMAND_FAILED';
   constructor(
     message: string,
-    readonly details: IscsiCommandDetails = {},
+    readonly command: IscsiCommandDetails = {},
     options?: { cause?: unknown },
   ) {
     super(message, options);
@@ -38,7 +38,7 @@ export class IscsiUnavailableError extends ServiceUnavailableError {
   override readonly code = 'ISCSI_UNAVAILABLE';
   constructor(
     message: string,
-    readonly details: IscsiCommandDetails = {},
+    readonly command: IscsiCommandDetails = {},
     options?: { cause?: unknown },
   ) {
     super(message, options);

@@ -21,6 +21,14 @@ import { TargetExistsError, TargetNotFoundError } from './iscsi.errors';
  * Exports and removals come as saga steps too, undone by the actions `iscsi.export` and `iscsi.unexport`,
  * which are idempotent (a target already there, or already gone, is fine).
  */
+export interface IscsiEndpoint {
+  target: string;
+  /** `<ip>:<port>` */
+  portal: string;
+  lun: number;
+  uri: string;
+}
+
 @Injectable()
 export class IscsiService {
   constructor(
@@ -84,6 +92,13 @@ export class IscsiService {
     const initiator = this.initiatorName(image);
     const name = this.targetName(image);
     return initiator === null ? { name, image } : { name, image, initiators: [initiator] };
+  }
+
+  /** Where an initiator finds the image's target: the portal, the LUN and the iSCSI URI (RFC 4173, as iPXE takes it). */
+  endpoint(image: string): IscsiEndpoint {
+    const { ip, port, lun } = this.config.iscsi;
+    const target = this.targetName(image);
+    return { target, portal: `${ip}:${port}`, lun, uri: `iscsi:${ip}:tcp:${port}:${lun}:${target}` };
   }
 
   async export(image: string): Promise<string> {

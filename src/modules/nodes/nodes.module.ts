@@ -6,11 +6,12 @@ import { IscsiModule } from '../iscsi/iscsi.module';
 import { TftpModule } from '../tftp/tftp.module';
 import { BootController } from './boot.controller';
 import { NodesController } from './nodes.controller';
+import { NodesV1Controller } from './nodes-v1.controller';
 import { NodesService } from './nodes.service';
 
 @Module({
   imports: [ImagesModule, IscsiModule, TftpModule, AccessModule, OperationsModule],
-  controllers: [NodesController, BootController],
+  controllers: [NodesController, BootController, NodesV1Controller],
   providers: [NodesService],
 })
 export class NodesModule {}

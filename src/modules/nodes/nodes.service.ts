@@ -9,7 +9,18 @@ import { ImageCatalog } from '../images/image-catalog';
 import { WrongImageKindError } from '../images/images.errors';
 import { IscsiService } from '../iscsi/iscsi.service';
 import { TftpService } from '../tftp/tftp.service';
+import { NotProvisionedError } from '../tftp/tftp.errors';
 import { BadMacError, DiskNotExportedError, NoLeaseError } from './nodes.errors';
+
+/** What a provisioned node boots from. */
+export interface BootState {
+  node: string;
+  disk: string;
+  nic: string;
+  mac: string;
+  /** the iSCSI target its iPXE script boots from */
+  target: string;
+}
 
 /**
  * Nodes: pointing a node's PXE boot at a disk (provision) and back (deprovision), and finding a node's IP.
@@ -54,6 +65,23 @@ export class NodesService {
         for (const step of steps) await s.step(step);
       });
     });
+  }
+
+  /**
+   * What the node boots from, read from its boot files: the disk (the pxelinux label of one of its NICs' MACs)
+   * and the target (the node's iPXE script). 404 when the node has no iPXE script or none of its NICs a
+   * pxelinux file.
+   */
+  async bootState(scope: ProjectScope, node: string): Promise<BootState> {
+    const owned = await scope.ownedNode(node);
+    const nics = owned.nics.filter((n) => isMac(n.macaddr));
+    const found = await this.tftp.bootedFrom(
+      node,
+      nics.map((n) => n.macaddr.toLowerCase()),
+    );
+    if (!found) throw new NotProvisionedError(`Node ${node} is not provisioned`);
+    const nic = nics.find((n) => n.macaddr.toLowerCase() === found.mac)?.label ?? '';
+    return { node, nic, ...found };
   }
 
   /** Removes exactly the files provision wrote; a file that is already gone is fine. The disk stays. */

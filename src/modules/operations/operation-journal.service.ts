@@ -5,6 +5,7 @@ import { Brackets, DataSource, In, LessThan, Repository } from 'typeorm';
 import { claimLockHolder, DbWriteLock } from '../../common/concurrency/locks';
 import { Fencing, SagaActions } from '../../common/orchestration/actions';
 import {
+  announceOperation,
   JournaledOperation,
   OperationEnd,
   OperationIntent,
@@ -14,6 +15,9 @@ import {
 } from '../../common/orchestration/journal';
 import { BmiInstance, DatabaseLocks, deadLocalProcess } from './coordination';
 import { OperationEntity, OperationState } from './operation.entity';
+
+/** Progress of a step is written at most this often (ms), and once more when it reaches 100%. */
+const PROGRESS_MS = 1000;
 
 /** How long a running operation stays this instance's without a renewal, by default (`[db] lease_seconds`). */
 export const LEASE_MS = 60_000;
@@ -27,6 +31,8 @@ export interface OperationRow {
   args: Record<string, unknown>;
   steps: StepRecord[];
   error: string | null;
+  /** how far the step that reports progress got, while the operation runs (and as it last was) */
+  progress: { step: string; done: number; total: number } | null;
   started: string;
   updated: string;
 }
@@ -112,9 +118,13 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
     };
     await this.dbLock.run(() => this.repo.insert(row));
     this.live.add(row.id);
+    announceOperation(row.id);
     const steps: StepRecord[] = [];
     const stepsJson = () => ({ steps: JSON.stringify(steps) });
     let ended = false;
+    // progress is written in order, at most once a PROGRESS_MS (and at 100%), and before the end
+    let progressWritten = 0;
+    let progressWrite: Promise<void> = Promise.resolve();
     return {
       id: row.id,
       started: async (name, how) => {
@@ -142,15 +152,26 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
           }),
         );
       },
+      progress: (done: number, total: number) => {
+        const now = this.now();
+        if (ended || (done < total && now - progressWritten < PROGRESS_MS)) return;
+        progressWritten = now;
+        const progress = JSON.stringify({ step: steps.at(-1)?.name ?? '', done, total });
+        progressWrite = progressWrite
+          .then(() => this.write(row.id, { progress }))
+          .catch((e: unknown) => this.logger.debug(`operation ${row.id}: progress not written: ${String(e)}`));
+      },
       handOver: async (error: string) => {
         if (ended) return;
         ended = true;
+        await progressWrite;
         this.live.delete(row.id);
         await this.write(row.id, { state: 'interrupted', error, ...stepsJson() });
       },
       end: async (state: OperationEnd, error?: string) => {
         if (ended) return;
         ended = true;
+        await progressWrite;
         const last = { state, error: error ?? null, ...stepsJson() };
         try {
           await this.write(row.id, last);
@@ -161,6 +182,43 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
         }
         this.live.delete(row.id);
       },
+    };
+  }
+
+  /**
+   * A page of operations, newest first, optionally of one project and in one state; `after` is the last of
+   * the previous page (its start time and id), so that pages neither repeat nor skip while operations start.
+   */
+  async page(filter: {
+    project?: string;
+    state?: OperationState;
+    limit: number;
+    after?: { startedAt: number; id: string };
+  }): Promise<{ rows: OperationRow[]; last: { startedAt: number; id: string } | null }> {
+    const q = this.repo.createQueryBuilder('o');
+    if (filter.project !== undefined) q.andWhere('o.project = :project', { project: filter.project });
+    if (filter.state !== undefined) q.andWhere('o.state = :state', { state: filter.state });
+    if (filter.after) {
+      const { startedAt, id } = filter.after;
+      q.andWhere(
+        new Brackets((b) =>
+          b.where('o.startedAt < :startedAt', { startedAt }).orWhere('(o.startedAt = :startedAt AND o.id < :id)', {
+            startedAt,
+            id,
+          }),
+        ),
+      );
+    }
+    const rows = await q
+      .orderBy('o.startedAt', 'DESC')
+      .addOrderBy('o.id', 'DESC')
+      .take(filter.limit + 1)
+      .getMany();
+    const page = rows.slice(0, filter.limit);
+    const tail = page[page.length - 1];
+    return {
+      rows: page.map(toRow),
+      last: rows.length > filter.limit && tail ? { startedAt: tail.startedAt, id: tail.id } : null,
     };
   }
 
@@ -281,7 +339,7 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
         ),
       );
     try {
-      await withinOperation(op.id, async () => {
+      await withinOperation({ id: op.id }, async () => {
         if (forward) {
           for (const s of steps.filter((s) => s.redo && s.state === 'started')) {
             await this.actions.run(s.redo!);
@@ -378,6 +436,7 @@ function toRow(r: OperationEntity): OperationRow {
     args: JSON.parse(r.args) as Record<string, unknown>,
     steps: JSON.parse(r.steps) as StepRecord[],
     error: r.error,
+    progress: r.progress ? (JSON.parse(r.progress) as OperationRow['progress']) : null,
     started: new Date(r.startedAt).toISOString(),
     updated: new Date(r.updatedAt).toISOString(),
   };

@@ -43,6 +43,10 @@ export class OperationEntity {
   @Column({ type: 'text', nullable: true })
   error: string | null;
 
+  /** JSON `{ step, done, total }`: how far the step that reports progress (a flatten) got; null before any */
+  @Column({ type: 'text', nullable: true })
+  progress?: string | null;
+
   @Column({ type: 'varchar', length: 128 })
   owner: string;
 

@@ -8,7 +8,9 @@ import { LeaseEntity, ResourceLockEntity } from './coordination.entities';
 import { OperationEntity } from './operation.entity';
 import { TypeOrmOperationJournal } from './operation-journal.service';
 import { OperationsController } from './operations.controller';
+import { OperationsV1Controller } from './operations-v1.controller';
 import { Sagas } from './sagas';
+import { OperationLauncher } from './operation-launcher';
 
 /**
  * The operation journal (every multi-step operation runs through Sagas and is recorded in the database), and
@@ -17,7 +19,7 @@ import { Sagas } from './sagas';
 @Global()
 @Module({
   imports: [TypeOrmModule.forFeature([OperationEntity, ResourceLockEntity, LeaseEntity]), AccessModule],
-  controllers: [OperationsController],
+  controllers: [OperationsController, OperationsV1Controller],
   providers: [
     BmiInstance,
     DatabaseLocks,
@@ -26,7 +28,8 @@ import { Sagas } from './sagas';
     TypeOrmOperationJournal,
     { provide: OperationJournal, useExisting: TypeOrmOperationJournal },
     Sagas,
+    OperationLauncher,
   ],
-  exports: [Sagas, TypeOrmOperationJournal, OperationLocks, Leases, BmiInstance],
+  exports: [Sagas, OperationLauncher, TypeOrmOperationJournal, OperationLocks, Leases, BmiInstance],
 })
 export class OperationsModule {}

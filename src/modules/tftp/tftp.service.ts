@@ -23,6 +23,9 @@ export interface NodeBootFiles {
   initiator?: string | null;
 }
 
+/** The target of an iPXE script's `sanboot … iscsi:<ip>:<proto>:<port>:<lun>:<target>` (an IQN may hold ':'). */
+const SANBOOT_TARGET = /sanboot\s.*iscsi:[^:\s]*:[^:\s]*:[^:\s]*:[^:\s]*:(\S+)/;
+
 const MODES: Record<BootRoot, number> = { ipxe: 0o755, pxelinux: 0o644, mac: 0o644 };
 
 /**
@@ -105,9 +108,25 @@ export class TftpService {
     for (const file of await this.store.list('ipxe')) {
       if (!file.endsWith('.ipxe')) continue;
       const script = (await this.store.get('ipxe', file)) ?? '';
-      out.push({ file, target: /sanboot\s.*iscsi:[^:\s]*:[^:\s]*:[^:\s]*:[^:\s]*:(\S+)/.exec(script)?.[1] ?? null });
+      out.push({ file, target: SANBOOT_TARGET.exec(script)?.[1] ?? null });
     }
     return out;
+  }
+
+  /**
+   * What the node's boot files say it boots from: the target of its iPXE script and the disk its pxelinux file
+   * names (the label), for the first of `macs` that has one; null when the node has no such files.
+   */
+  async bootedFrom(node: string, macs: string[]): Promise<{ target: string; disk: string; mac: string } | null> {
+    const script = await this.store.get('ipxe', this.ipxeFileName(node));
+    const target = script === null ? undefined : SANBOOT_TARGET.exec(script)?.[1];
+    if (target === undefined) return null;
+    for (const mac of macs) {
+      const config = await this.store.get('pxelinux', pxelinuxFileName(mac));
+      const disk = config === null ? undefined : /^LABEL (\S+)$/m.exec(config)?.[1];
+      if (disk !== undefined) return { target, disk, mac };
+    }
+    return null;
   }
 
   /**

@@ -110,6 +110,8 @@ describe.each([
       (r: { name: string }) => r.name,
     );
     expect(tables).toEqual([
+      // the later migration 1764700000000-api-v1
+      'idempotency_key',
       'image',
       // the later migration 1764600000000-coordination
       'lease',
@@ -195,6 +197,7 @@ describe.each([
       { name: 'OperationJournal1764400000000' },
       { name: 'OperationClient1764500000000' },
       { name: 'Coordination1764600000000' },
+      { name: 'ApiV11764700000000' },
     ]);
   });
 });

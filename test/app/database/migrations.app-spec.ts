@@ -22,6 +22,7 @@ afterEach(async () => {
 });
 
 const BMI_TABLES = [
+  'idempotency_key',
   'image',
   'lease',
   'operation',
@@ -50,6 +51,7 @@ describe(`the migrations on ${testEngine()}`, () => {
       left.push(await bmiTables());
     }
     expect(left).toEqual([
+      ['image', 'lease', 'operation', 'project', 'resource_lock', ...STANDALONE], // idempotency_key dropped
       ['image', 'operation', 'project', ...STANDALONE], // lease and resource_lock dropped
       ['image', 'operation', 'project', ...STANDALONE], // operation.client dropped
       ['image', 'project', ...STANDALONE],

@@ -30,8 +30,11 @@ export abstract class BlockStorage {
 
   /** Copy-on-write clone of `parent@snapshot` named `child` (layering only, as the original did). */
   abstract clone(parent: string, snapshot: string, child: string): Promise<void>;
-  /** Copies the parent's data into the clone and detaches it from its parent. */
-  abstract flatten(image: string): Promise<void>;
+  /**
+   * Copies the parent's data into the clone and detaches it from its parent; `onProgress` hears how many of
+   * the image's objects are copied, now and then.
+   */
+  abstract flatten(image: string, onProgress?: (done: number, total: number) => void): Promise<void>;
   abstract parentOf(image: string): Promise<ParentInfo | null>;
   /** Images cloned from `image@snapshot` and not flattened yet. */
   abstract children(image: string, snapshot: string): Promise<string[]>;

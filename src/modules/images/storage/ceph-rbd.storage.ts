@@ -186,9 +186,9 @@ export class CephRbdStorage extends BlockStorage {
     );
   }
 
-  async flatten(image: string): Promise<void> {
+  async flatten(image: string, onProgress?: (done: number, total: number) => void): Promise<void> {
     try {
-      await this.call('flatten', image, () => this.io.flatten(image));
+      await this.call('flatten', image, () => this.io.flatten(image, onProgress));
     } catch (e) {
       // librbd refuses to flatten an image without a parent; for BMI that is simply done
       if (e instanceof RbdInvalidOperationError && (await this.parentOf(image)) === null) return;

@@ -91,6 +91,7 @@ describe('StorageSteps.clone', () => {
 describe('StorageSteps.clone marks what BMI makes', () => {
   const journaled = (id: string): JournaledOperation => ({
     id,
+    progress: () => undefined,
     started: async () => 0,
     update: async () => undefined,
     atomically: () => Promise.reject(new Error('not used')),

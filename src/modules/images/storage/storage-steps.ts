@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Action, ActionHandler, Json } from '../../../common/orchestration/actions';
-import { currentOperationId } from '../../../common/orchestration/journal';
+import { currentOperationId, reportProgress } from '../../../common/orchestration/journal';
 import { Step } from '../../../common/orchestration/saga';
 import { BlockStorage, SnapshotInfo } from './block-storage';
 import {
@@ -76,7 +76,11 @@ export class StorageSteps {
 
   /** Flatten a clone made by this operation: undone with it (its undo removes the image, as the clone's does). */
   flatten(image: string): Step {
-    return { name: `flatten ${image}`, run: () => this.storage.flatten(image), undo: removal(image) };
+    return {
+      name: `flatten ${image}`,
+      run: () => this.storage.flatten(image, reportProgress),
+      undo: removal(image),
+    };
   }
 
   /** Create and protect `image@snap`; undo unprotects and removes it. */

@@ -185,7 +185,7 @@ describe('TgtIscsiTargetDriver.addTarget', () => {
       const error = await driver.addTarget({ name: 'iqn.2026-11.org.bmi:5img12', image: '5img12' }).catch((e) => e);
       expect(error).toBeInstanceOf(IscsiCommandError);
       expect(error.status).toBe(500);
-      expect(error.details).toMatchObject({ exitCode: 22, stderr: 'tgtadm: invalid request\n' });
+      expect(error.command).toMatchObject({ exitCode: 22, stderr: 'tgtadm: invalid request\n' });
       expect(error.message).not.toMatch(/invalid request|22/);
       expect(runner.calls.at(-1)).toEqual(DELETE(2));
       expect(runner.calls).toHaveLength(2 + failingCall);

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { ProjectScopedDto, WholeNumberField } from '../../../common/http/fields';
+import { PageOf, PageQueryDto } from '../../../common/http/resources';
 
 export const OPERATION_STATES = ['running', 'done', 'rolled_back', 'failed', 'interrupted', 'rolled_forward'] as const;
 
@@ -30,6 +31,12 @@ class JournalStepDto {
   redo?: ActionDto;
 }
 
+class ProgressDto {
+  @ApiProperty({ example: 'flatten 5img14' }) step: string;
+  @ApiProperty({ example: 512, description: 'units (RBD objects) done' }) done: number;
+  @ApiProperty({ example: 2560 }) total: number;
+}
+
 export class OperationRowDto {
   @ApiProperty() id: string;
   @ApiProperty({ example: 'create_disk' }) kind: string;
@@ -40,6 +47,25 @@ export class OperationRowDto {
   args: Record<string, unknown>;
   @ApiProperty({ type: [JournalStepDto] }) steps: JournalStepDto[];
   @ApiProperty({ nullable: true, type: String }) error: string | null;
+  @ApiProperty({
+    type: ProgressDto,
+    nullable: true,
+    description: 'how far the step that reports progress (a flatten) got; null before any',
+  })
+  progress: ProgressDto | null;
   @ApiProperty({ format: 'date-time' }) started: string;
   @ApiProperty({ format: 'date-time' }) updated: string;
+}
+
+export const OperationPageDto = PageOf(OperationRowDto, 'OperationPage');
+
+export class ListOperationsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({
+    enum: OPERATION_STATES,
+    enumName: 'OperationState',
+    description: 'only operations in this state',
+  })
+  @IsOptional()
+  @IsIn(OPERATION_STATES)
+  state?: (typeof OPERATION_STATES)[number];
 }

@@ -1,0 +1,45 @@
+import { applyDecorators, HttpCode, Type } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiNoContentResponse } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Idempotent } from './idempotency.interceptor';
+import { ApiIfMatch } from './resources';
+import { ApiErrors } from './v1-face';
+
+const LOCATION = { Location: { description: 'the new resource', schema: { type: 'string' } } };
+
+/** A create: 201 with the resource and its Location; an Idempotency-Key makes a retry answer the same. */
+export function V1Create(type: Type, ...errors: number[]): MethodDecorator {
+  return applyDecorators(
+    HttpCode(201),
+    Idempotent(),
+    ApiCreatedResponse({ type, headers: LOCATION }),
+    ApiErrors(409, 422, ...errors),
+  );
+}
+
+/**
+ * A long operation: 202 with the operation to poll (Location: the operation), answered as soon as it is
+ * recorded; an Idempotency-Key makes a retry answer the same operation instead of starting another.
+ */
+export function V1Launch(type: Type, ...errors: number[]): MethodDecorator {
+  return applyDecorators(
+    HttpCode(202),
+    Idempotent(),
+    ApiAcceptedResponse({ type, description: 'the operation, to poll until it ends', headers: LOCATION }),
+    ApiErrors(409, 422, ...errors),
+  );
+}
+
+/** A removal: 204, refused with 412 when If-Match names another version. */
+export function V1Delete(...errors: number[]): MethodDecorator {
+  return applyDecorators(
+    HttpCode(204),
+    ApiIfMatch(),
+    ApiNoContentResponse({ description: 'removed' }),
+    ApiErrors(409, 412, ...errors),
+  );
+}
+
+export function setLocation(res: Response, path: string): void {
+  res.setHeader('Location', path);
+}

@@ -1,0 +1,77 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional } from 'class-validator';
+import { FlagField, NameField, OptionalNameField } from '../../../common/http/fields';
+import { PageOf, PageQueryDto } from '../../../common/http/resources';
+
+export const IMAGE_KINDS = ['golden', 'snapshot'] as const;
+
+export class ImageDto {
+  @ApiProperty({ example: 'centos7' }) name: string;
+  @ApiProperty({ enum: IMAGE_KINDS, enumName: 'ImageKind', description: 'golden (no parent) or a snapshot of a disk' })
+  kind: (typeof IMAGE_KINDS)[number];
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'for a snapshot, the image its disk was cloned from',
+    example: null,
+  })
+  parent: string | null;
+  @ApiProperty({ example: false }) public: boolean;
+  @ApiProperty({ description: 'exported over iSCSI (PUT …/target)', example: false }) exported: boolean;
+}
+export const ImagePageDto = PageOf(ImageDto, 'ImagePage');
+
+export class ListImagesQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: IMAGE_KINDS, enumName: 'ImageKind', description: 'only images of this kind' })
+  @IsOptional()
+  @IsIn(IMAGE_KINDS)
+  kind?: (typeof IMAGE_KINDS)[number];
+}
+
+export class IscsiEndpointDto {
+  @ApiProperty({ example: '5img12', description: 'the target name (IQN)' }) target: string;
+  @ApiProperty({ example: '10.0.0.1:3260' }) portal: string;
+  @ApiProperty({ example: 1 }) lun: number;
+  @ApiProperty({ example: 'iscsi:10.0.0.1:tcp:3260:1:5img12', description: 'RFC 4173, as iPXE `sanboot` takes it' })
+  uri: string;
+}
+
+export class DiskDto {
+  @ApiProperty({ example: 'web1' }) name: string;
+  @ApiProperty({ example: 'centos7', description: 'the golden image or snapshot it was cloned from' }) image: string;
+  @ApiProperty({ example: true, description: 'its iSCSI target exists (false only while it is made)' })
+  exported: boolean;
+  @ApiProperty({ type: IscsiEndpointDto }) iscsi: IscsiEndpointDto;
+}
+export const DiskPageDto = PageOf(DiskDto, 'DiskPage');
+
+export class NewDiskDto {
+  @NameField('name of the new disk', 'web1') name: string;
+  @NameField('golden image or snapshot to clone', 'centos7') image: string;
+}
+
+export class NewSnapshotDto {
+  @NameField('name of the new image (power the node off first: the snapshot is crash-consistent)', 'web1-2026-11')
+  name: string;
+}
+
+export class ImportImageV1Dto {
+  @NameField('the raw RBD image of the pool to import; it becomes the image name', 'centos7') source: string;
+  @OptionalNameField('import this existing snapshot of it instead of its current content', 'base') snapshot?: string;
+  @FlagField('protect that snapshot for the clone (and unprotect it afterwards)') protect?: boolean;
+}
+
+export class ExportImageV1Dto {
+  @NameField('name of the new, independent raw RBD image', 'centos7-export') name: string;
+}
+
+export class CopyImageV1Dto {
+  @OptionalNameField('destination project (default: this one); another project needs an admin', 'proj2')
+  dest_project?: string;
+  @OptionalNameField('new name (default: the same name)', 'centos7-copy') name?: string;
+}
+
+export class ImageTargetDto {
+  @ApiProperty({ example: 'centos7' }) image: string;
+  @ApiProperty({ type: IscsiEndpointDto }) iscsi: IscsiEndpointDto;
+}

@@ -1,0 +1,158 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Post, Put, Query, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { PathName } from '../../common/http/fields';
+import { assertIfMatch, Page, paginate } from '../../common/http/resources';
+import { ApiErrors, ApiProjectParam, V1, V1Api } from '../../common/http/v1-face';
+import { setLocation, V1Delete, V1Launch } from '../../common/http/v1-routes';
+import { AccessInPath, AccessRule } from '../access/access.decorator';
+import type { ProjectScope } from '../access/access-level';
+import { OperationRowDto } from '../operations/dto/operations.dto';
+import { OperationRow } from '../operations/operation-journal.service';
+import { OperationLauncher } from '../operations/operation-launcher';
+import { DisksService } from './disks.service';
+import {
+  CopyImageV1Dto,
+  ExportImageV1Dto,
+  ImageDto,
+  ImagePageDto,
+  ImageTargetDto,
+  ImportImageV1Dto,
+  ListImagesQueryDto,
+} from './dto/images-v1.dto';
+import { ImagesService, ImageView } from './images.service';
+
+/** A copy or move into another project needs an admin; within the project, access to it. */
+const elsewhereNeedsAdmin: AccessRule = (body) =>
+  body.dest_project === undefined || body.dest_project === body.project ? 'member' : 'admin';
+
+export function operationPath(op: OperationRow): string {
+  return `/${V1}/projects/${op.project}/operations/${op.id}`;
+}
+
+/** Golden images and snapshots of a project, and what makes, copies and moves them. */
+@V1Api('images')
+@ApiProjectParam()
+@Controller(`${V1}/projects/:project/images`)
+export class ImagesV1Controller {
+  constructor(
+    private readonly images: ImagesService,
+    private readonly disks: DisksService,
+    private readonly launcher: OperationLauncher,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'The golden images and snapshots of the project' })
+  @ApiOkResponse({ type: ImagePageDto })
+  @ApiErrors()
+  async listImages(
+    @AccessInPath('member') scope: ProjectScope,
+    @Query() query: ListImagesQueryDto,
+  ): Promise<Page<ImageView>> {
+    return paginate(await this.images.imageViews(scope, query.kind), (i) => i.name, query);
+  }
+
+  @Get(':image')
+  @ApiOperation({ summary: 'One golden image or snapshot' })
+  @ApiOkResponse({ type: ImageDto })
+  @ApiErrors()
+  getImage(@AccessInPath('member') scope: ProjectScope, @PathName('image') image: string): Promise<ImageView> {
+    return this.images.imageView(scope, image);
+  }
+
+  @Delete(':image')
+  @ApiOperation({ summary: 'Remove a golden image or snapshot (and its Ceph image); refused while disks use it' })
+  @V1Delete()
+  async removeImage(
+    @AccessInPath('member') scope: ProjectScope,
+    @PathName('image') image: string,
+    @Headers('if-match') ifMatch?: string,
+  ): Promise<void> {
+    if (ifMatch !== undefined) assertIfMatch(ifMatch, await this.images.imageView(scope, image));
+    await this.images.removeImage(scope, image);
+  }
+
+  @Post('import')
+  @ApiOperation({ summary: 'Import a raw RBD image of the pool (or one of its snapshots) as a golden image (admin)' })
+  @V1Launch(OperationRowDto, 403)
+  async importImage(
+    @AccessInPath('admin') scope: ProjectScope,
+    @Body() dto: ImportImageV1Dto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<OperationRow> {
+    return this.launched(res, () =>
+      dto.snapshot === undefined
+        ? this.images.importImage(scope, dto.source)
+        : this.images.importSnapshot(scope, dto.source, dto.snapshot, dto.protect ?? false),
+    );
+  }
+
+  @Post(':image/export')
+  @ApiOperation({ summary: 'Export the image as an independent raw RBD image of the pool (admin)' })
+  @V1Launch(OperationRowDto, 403)
+  async exportImage(
+    @AccessInPath('admin') scope: ProjectScope,
+    @PathName('image') image: string,
+    @Body() dto: ExportImageV1Dto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<OperationRow> {
+    return this.launched(res, () => this.images.exportImage(scope, image, dto.name));
+  }
+
+  @Post(':image/copy')
+  @ApiOperation({ summary: 'Copy the image, in this project or (admin) into another' })
+  @V1Launch(OperationRowDto, 403)
+  async copyImage(
+    @AccessInPath(elsewhereNeedsAdmin) scope: ProjectScope,
+    @PathName('image') image: string,
+    @Body() dto: CopyImageV1Dto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<OperationRow> {
+    return this.launched(res, () =>
+      this.images.copyImage(scope, image, dto.dest_project ?? scope.project.name, dto.name),
+    );
+  }
+
+  @Post(':image/move')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Rename the image, or (admin) move it into another project; answers it where it is now' })
+  @ApiOkResponse({ type: ImageDto })
+  @ApiErrors(403, 409, 412)
+  async moveImage(
+    @AccessInPath(elsewhereNeedsAdmin) scope: ProjectScope,
+    @PathName('image') image: string,
+    @Body() dto: CopyImageV1Dto,
+    @Headers('if-match') ifMatch?: string,
+  ): Promise<ImageView> {
+    if (ifMatch !== undefined) assertIfMatch(ifMatch, await this.images.imageView(scope, image));
+    const dest = dto.dest_project ?? scope.project.name;
+    await this.images.moveImage(scope, image, dest, dto.name);
+    return this.images.imageViewIn(dest, dto.name ?? image);
+  }
+
+  @Put(':image/target')
+  @ApiOperation({ summary: 'Export the image over iSCSI (admin)' })
+  @ApiOkResponse({ type: ImageTargetDto })
+  @ApiErrors(403, 409)
+  async mountImage(
+    @AccessInPath('admin') scope: ProjectScope,
+    @PathName('image') image: string,
+  ): Promise<ImageTargetDto> {
+    await this.images.imageView(scope, image);
+    await this.disks.mountImage(scope, image);
+    return { image, iscsi: await this.disks.endpointOf(scope, image) };
+  }
+
+  @Delete(':image/target')
+  @ApiOperation({ summary: "Remove the image's iSCSI target (admin)" })
+  @V1Delete(403)
+  async umountImage(@AccessInPath('admin') scope: ProjectScope, @PathName('image') image: string): Promise<void> {
+    await this.disks.umountImage(scope, image);
+  }
+
+  private async launched(res: Response, work: () => Promise<unknown>): Promise<OperationRow> {
+    const op = await this.launcher.launch(work);
+    setLocation(res, operationPath(op));
+    return op;
+  }
+}
