@@ -25,7 +25,8 @@ module.exports = {
       ...common,
       displayName: 'app-pg',
       rootDir: '.',
-      testMatch: ['<rootDir>/test/app/**/*.app-spec.ts'],
+      // and the /v1 face over HTTP, whose pages and keys are SQL of their own
+      testMatch: ['<rootDir>/test/app/**/*.app-spec.ts', '<rootDir>/test/e2e/v1-api.e2e-spec.ts'],
       testPathIgnorePatterns: ['/test/app/database/(initial-schema|image-exported)\\.app-spec\\.ts$'],
       setupFiles: ['<rootDir>/test/utils/on-postgres.setup.js'],
     },

@@ -3,7 +3,7 @@
 # installs what is missing (Node.js, Ceph, tgt, PostgreSQL, npm packages), starts a throw-away single-node Ceph, a
 # tgtd and a PostgreSQL,
 # type-checks, checks formatting and lint (the layering rules of eslint.config.mjs), builds, checks the committed
-# OpenAPI document and runs all jest projects (unit, app on SQLite and on PostgreSQL, e2e, integration, faults,
+# OpenAPI document (up to date, and clean under Redocly's recommended-strict rules) and runs all jest projects (unit, app on SQLite and on PostgreSQL, e2e, integration, faults,
 # boot and the binding's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,8 +27,9 @@ npx --no-install tsc --noEmit -p tsconfig.test.json
 npx --no-install prettier --check --log-level warn "src/**/*.ts" "test/**/*.ts" "bench/**/*.ts"
 npx --no-install eslint --max-warnings 0 src test bench tools
 build
-log "OpenAPI document"
+log "OpenAPI document: up to date and lint-clean"
 node dist/bin/sync-openapi.js --check
+REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true npx --no-install redocly lint --format stylish openapi/openapi.json
 
 log "jest"
 results=$(mktemp)

@@ -1,5 +1,5 @@
 import { applyDecorators, Param, PipeTransform } from '@nestjs/common';
-import { ApiParam, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiParam, ApiProperty, ApiPropertyOptional, ApiPropertyOptions } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
   IsBoolean,
@@ -18,10 +18,45 @@ const REQUIRED = IsDefined({ message: 'missing field $property' });
 import { NAME_PATTERN, NAME_RULE, NIC_PATTERN, NIC_RULE, NODE_PATTERN, NODE_RULE } from '../validation/names';
 import { ValidationFailedError } from './validation';
 
+/**
+ * What Swagger UI and the document show as the example of a field, by its name: values a user would type, not
+ * strings generated from the pattern.
+ */
+const EXAMPLES: Record<string, string> = {
+  project: 'proj1',
+  dest_project: 'proj2',
+  target_project: 'proj2',
+  filter_project: 'proj1',
+  img: 'centos7',
+  image: 'centos7',
+  parent: 'centos7',
+  source: 'centos7',
+  filter_name: 'centos7',
+  filter_ceph: '5img1',
+  new_name: 'centos7-copy',
+  disk: 'web1',
+  disk_name: 'web1',
+  snap: 'base',
+  snapshot: 'base',
+  snap_name: 'web1-snap',
+  name: 'web1',
+  node: 'node-01',
+  nic: 'eth0',
+  user: 'alice',
+};
+
+/** Documents a field with its example: the one given, or the one of its name. */
+function documented(optional: boolean, options: ApiPropertyOptions, example?: string): PropertyDecorator {
+  return (target, key) => {
+    const value = example ?? (typeof key === 'string' ? EXAMPLES[key] : undefined);
+    (optional ? ApiPropertyOptional : ApiProperty)({ ...options, example: value } as ApiPropertyOptions)(target, key);
+  };
+}
+
 /** A required name field: a project, image, disk or snapshot name (see common/validation/names.ts). */
 export function NameField(description: string, example?: string): PropertyDecorator {
   return applyDecorators(
-    ApiProperty({ description, pattern: NAME_PATTERN.source, maxLength: 64, example }),
+    documented(false, { description, pattern: NAME_PATTERN.source, maxLength: 64 }, example),
     REQUIRED,
     IsString(),
     IsNotEmpty(),
@@ -32,7 +67,7 @@ export function NameField(description: string, example?: string): PropertyDecora
 
 export function OptionalNameField(description: string, example?: string): PropertyDecorator {
   return applyDecorators(
-    ApiPropertyOptional({ description, pattern: NAME_PATTERN.source, maxLength: 64, example }),
+    documented(true, { description, pattern: NAME_PATTERN.source, maxLength: 64 }, example),
     Transform(({ value }) => (value === '' ? undefined : value)),
     IsOptional(),
     IsString(),
@@ -43,7 +78,7 @@ export function OptionalNameField(description: string, example?: string): Proper
 
 export function NodeField(description: string): PropertyDecorator {
   return applyDecorators(
-    ApiProperty({ description, pattern: NODE_PATTERN.source, maxLength: 64 }),
+    documented(false, { description, pattern: NODE_PATTERN.source, maxLength: 64 }),
     REQUIRED,
     IsString(),
     IsNotEmpty(),
@@ -56,13 +91,13 @@ export function NicField(description: string, optional = false): PropertyDecorat
   const common = [IsString(), MaxLength(32), Matches(NIC_PATTERN, { message: `$property must be ${NIC_RULE}` })];
   return optional
     ? applyDecorators(
-        ApiPropertyOptional({ description, pattern: NIC_PATTERN.source, maxLength: 32 }),
+        documented(true, { description, pattern: NIC_PATTERN.source, maxLength: 32 }),
         Transform(({ value }) => (value === '' ? undefined : value)),
         IsOptional(),
         ...common,
       )
     : applyDecorators(
-        ApiProperty({ description, pattern: NIC_PATTERN.source, maxLength: 32 }),
+        documented(false, { description, pattern: NIC_PATTERN.source, maxLength: 32 }),
         REQUIRED,
         IsNotEmpty(),
         ...common,
@@ -109,13 +144,6 @@ export class ProjectScopedDto {
   project: string;
 }
 
-const PATH_EXAMPLES: Record<string, string> = {
-  project: 'proj1',
-  image: 'centos7',
-  disk: 'web1',
-  node: 'node-01',
-};
-
 /**
  * A name in the path of a /v1 route (`/v1/projects/:project/disks/:disk`), checked as the body's name fields
  * are: a malformed one is a 400 naming the parameter, before it reaches a lookup, a file path or an RBD name.
@@ -130,7 +158,7 @@ export function PathName(param: string, kind: 'name' | 'node' = 'name'): Paramet
   };
   const documented = ApiParam({
     name: param,
-    schema: { type: 'string', pattern: pattern.source, maxLength: 64, example: PATH_EXAMPLES[param] },
+    schema: { type: 'string', pattern: pattern.source, maxLength: 64, example: EXAMPLES[param] },
   });
   return (target, key, index) => {
     Param(param, pipe)(target, key, index);

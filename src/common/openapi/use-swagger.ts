@@ -1,21 +1,67 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { isV1Path } from '../http/v1-face';
 
-/** The OpenAPI document: operationId = controller method name, every key sorted so diffs stay small. */
+/** The tags of the document, /v1's first, each with what it covers. */
+const TAGS: [string, string][] = [
+  ['projects', 'BMI projects, each a HIL project: listed, added and deleted by admins, read by their members.'],
+  [
+    'images',
+    'Golden images (imported from the Ceph pool, copied, or snapshots of disks) of a project. Import, export, ' +
+      'copy and snapshot flatten an image and answer 202 with an operation to poll.',
+  ],
+  ['disks', 'Copy-on-write clones of an image, each exported as an iSCSI target a node boots from.'],
+  ['nodes', 'Which disk a node boots from: its PXE and iPXE boot files. Only nodes HIL gives the project.'],
+  ['operations', 'The journal of multi-step operations: steps, progress and how each ended.'],
+  ['boot', 'What booting nodes fetch: unauthenticated, one provisioned node’s script at a time.'],
+  ['legacy images', 'The original BMI routes for images, snapshots and disks (form or JSON bodies, plain-text errors).'],
+  ['legacy nodes', 'The original BMI routes for provisioning nodes.'],
+  ['legacy projects', 'Project administration over the original conventions (BMI extension).'],
+  ['legacy operations', 'The operation journal over the original conventions (BMI extension).'],
+  ['legacy reconcile', 'Reconciliation of DB, Ceph and targets over the original conventions (BMI extension).'],
+  ['legacy standalone', 'Users, nodes and NICs of standalone mode over the original conventions (BMI extension).'],
+];
+
+const DESCRIPTION = [
+  'BMI boots bare-metal nodes from copy-on-write clones of golden images (Ceph RBD) exported over iSCSI.',
+  '',
+  'Two faces over the same operations:',
+  '- `/v1`: resources under `/v1/projects/{project}`, JSON in and out, errors as `{code, message, details}` ' +
+    '(`ErrorBody`, codes in `ErrorCode`), long operations as 202 with an operation to poll, pages ' +
+    '(`limit`, `cursor`), `ETag` and `If-Match`, and `Idempotency-Key` on creates.',
+  '- the original BMI routes (tags `legacy …`), kept byte for byte for existing clients: a `project` field in ' +
+    'every body, form-encoded or JSON, plain-text `Success` and plain-text errors.',
+  '',
+  'Every route but `/boot/ipxe` takes HTTP Basic credentials: the caller’s HIL user (or BMI user in standalone mode).',
+].join('\n');
+
+/**
+ * The OpenAPI document: operationIds are the controller method names (those of the original's routes prefixed
+ * `legacy`), every operation states its security, and every key is sorted so diffs stay small.
+ */
 export function buildOpenApi(app: INestApplication): OpenAPIObject {
-  const config = new DocumentBuilder()
+  const builder = new DocumentBuilder()
     .setTitle('BMI: Bare Metal Imaging')
-    .setDescription(
-      'Boots bare-metal nodes from copy-on-write clones of golden images (Ceph RBD) exported over iSCSI. ' +
-        'The routes keep the original BMI REST API: HTTP Basic auth with HIL credentials, form-encoded fields ' +
-        '(JSON accepted), a `project` field on every call, plain-text `Success` or JSON bodies, plain-text errors.',
-    )
+    .setDescription(DESCRIPTION)
     .setVersion('1')
-    .addBasicAuth()
-    .build();
-  const document = SwaggerModule.createDocument(app, config, {
-    operationIdFactory: (_controllerKey: string, methodKey: string) => methodKey,
+    .setLicense('Apache-2.0', 'https://www.apache.org/licenses/LICENSE-2.0')
+    .addServer('/', 'the BMI that serves this document')
+    .addBasicAuth({ type: 'http', scheme: 'basic', description: 'HIL (or BMI standalone) user and password' });
+  for (const [name, description] of TAGS) builder.addTag(name, description);
+  const document = SwaggerModule.createDocument(app, builder.build(), {
+    operationIdFactory: (controllerKey: string, methodKey: string) =>
+      controllerKey.endsWith('V1Controller') || controllerKey === 'BootController'
+        ? methodKey
+        : `legacy${methodKey[0].toUpperCase()}${methodKey.slice(1)}`,
   });
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const op of Object.values(item) as { tags?: string[]; security?: unknown[] }[]) {
+      if (typeof op !== 'object' || op === null || !('responses' in op)) continue;
+      // an operation that declares no credentials takes none
+      op.security ??= [];
+      if (!isV1Path(path) && path !== '/boot/ipxe') op.tags = (op.tags ?? []).map((t) => `legacy ${t}`);
+    }
+  }
   return sortKeys(document) as OpenAPIObject;
 }
 
@@ -24,7 +70,10 @@ export function useSwagger(app: INestApplication): void {
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json' });
 }
 
-/** Recursively sorts object keys; arrays keep their order, except lists of strings under `required` and `enum`. */
+/**
+ * Recursively sorts object keys; arrays keep their order, except lists of strings under `required` and `enum`.
+ * The tags keep theirs (the order Swagger UI shows them in).
+ */
 export function sortKeys(value: unknown, key = ''): unknown {
   if (Array.isArray(value)) {
     const items = value.map((v) => sortKeys(v));
