@@ -64,7 +64,7 @@ ensure_deps() {
   # what decides node_modules: the lock file and the dependency fields of package.json (not its scripts)
   want=$({
     node -p 'const p = require("./package.json"); JSON.stringify([p.dependencies, p.devDependencies, p.workspaces, p.allowScripts])'
-    cat package-lock.json native/*/package.json
+    cat package-lock.json native/*/package.json packages/*/package.json
   } | sha256sum | cut -d' ' -f1)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
   log "npm ci"
@@ -86,6 +86,8 @@ link_cli() {
 
 build() {
   log "building"
+  # the SDK first: the CLI is built on it
+  npm run --silent build -w @bmi/client
   npx --no-install nest build
 }
 

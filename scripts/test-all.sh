@@ -3,7 +3,8 @@
 # installs what is missing (Node.js, Ceph, tgt, PostgreSQL, npm packages), starts a throw-away single-node Ceph, a
 # tgtd and a PostgreSQL,
 # type-checks, checks formatting and lint (the layering rules of eslint.config.mjs), builds, checks the committed
-# OpenAPI document (up to date, and clean under Redocly's recommended-strict rules) and runs all jest projects (unit, app on SQLite and on PostgreSQL, e2e, integration, faults,
+# OpenAPI document (up to date, and clean under Redocly's recommended-strict rules) and the SDK generated from it,
+# and runs all jest projects (unit, app on SQLite and on PostgreSQL, e2e, integration, faults,
 # boot and the binding's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,15 @@ build
 log "OpenAPI document: up to date and lint-clean"
 node dist/bin/sync-openapi.js --check
 REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true npx --no-install redocly lint --format stylish openapi/openapi.json
+log "SDK: generated from the committed document"
+sdk_out=$(mktemp -d)
+(cd packages/client && BMI_SDK_OUT="$sdk_out" ../../node_modules/.bin/openapi-ts > /dev/null)
+if ! diff -r "$sdk_out" packages/client/src/generated > /dev/null; then
+  echo "packages/client/src/generated is stale: run \"npm run sdk:generate\" and commit the result" >&2
+  rm -rf "$sdk_out"
+  exit 1
+fi
+rm -rf "$sdk_out"
 
 log "jest"
 results=$(mktemp)

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { applyDecorators, CallHandler, ExecutionContext, Injectable, NestInterceptor, Type } from '@nestjs/common';
+import { CallHandler, createParamDecorator, ExecutionContext, Injectable, NestInterceptor, Type } from '@nestjs/common';
 import { ApiHeader, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { map, Observable } from 'rxjs';
 import { BadRequestError, DomainError } from '../errors/domain-error';
 import { WholeNumberField } from './fields';
@@ -46,16 +46,26 @@ export class ETagInterceptor implements NestInterceptor {
   }
 }
 
-/** Documents `If-Match` on a route that changes or removes a resource. */
-export function ApiIfMatch(): MethodDecorator {
-  return applyDecorators(
-    ApiHeader({
-      name: 'If-Match',
-      required: false,
-      description: 'act only if the resource is still at this version (its ETag); 412 otherwise',
-      schema: { type: 'string', example: '"q3Z5n1mC2Y0dYh8bAqv1mIuGZfE"' },
-    }),
-  );
+const ifMatchHeader = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): string | undefined =>
+    ctx.switchToHttp().getRequest<Request>().headers['if-match'],
+);
+
+/**
+ * The `If-Match` header of a route that changes or removes a resource (for assertIfMatch), documented as an
+ * optional header of the route.
+ */
+export function IfMatch(): ParameterDecorator {
+  const documented = ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description: 'act only if the resource is still at this version (its ETag); 412 otherwise',
+    schema: { type: 'string', example: '"q3Z5n1mC2Y0dYh8bAqv1mIuGZfE"' },
+  });
+  return (target, key, index) => {
+    ifMatchHeader()(target, key, index);
+    if (key !== undefined) documented(target, key, Object.getOwnPropertyDescriptor(target, key)!);
+  };
 }
 
 /** `?limit=&cursor=` of every listing. */

@@ -7,6 +7,7 @@ import {
   ApiResponse,
   ApiTags,
   getSchemaPath,
+  ApiSchema,
 } from '@nestjs/swagger';
 import { NAME_PATTERN } from '../validation/names';
 import { UnauthorizedError } from '../errors/domain-error';
@@ -26,6 +27,7 @@ export function isV1Path(path: string): boolean {
 }
 
 /** Every error of a /v1 route. */
+@ApiSchema({ name: 'ErrorBody' })
 export class ErrorBodyDto {
   @ApiProperty({ enum: ERROR_CODE_NAMES, enumName: 'ErrorCode', description: 'what went wrong; stable, to branch on' })
   code: ErrorCode;

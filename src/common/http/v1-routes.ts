@@ -1,20 +1,18 @@
-import { applyDecorators, HttpCode, Type } from '@nestjs/common';
+import { applyDecorators, Type } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiNoContentResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Idempotent } from './idempotency.interceptor';
-import { ApiIfMatch } from './resources';
 import { ApiErrors } from './v1-face';
 
+/*
+ * The status itself is set with `@HttpCode` on the method, in sight of the Swagger plugin: it documents a
+ * default status (201 for POST, 200 otherwise) for methods without one.
+ */
 const LOCATION = { Location: { description: 'the new resource', schema: { type: 'string' } } };
 
 /** A create: 201 with the resource and its Location; an Idempotency-Key makes a retry answer the same. */
 export function V1Create(type: Type, ...errors: number[]): MethodDecorator {
-  return applyDecorators(
-    HttpCode(201),
-    Idempotent(),
-    ApiCreatedResponse({ type, headers: LOCATION }),
-    ApiErrors(409, 422, ...errors),
-  );
+  return applyDecorators(Idempotent(), ApiCreatedResponse({ type, headers: LOCATION }), ApiErrors(409, 422, ...errors));
 }
 
 /**
@@ -23,21 +21,15 @@ export function V1Create(type: Type, ...errors: number[]): MethodDecorator {
  */
 export function V1Launch(type: Type, ...errors: number[]): MethodDecorator {
   return applyDecorators(
-    HttpCode(202),
     Idempotent(),
     ApiAcceptedResponse({ type, description: 'the operation, to poll until it ends', headers: LOCATION }),
     ApiErrors(409, 422, ...errors),
   );
 }
 
-/** A removal: 204, refused with 412 when If-Match names another version. */
+/** A removal: 204 (the method says so), refused with 412 when its If-Match (IfMatch()) names another version. */
 export function V1Delete(...errors: number[]): MethodDecorator {
-  return applyDecorators(
-    HttpCode(204),
-    ApiIfMatch(),
-    ApiNoContentResponse({ description: 'removed' }),
-    ApiErrors(409, 412, ...errors),
-  );
+  return applyDecorators(ApiNoContentResponse({ description: 'removed' }), ApiErrors(409, 412, ...errors));
 }
 
 export function setLocation(res: Response, path: string): void {

@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, Headers, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Post, Query, Res, HttpCode } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { PathName } from '../../common/http/fields';
-import { assertIfMatch, Page, paginate, PageQueryDto } from '../../common/http/resources';
+import { assertIfMatch, Page, paginate, PageQueryDto, IfMatch } from '../../common/http/resources';
 import { ApiErrors, ApiProjectParam, V1, V1Api } from '../../common/http/v1-face';
 import { setLocation, V1Create, V1Delete, V1Launch } from '../../common/http/v1-routes';
 import { AccessInPath } from '../access/access.decorator';
@@ -57,11 +57,12 @@ export class DisksV1Controller {
 
   @Delete(':disk')
   @ApiOperation({ summary: 'Remove a disk: its iSCSI target, its clone and its record' })
+  @HttpCode(204)
   @V1Delete()
   async deleteDisk(
     @AccessInPath('member') scope: ProjectScope,
     @PathName('disk') disk: string,
-    @Headers('if-match') ifMatch?: string,
+    @IfMatch() ifMatch?: string,
   ): Promise<void> {
     if (ifMatch !== undefined) assertIfMatch(ifMatch, await this.disks.diskView(scope, disk));
     await this.disks.deleteDisk(scope, disk);
@@ -69,6 +70,7 @@ export class DisksV1Controller {
 
   @Post(':disk/snapshots')
   @ApiOperation({ summary: 'Make a new image from the disk (power its node off first)' })
+  @HttpCode(202)
   @V1Launch(OperationRowDto)
   async createSnapshot(
     @AccessInPath('member') scope: ProjectScope,

@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Post, Put, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { PathName } from '../../common/http/fields';
-import { assertIfMatch, Page, paginate } from '../../common/http/resources';
+import { assertIfMatch, Page, paginate, IfMatch } from '../../common/http/resources';
 import { ApiErrors, ApiProjectParam, V1, V1Api } from '../../common/http/v1-face';
 import { setLocation, V1Delete, V1Launch } from '../../common/http/v1-routes';
 import { AccessInPath, AccessRule } from '../access/access.decorator';
@@ -62,11 +62,12 @@ export class ImagesV1Controller {
 
   @Delete(':image')
   @ApiOperation({ summary: 'Remove a golden image or snapshot (and its Ceph image); refused while disks use it' })
+  @HttpCode(204)
   @V1Delete()
   async removeImage(
     @AccessInPath('member') scope: ProjectScope,
     @PathName('image') image: string,
-    @Headers('if-match') ifMatch?: string,
+    @IfMatch() ifMatch?: string,
   ): Promise<void> {
     if (ifMatch !== undefined) assertIfMatch(ifMatch, await this.images.imageView(scope, image));
     await this.images.removeImage(scope, image);
@@ -74,6 +75,7 @@ export class ImagesV1Controller {
 
   @Post('import')
   @ApiOperation({ summary: 'Import a raw RBD image of the pool (or one of its snapshots) as a golden image (admin)' })
+  @HttpCode(202)
   @V1Launch(OperationRowDto, 403)
   async importImage(
     @AccessInPath('admin') scope: ProjectScope,
@@ -89,6 +91,7 @@ export class ImagesV1Controller {
 
   @Post(':image/export')
   @ApiOperation({ summary: 'Export the image as an independent raw RBD image of the pool (admin)' })
+  @HttpCode(202)
   @V1Launch(OperationRowDto, 403)
   async exportImage(
     @AccessInPath('admin') scope: ProjectScope,
@@ -101,6 +104,7 @@ export class ImagesV1Controller {
 
   @Post(':image/copy')
   @ApiOperation({ summary: 'Copy the image, in this project or (admin) into another' })
+  @HttpCode(202)
   @V1Launch(OperationRowDto, 403)
   async copyImage(
     @AccessInPath(elsewhereNeedsAdmin) scope: ProjectScope,
@@ -122,7 +126,7 @@ export class ImagesV1Controller {
     @AccessInPath(elsewhereNeedsAdmin) scope: ProjectScope,
     @PathName('image') image: string,
     @Body() dto: CopyImageV1Dto,
-    @Headers('if-match') ifMatch?: string,
+    @IfMatch() ifMatch?: string,
   ): Promise<ImageView> {
     if (ifMatch !== undefined) assertIfMatch(ifMatch, await this.images.imageView(scope, image));
     const dest = dto.dest_project ?? scope.project.name;
@@ -145,8 +149,14 @@ export class ImagesV1Controller {
 
   @Delete(':image/target')
   @ApiOperation({ summary: "Remove the image's iSCSI target (admin)" })
+  @HttpCode(204)
   @V1Delete(403)
-  async umountImage(@AccessInPath('admin') scope: ProjectScope, @PathName('image') image: string): Promise<void> {
+  async umountImage(
+    @AccessInPath('admin') scope: ProjectScope,
+    @PathName('image') image: string,
+    @IfMatch() ifMatch?: string,
+  ): Promise<void> {
+    if (ifMatch !== undefined) assertIfMatch(ifMatch, { image, iscsi: await this.disks.endpointOf(scope, image) });
     await this.disks.umountImage(scope, image);
   }
 

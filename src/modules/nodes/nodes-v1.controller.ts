@@ -1,10 +1,9 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Put, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { PathName } from '../../common/http/fields';
-import { assertIfMatch } from '../../common/http/resources';
+import { assertIfMatch, IfMatch } from '../../common/http/resources';
 import { ApiErrors, ApiProjectParam, V1, V1Api } from '../../common/http/v1-face';
 import { V1Delete } from '../../common/http/v1-routes';
-import { ApiIfMatch } from '../../common/http/resources';
 import { AccessInPath } from '../access/access.decorator';
 import type { ProjectScope } from '../access/access-level';
 import { BootRequestDto, BootStateDto, NicQueryDto, NodeIpDto } from './dto/nodes-v1.dto';
@@ -29,14 +28,13 @@ export class NodesV1Controller {
   @Put('boot')
   @HttpCode(200)
   @ApiOperation({ summary: 'Boot the node from a disk: writes its PXE and iPXE boot files' })
-  @ApiIfMatch()
   @ApiOkResponse({ type: BootStateDto })
   @ApiErrors(403, 409, 412)
   async putBoot(
     @AccessInPath('member') scope: ProjectScope,
     @PathName('node', 'node') node: string,
     @Body() dto: BootRequestDto,
-    @Headers('if-match') ifMatch?: string,
+    @IfMatch() ifMatch?: string,
   ): Promise<BootState> {
     if (ifMatch !== undefined) assertIfMatch(ifMatch, await this.current(scope, node));
     await this.nodes.provision(scope, node, dto.disk, dto.nic);
@@ -45,12 +43,13 @@ export class NodesV1Controller {
 
   @Delete('boot')
   @ApiOperation({ summary: 'Stop booting the node from its disk: removes its boot files (the disk stays)' })
+  @HttpCode(204)
   @V1Delete(403)
   async deleteBoot(
     @AccessInPath('member') scope: ProjectScope,
     @PathName('node', 'node') node: string,
     @Query() query: NicQueryDto,
-    @Headers('if-match') ifMatch?: string,
+    @IfMatch() ifMatch?: string,
   ): Promise<void> {
     const current = await this.current(scope, node);
     if (ifMatch !== undefined) assertIfMatch(ifMatch, current);

@@ -1,10 +1,11 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { FlagField, NameField, OptionalNameField } from '../../../common/http/fields';
 import { PageOf, PageQueryDto } from '../../../common/http/resources';
 
 export const IMAGE_KINDS = ['golden', 'snapshot'] as const;
 
+@ApiSchema({ name: 'Image' })
 export class ImageDto {
   @ApiProperty({ example: 'centos7' }) name: string;
   @ApiProperty({ enum: IMAGE_KINDS, enumName: 'ImageKind', description: 'golden (no parent) or a snapshot of a disk' })
@@ -28,6 +29,7 @@ export class ListImagesQueryDto extends PageQueryDto {
   kind?: (typeof IMAGE_KINDS)[number];
 }
 
+@ApiSchema({ name: 'IscsiEndpoint' })
 export class IscsiEndpointDto {
   @ApiProperty({ example: '5img12', description: 'the target name (IQN)' }) target: string;
   @ApiProperty({ example: '10.0.0.1:3260' }) portal: string;
@@ -36,6 +38,7 @@ export class IscsiEndpointDto {
   uri: string;
 }
 
+@ApiSchema({ name: 'Disk' })
 export class DiskDto {
   @ApiProperty({ example: 'web1' }) name: string;
   @ApiProperty({ example: 'centos7', description: 'the golden image or snapshot it was cloned from' }) image: string;
@@ -45,32 +48,38 @@ export class DiskDto {
 }
 export const DiskPageDto = PageOf(DiskDto, 'DiskPage');
 
+@ApiSchema({ name: 'NewDisk' })
 export class NewDiskDto {
   @NameField('name of the new disk', 'web1') name: string;
   @NameField('golden image or snapshot to clone', 'centos7') image: string;
 }
 
+@ApiSchema({ name: 'NewSnapshot' })
 export class NewSnapshotDto {
   @NameField('name of the new image (power the node off first: the snapshot is crash-consistent)', 'web1-2026-11')
   name: string;
 }
 
+@ApiSchema({ name: 'ImportImageRequest' })
 export class ImportImageV1Dto {
   @NameField('the raw RBD image of the pool to import; it becomes the image name', 'centos7') source: string;
   @OptionalNameField('import this existing snapshot of it instead of its current content', 'base') snapshot?: string;
   @FlagField('protect that snapshot for the clone (and unprotect it afterwards)') protect?: boolean;
 }
 
+@ApiSchema({ name: 'ExportImageRequest' })
 export class ExportImageV1Dto {
   @NameField('name of the new, independent raw RBD image', 'centos7-export') name: string;
 }
 
+@ApiSchema({ name: 'CopyImageRequest' })
 export class CopyImageV1Dto {
   @OptionalNameField('destination project (default: this one); another project needs an admin', 'proj2')
   dest_project?: string;
   @OptionalNameField('new name (default: the same name)', 'centos7-copy') name?: string;
 }
 
+@ApiSchema({ name: 'ImageTarget' })
 export class ImageTargetDto {
   @ApiProperty({ example: 'centos7' }) image: string;
   @ApiProperty({ type: IscsiEndpointDto }) iscsi: IscsiEndpointDto;

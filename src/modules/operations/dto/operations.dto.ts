@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { ProjectScopedDto, WholeNumberField } from '../../../common/http/fields';
 import { PageOf, PageQueryDto } from '../../../common/http/resources';
@@ -15,11 +15,13 @@ export class ListOperationsDto extends ProjectScopedDto {
   limit?: number;
 }
 
+@ApiSchema({ name: 'Action' })
 class ActionDto {
   @ApiProperty({ example: 'rbd.remove' }) type: string;
   @ApiProperty({ type: 'object', additionalProperties: true }) args: Record<string, unknown>;
 }
 
+@ApiSchema({ name: 'JournalStep' })
 class JournalStepDto {
   @ApiProperty() name: string;
   @ApiProperty({ enum: ['started', 'done', 'failed', 'undone', 'undo_failed', 'redone'] }) state: string;
@@ -31,12 +33,14 @@ class JournalStepDto {
   redo?: ActionDto;
 }
 
+@ApiSchema({ name: 'Progress' })
 class ProgressDto {
   @ApiProperty({ example: 'flatten 5img14' }) step: string;
   @ApiProperty({ example: 512, description: 'units (RBD objects) done' }) done: number;
   @ApiProperty({ example: 2560 }) total: number;
 }
 
+@ApiSchema({ name: 'Operation' })
 export class OperationRowDto {
   @ApiProperty() id: string;
   @ApiProperty({ example: 'create_disk' }) kind: string;

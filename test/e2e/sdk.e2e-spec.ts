@@ -1,0 +1,125 @@
+/**
+ * Every /v1 operation through the generated SDK (@bmi/client) against the app listening on a port: what a new
+ * client sees, typed errors included. The last test checks that none of the SDK's operations went untried.
+ */
+import { Logger } from '@nestjs/common';
+import * as bmi from '@bmi/client';
+import { BmiApiError, createBmiClient, unwrap, waitForOperation } from '@bmi/client';
+import type { AddressInfo } from 'node:net';
+import { ADMIN, ALICE, startTestApp, TestApp } from '../utils/test-app';
+
+const P = 'proj1';
+let t: TestApp;
+let admin: bmi.Client;
+let alice: bmi.Client;
+const tried = new Set<string>();
+
+/** An SDK operation, counted as tried. */
+function op<K extends keyof typeof bmi>(name: K): (typeof bmi)[K] {
+  tried.add(name);
+  return bmi[name];
+}
+
+beforeAll(async () => {
+  jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+  jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+  t = await startTestApp();
+  await t.app.listen(0, '127.0.0.1');
+  const { port } = t.app.getHttpServer().address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  admin = createBmiClient({ baseUrl, ...ADMIN });
+  alice = createBmiClient({ baseUrl, ...ALICE, timeoutMs: 30_000 });
+});
+afterAll(async () => {
+  await t.close();
+  jest.restoreAllMocks();
+});
+
+async function launched(answer: Promise<{ data?: bmi.Operation; error?: unknown }>): Promise<bmi.Operation> {
+  const started = await unwrap(answer);
+  expect(started.state === 'running' || started.state === 'done').toBe(true);
+  return waitForOperation(admin, started.project!, started.id, { intervalMs: 10 });
+}
+
+describe('the SDK', () => {
+  it('projects: create, list, get; errors are BmiApiError with the code', async () => {
+    expect(await unwrap(op('createProject')({ client: admin, body: { name: P } }))).toEqual({
+      id: expect.any(Number),
+      name: P,
+    });
+    await unwrap(op('createProject')({ client: admin, body: { name: 'doomed' } }));
+    const page = await unwrap(op('listProjects')({ client: admin, query: { limit: 10 } }));
+    expect(page.items.map((p) => p.name)).toEqual(expect.arrayContaining([P, 'doomed']));
+    expect(await unwrap(op('getProject')({ client: alice, path: { project: P } }))).toMatchObject({ name: P });
+    await unwrap(op('deleteProject')({ client: admin, path: { project: 'doomed' } }));
+    const error = await unwrap(op('getProject')({ client: admin, path: { project: 'doomed' } })).catch((e) => e);
+    expect(error).toBeInstanceOf(BmiApiError);
+    expect([error.status, error.code]).toEqual([404, 'PROJECT_NOT_FOUND']);
+  });
+
+  it('images: import (an operation with progress), list, get, copy, move, export, mount, remove', async () => {
+    const imported = await launched(
+      op('importImage')({ client: admin, path: { project: P }, body: { source: 'bmi_test' } }),
+    );
+    expect(imported.state).toBe('done');
+    const golden = await unwrap(op('listImages')({ client: alice, path: { project: P }, query: { kind: 'golden' } }));
+    expect(golden.items.map((i) => i.name)).toEqual(['bmi_test']);
+    expect(await unwrap(op('getImage')({ client: alice, path: { project: P, image: 'bmi_test' } }))).toMatchObject({
+      kind: 'golden',
+    });
+    const copied = await launched(
+      op('copyImage')({ client: alice, path: { project: P, image: 'bmi_test' }, body: { name: 'copy1' } }),
+    );
+    expect(copied.progress).toEqual({ step: expect.stringMatching(/^flatten /), done: 1, total: 1 });
+    const moved = await unwrap(
+      op('moveImage')({ client: alice, path: { project: P, image: 'copy1' }, body: { name: 'copy2' } }),
+    );
+    expect(moved.name).toBe('copy2');
+    const exported = await launched(
+      op('exportImage')({ client: admin, path: { project: P, image: 'copy2' }, body: { name: 'copy2-raw' } }),
+    );
+    expect(exported.state).toBe('done');
+    const target = await unwrap(op('mountImage')({ client: admin, path: { project: P, image: 'copy2' } }));
+    expect(target.iscsi.uri).toMatch(/^iscsi:10\.0\.0\.1:tcp:3260:1:/);
+    await unwrap(op('umountImage')({ client: admin, path: { project: P, image: 'copy2' } }));
+    await unwrap(op('removeImage')({ client: alice, path: { project: P, image: 'copy2' } }));
+  });
+
+  it('disks, snapshots, boot, node IP and operations', async () => {
+    const disk = await unwrap(
+      op('createDisk')({ client: alice, path: { project: P }, body: { name: 'web1', image: 'bmi_test' } }),
+    );
+    expect(disk.iscsi.target).toMatch(/^5img\d+$/);
+    expect((await unwrap(op('listDisks')({ client: alice, path: { project: P } }))).items).toHaveLength(1);
+    expect(await unwrap(op('getDisk')({ client: alice, path: { project: P, disk: 'web1' } }))).toEqual(disk);
+    const snap = await launched(
+      op('createSnapshot')({ client: alice, path: { project: P, disk: 'web1' }, body: { name: 'snap1' } }),
+    );
+    expect(snap.state).toBe('done');
+    const boot = await unwrap(
+      op('putBoot')({ client: alice, path: { project: P, node: 'node-01' }, body: { disk: 'web1', nic: 'eth0' } }),
+    );
+    expect(await unwrap(op('getBoot')({ client: alice, path: { project: P, node: 'node-01' } }))).toEqual(boot);
+    const noIp = await unwrap(op('getNodeIp')({ client: alice, path: { project: P, node: 'node-01' } })).catch(
+      (e) => e,
+    );
+    expect([noIp.status, noIp.code]).toEqual([404, 'NO_LEASE']);
+    await unwrap(op('deleteBoot')({ client: alice, path: { project: P, node: 'node-01' } }));
+    await unwrap(op('deleteDisk')({ client: alice, path: { project: P, disk: 'web1' } }));
+    const ops = await unwrap(op('listOperations')({ client: alice, path: { project: P }, query: { limit: 3 } }));
+    expect(ops.items.map((o) => o.kind)).toEqual(['delete_disk', 'deprovision', 'provision']);
+    expect(ops.next_cursor).not.toBeNull();
+    const one = await unwrap(op('getOperation')({ client: alice, path: { project: P, operation: ops.items[0].id } }));
+    expect(one.state).toBe('done');
+    const all = await unwrap(op('listAllOperations')({ client: admin, query: { state: 'done', limit: 1000 } }));
+    expect(all.items.length).toBeGreaterThan(5);
+  });
+
+  it('has been tried on every /v1 operation', () => {
+    const operations = Object.entries(bmi)
+      .filter(([name, value]) => typeof value === 'function' && /^[a-z]/.test(name))
+      .map(([name]) => name)
+      .filter((name) => !['createBmiClient', 'unwrap', 'waitForOperation', 'basicAuthorization'].includes(name));
+    expect(operations.filter((name) => !tried.has(name))).toEqual([]);
+  });
+});
