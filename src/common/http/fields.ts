@@ -148,8 +148,9 @@ export class ProjectScopedDto {
  * A name in the path of a /v1 route (`/v1/projects/:project/disks/:disk`), checked as the body's name fields
  * are: a malformed one is a 400 naming the parameter, before it reaches a lookup, a file path or an RBD name.
  */
-export function PathName(param: string, kind: 'name' | 'node' = 'name'): ParameterDecorator {
-  const [pattern, rule] = kind === 'node' ? [NODE_PATTERN, NODE_RULE] : [NAME_PATTERN, NAME_RULE];
+export function PathName(param: string, kind: 'name' | 'node' | 'nic' = 'name'): ParameterDecorator {
+  const [pattern, rule] =
+    kind === 'node' ? [NODE_PATTERN, NODE_RULE] : kind === 'nic' ? [NIC_PATTERN, NIC_RULE] : [NAME_PATTERN, NAME_RULE];
   const pipe: PipeTransform<unknown, string> = {
     transform: (value: unknown) => {
       if (typeof value === 'string' && pattern.test(value) && value !== '.' && value !== '..') return value;

@@ -27,7 +27,7 @@ export function V1Launch(type: Type, ...errors: number[]): MethodDecorator {
   );
 }
 
-/** A removal: 204 (the method says so), refused with 412 when its If-Match (IfMatch()) names another version. */
+/** A removal: 204 (the method says so); one that takes If-Match (IfMatch()) adds 412 to `errors`. */
 export function V1Delete(...errors: number[]): MethodDecorator {
   return applyDecorators(ApiNoContentResponse({ description: 'removed' }), ApiErrors(409, 412, ...errors));
 }

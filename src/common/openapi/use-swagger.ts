@@ -13,12 +13,16 @@ const TAGS: [string, string][] = [
   ['disks', 'Copy-on-write clones of an image, each exported as an iSCSI target a node boots from.'],
   ['nodes', 'Which disk a node boots from: its PXE and iPXE boot files. Only nodes HIL gives the project.'],
   ['operations', 'The journal of multi-step operations: steps, progress and how each ended.'],
+  ['admin', 'What admins inspect and repair: every image record, records alone, iSCSI targets, reconciliation.'],
+  [
+    'standalone',
+    'Users, memberships, nodes and NICs of standalone mode (no HIL: `[driver] net_isolator = standalone`).',
+  ],
   ['boot', 'What booting nodes fetch: unauthenticated, one provisioned node’s script at a time.'],
   ['legacy images', 'The original BMI routes for images, snapshots and disks (form or JSON bodies, plain-text errors).'],
   ['legacy nodes', 'The original BMI routes for provisioning nodes.'],
   ['legacy projects', 'Project administration over the original conventions (BMI extension).'],
   ['legacy operations', 'The operation journal over the original conventions (BMI extension).'],
-  ['legacy reconcile', 'Reconciliation of DB, Ceph and targets over the original conventions (BMI extension).'],
   ['legacy standalone', 'Users, nodes and NICs of standalone mode over the original conventions (BMI extension).'],
 ];
 

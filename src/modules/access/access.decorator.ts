@@ -18,8 +18,8 @@ import { ProjectNotFoundError } from '../projects/projects.errors';
 import { AccessLevel, ProjectScope } from './access-level';
 import { ProjectAccess } from './project-access.service';
 
-/** The level a route needs, fixed or read from its (validated) body, e.g. "admin when the project changes". */
-export type AccessRule = AccessLevel | ((body: Record<string, unknown>, caller: Caller) => AccessLevel);
+/** The level a route needs, fixed or read from its (validated) body and path, e.g. "admin when the project changes". */
+export type AccessRule = AccessLevel | ((fields: Record<string, unknown>, caller: Caller) => AccessLevel);
 
 /** A condition on the deployment checked before access, e.g. "only in standalone mode" (throws a DomainError). */
 export type Precondition = (config: AppConfig) => void;
@@ -64,7 +64,8 @@ export class AccessPipe implements PipeTransform<AccessRequest, Promise<ProjectS
     for (const precondition of req.preconditions) precondition(this.config);
     const project = this.project(req);
     const caller: Caller = { credentials: callerCredentials(req.request), project };
-    const level = typeof req.rule === 'function' ? req.rule({ ...body, project }, caller) : req.rule;
+    const fields = { ...(req.request.params ?? {}), ...body, project };
+    const level = typeof req.rule === 'function' ? req.rule(fields, caller) : req.rule;
     return this.access.resolve(caller, level);
   }
 
@@ -112,7 +113,12 @@ export function AccessInPath(rule: AccessRule, ...preconditions: Precondition[])
   return accessRequest({ rule, preconditions, from: 'path' }, AccessPipe);
 }
 
-/** `@Access` for a /v1 admin route that acts on no project in particular (the caller acts from the admin project). */
+/** `@Access` for a /v1 route that acts on no project in particular: the caller acts from the admin project. */
+export function AccessWithoutProject(rule: AccessRule, ...preconditions: Precondition[]): ParameterDecorator {
+  return accessRequest({ rule, preconditions, from: 'admin' }, AccessPipe);
+}
+
+/** A /v1 admin route that acts on no project in particular. */
 export function AdminAccess(...preconditions: Precondition[]): ParameterDecorator {
-  return accessRequest({ rule: 'admin', preconditions, from: 'admin' }, AccessPipe);
+  return AccessWithoutProject('admin', ...preconditions);
 }

@@ -58,7 +58,7 @@ export class DisksV1Controller {
   @Delete(':disk')
   @ApiOperation({ summary: 'Remove a disk: its iSCSI target, its clone and its record' })
   @HttpCode(204)
-  @V1Delete()
+  @V1Delete(412)
   async deleteDisk(
     @AccessInPath('member') scope: ProjectScope,
     @PathName('disk') disk: string,

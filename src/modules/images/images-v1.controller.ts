@@ -63,7 +63,7 @@ export class ImagesV1Controller {
   @Delete(':image')
   @ApiOperation({ summary: 'Remove a golden image or snapshot (and its Ceph image); refused while disks use it' })
   @HttpCode(204)
-  @V1Delete()
+  @V1Delete(412)
   async removeImage(
     @AccessInPath('member') scope: ProjectScope,
     @PathName('image') image: string,
@@ -150,7 +150,7 @@ export class ImagesV1Controller {
   @Delete(':image/target')
   @ApiOperation({ summary: "Remove the image's iSCSI target (admin)" })
   @HttpCode(204)
-  @V1Delete(403)
+  @V1Delete(403, 412)
   async umountImage(
     @AccessInPath('admin') scope: ProjectScope,
     @PathName('image') image: string,

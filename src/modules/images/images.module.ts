@@ -13,6 +13,7 @@ import { ImageEntity } from './image.entity';
 import { ImagesController } from './images.controller';
 import { ImagesV1Controller } from './images-v1.controller';
 import { DisksV1Controller } from './disks-v1.controller';
+import { AdminV1Controller } from './admin-v1.controller';
 import { ImagesService } from './images.service';
 import { BlockStorage } from './storage/block-storage';
 import { CephRbdStorage } from './storage/ceph-rbd.storage';
@@ -50,7 +51,7 @@ export async function storageFactory(config: AppConfig, fencing: Fencing): Promi
 
 @Module({
   imports: [TypeOrmModule.forFeature([ImageEntity]), ProjectsModule, AccessModule, OperationsModule, IscsiModule],
-  controllers: [ImagesController, ImagesV1Controller, DisksV1Controller],
+  controllers: [ImagesController, ImagesV1Controller, DisksV1Controller, AdminV1Controller],
   providers: [
     { provide: BlockStorage, inject: [AppConfig, Fencing], useFactory: storageFactory },
     {

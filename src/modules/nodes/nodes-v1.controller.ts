@@ -44,7 +44,7 @@ export class NodesV1Controller {
   @Delete('boot')
   @ApiOperation({ summary: 'Stop booting the node from its disk: removes its boot files (the disk stays)' })
   @HttpCode(204)
-  @V1Delete(403)
+  @V1Delete(403, 412)
   async deleteBoot(
     @AccessInPath('member') scope: ProjectScope,
     @PathName('node', 'node') node: string,

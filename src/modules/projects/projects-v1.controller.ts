@@ -49,7 +49,7 @@ export class ProjectsV1Controller {
   @ApiProjectParam()
   @ApiOperation({ summary: 'Delete an empty project (admin)' })
   @HttpCode(204)
-  @V1Delete(403)
+  @V1Delete(403, 412)
   async deleteProject(@AccessInPath('admin') scope: ProjectScope, @IfMatch() ifMatch?: string): Promise<void> {
     assertIfMatch(ifMatch, { id: scope.project.id, name: scope.project.name });
     await this.projects.delete(scope.project.name);

@@ -5,6 +5,7 @@ import { AccessModule } from '../access/access.module';
 import { STANDALONE_ENTITIES } from './standalone.entities';
 import { StandaloneAdminService } from './standalone-admin.service';
 import { StandaloneController } from './standalone.controller';
+import { StandaloneV1Controller } from './standalone-v1.controller';
 
 /**
  * Standalone mode's administration: users, memberships, nodes and NICs over the admin routes, and the first
@@ -12,7 +13,7 @@ import { StandaloneController } from './standalone.controller';
  */
 @Module({
   imports: [TypeOrmModule.forFeature(STANDALONE_ENTITIES), AccessModule, ProjectsModule],
-  controllers: [StandaloneController],
+  controllers: [StandaloneController, StandaloneV1Controller],
   providers: [StandaloneAdminService],
 })
 export class StandaloneModule {}

@@ -2,7 +2,7 @@
 
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client';
 import { client } from './client.gen';
-import type { CopyImageData, CopyImageErrors, CopyImageResponses, CreateDiskData, CreateDiskErrors, CreateDiskResponses, CreateProjectData, CreateProjectErrors, CreateProjectResponses, CreateSnapshotData, CreateSnapshotErrors, CreateSnapshotResponses, DeleteBootData, DeleteBootErrors, DeleteBootResponses, DeleteDiskData, DeleteDiskErrors, DeleteDiskResponses, DeleteProjectData, DeleteProjectErrors, DeleteProjectResponses, ExportImageData, ExportImageErrors, ExportImageResponses, GetBootData, GetBootErrors, GetBootResponses, GetDiskData, GetDiskErrors, GetDiskResponses, GetImageData, GetImageErrors, GetImageResponses, GetNodeIpData, GetNodeIpErrors, GetNodeIpResponses, GetOperationData, GetOperationErrors, GetOperationResponses, GetProjectData, GetProjectErrors, GetProjectResponses, ImportImageData, ImportImageErrors, ImportImageResponses, ListAllOperationsData, ListAllOperationsErrors, ListAllOperationsResponses, ListDisksData, ListDisksErrors, ListDisksResponses, ListImagesData, ListImagesErrors, ListImagesResponses, ListOperationsData, ListOperationsErrors, ListOperationsResponses, ListProjectsData, ListProjectsErrors, ListProjectsResponses, MountImageData, MountImageErrors, MountImageResponses, MoveImageData, MoveImageErrors, MoveImageResponses, PutBootData, PutBootErrors, PutBootResponses, RemoveImageData, RemoveImageErrors, RemoveImageResponses, UmountImageData, UmountImageErrors, UmountImageResponses } from './types.gen';
+import type { AddImageRecordData, AddImageRecordErrors, AddImageRecordResponses, AddNicData, AddNicErrors, AddNicResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ConnectNodeData, ConnectNodeErrors, ConnectNodeResponses, CopyImageData, CopyImageErrors, CopyImageResponses, CreateDiskData, CreateDiskErrors, CreateDiskResponses, CreateProjectData, CreateProjectErrors, CreateProjectResponses, CreateSnapshotData, CreateSnapshotErrors, CreateSnapshotResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeleteBootData, DeleteBootErrors, DeleteBootResponses, DeleteDiskData, DeleteDiskErrors, DeleteDiskResponses, DeleteImageRecordData, DeleteImageRecordErrors, DeleteImageRecordResponses, DeleteNodeData, DeleteNodeErrors, DeleteNodeResponses, DeleteProjectData, DeleteProjectErrors, DeleteProjectResponses, DeleteUserData, DeleteUserErrors, DeleteUserResponses, DetachNodeData, DetachNodeErrors, DetachNodeResponses, ExportImageData, ExportImageErrors, ExportImageResponses, GetBootData, GetBootErrors, GetBootResponses, GetDiskData, GetDiskErrors, GetDiskResponses, GetImageData, GetImageErrors, GetImageResponses, GetNodeIpData, GetNodeIpErrors, GetNodeIpResponses, GetOperationData, GetOperationErrors, GetOperationResponses, GetProjectData, GetProjectErrors, GetProjectResponses, GrantProjectData, GrantProjectErrors, GrantProjectResponses, ImportImageData, ImportImageErrors, ImportImageResponses, ListAllOperationsData, ListAllOperationsErrors, ListAllOperationsResponses, ListDisksData, ListDisksErrors, ListDisksResponses, ListImageRecordsData, ListImageRecordsErrors, ListImageRecordsResponses, ListImagesData, ListImagesErrors, ListImagesResponses, ListNodesData, ListNodesErrors, ListNodesResponses, ListOperationsData, ListOperationsErrors, ListOperationsResponses, ListProjectsData, ListProjectsErrors, ListProjectsResponses, ListTargetsData, ListTargetsErrors, ListTargetsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, MountImageData, MountImageErrors, MountImageResponses, MoveImageData, MoveImageErrors, MoveImageResponses, PutBootData, PutBootErrors, PutBootResponses, ReconcileData, ReconcileErrors, ReconcileResponses, RegisterNodeData, RegisterNodeErrors, RegisterNodeResponses, RemoveImageData, RemoveImageErrors, RemoveImageResponses, RemoveNicData, RemoveNicErrors, RemoveNicResponses, RevokeProjectData, RevokeProjectErrors, RevokeProjectResponses, UmountImageData, UmountImageErrors, UmountImageResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -17,6 +17,90 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
      */
     meta?: keyof ClientMeta extends never ? Record<string, unknown> : ClientMeta;
 };
+
+/**
+ * Every image record of every project, filtered (admin)
+ */
+export const listImageRecords = <ThrowOnError extends boolean = false>(options?: Options<ListImageRecordsData, ThrowOnError>): RequestResult<ListImageRecordsResponses, ListImageRecordsErrors, ThrowOnError> => (options?.client ?? client).get<ListImageRecordsResponses, ListImageRecordsErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/v1/images',
+    ...options
+});
+
+/**
+ * Every node, with its project and NICs (admin)
+ */
+export const listNodes = <ThrowOnError extends boolean = false>(options?: Options<ListNodesData, ThrowOnError>): RequestResult<ListNodesResponses, ListNodesErrors, ThrowOnError> => (options?.client ?? client).get<ListNodesResponses, ListNodesErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/v1/nodes',
+    ...options
+});
+
+/**
+ * Register a node, free (admin)
+ */
+export const registerNode = <ThrowOnError extends boolean = false>(options: Options<RegisterNodeData, ThrowOnError>): RequestResult<RegisterNodeResponses, RegisterNodeErrors, ThrowOnError> => (options.client ?? client).post<RegisterNodeResponses, RegisterNodeErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/v1/nodes',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a free node and its NICs (admin)
+ */
+export const deleteNode = <ThrowOnError extends boolean = false>(options: Options<DeleteNodeData, ThrowOnError>): RequestResult<DeleteNodeResponses, DeleteNodeErrors, ThrowOnError> => (options.client ?? client).delete<DeleteNodeResponses, DeleteNodeErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/v1/nodes/{node}',
+    ...options
+});
+
+/**
+ * Add a NIC to a node (admin)
+ */
+export const addNic = <ThrowOnError extends boolean = false>(options: Options<AddNicData, ThrowOnError>): RequestResult<AddNicResponses, AddNicErrors, ThrowOnError> => (options.client ?? client).post<AddNicResponses, AddNicErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/v1/nodes/{node}/nics',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Remove a NIC from a node (admin)
+ */
+export const removeNic = <ThrowOnError extends boolean = false>(options: Options<RemoveNicData, ThrowOnError>): RequestResult<RemoveNicResponses, RemoveNicErrors, ThrowOnError> => (options.client ?? client).delete<RemoveNicResponses, RemoveNicErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/v1/nodes/{node}/nics/{nic}',
+    ...options
+});
+
+/**
+ * Take a node away from its project: it becomes free (admin)
+ */
+export const detachNode = <ThrowOnError extends boolean = false>(options: Options<DetachNodeData, ThrowOnError>): RequestResult<DetachNodeResponses, DetachNodeErrors, ThrowOnError> => (options.client ?? client).delete<DetachNodeResponses, DetachNodeErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/v1/nodes/{node}/project',
+    ...options
+});
+
+/**
+ * Give a free node to a project (admin)
+ */
+export const connectNode = <ThrowOnError extends boolean = false>(options: Options<ConnectNodeData, ThrowOnError>): RequestResult<ConnectNodeResponses, ConnectNodeErrors, ThrowOnError> => (options.client ?? client).put<ConnectNodeResponses, ConnectNodeErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/v1/nodes/{node}/project',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
 
 /**
  * Every operation, newest first (admin)
@@ -118,6 +202,28 @@ export const createSnapshot = <ThrowOnError extends boolean = false>(options: Op
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * Add an image record, in the database only (admin; repairs)
+ */
+export const addImageRecord = <ThrowOnError extends boolean = false>(options: Options<AddImageRecordData, ThrowOnError>): RequestResult<AddImageRecordResponses, AddImageRecordErrors, ThrowOnError> => (options.client ?? client).post<AddImageRecordResponses, AddImageRecordErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/v1/projects/{project}/image-records',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete an image record, in the database only (admin; repairs)
+ */
+export const deleteImageRecord = <ThrowOnError extends boolean = false>(options: Options<DeleteImageRecordData, ThrowOnError>): RequestResult<DeleteImageRecordResponses, DeleteImageRecordErrors, ThrowOnError> => (options.client ?? client).delete<DeleteImageRecordResponses, DeleteImageRecordErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/v1/projects/{project}/image-records/{image}',
+    ...options
 });
 
 /**
@@ -272,5 +378,89 @@ export const listOperations = <ThrowOnError extends boolean = false>(options: Op
 export const getOperation = <ThrowOnError extends boolean = false>(options: Options<GetOperationData, ThrowOnError>): RequestResult<GetOperationResponses, GetOperationErrors, ThrowOnError> => (options.client ?? client).get<GetOperationResponses, GetOperationErrors, ThrowOnError>({
     security: [{ scheme: 'basic', type: 'http' }],
     url: '/v1/projects/{project}/operations/{operation}',
+    ...options
+});
+
+/**
+ * The images of the project exported over iSCSI, with their targets (admin)
+ */
+export const listTargets = <ThrowOnError extends boolean = false>(options: Options<ListTargetsData, ThrowOnError>): RequestResult<ListTargetsResponses, ListTargetsErrors, ThrowOnError> => (options.client ?? client).get<ListTargetsResponses, ListTargetsErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/v1/projects/{project}/targets',
+    ...options
+});
+
+/**
+ * Compare the database, the pool, the targets and the boot files; with fix, repair (admin)
+ */
+export const reconcile = <ThrowOnError extends boolean = false>(options: Options<ReconcileData, ThrowOnError>): RequestResult<ReconcileResponses, ReconcileErrors, ThrowOnError> => (options.client ?? client).post<ReconcileResponses, ReconcileErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/v1/reconcile',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Every user, with its admin flag and projects (admin)
+ */
+export const listUsers = <ThrowOnError extends boolean = false>(options?: Options<ListUsersData, ThrowOnError>): RequestResult<ListUsersResponses, ListUsersErrors, ThrowOnError> => (options?.client ?? client).get<ListUsersResponses, ListUsersErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/v1/users',
+    ...options
+});
+
+/**
+ * Create a user (admin)
+ */
+export const createUser = <ThrowOnError extends boolean = false>(options: Options<CreateUserData, ThrowOnError>): RequestResult<CreateUserResponses, CreateUserErrors, ThrowOnError> => (options.client ?? client).post<CreateUserResponses, CreateUserErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/v1/users',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a user and its memberships; not the last admin (admin)
+ */
+export const deleteUser = <ThrowOnError extends boolean = false>(options: Options<DeleteUserData, ThrowOnError>): RequestResult<DeleteUserResponses, DeleteUserErrors, ThrowOnError> => (options.client ?? client).delete<DeleteUserResponses, DeleteUserErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/v1/users/{user}',
+    ...options
+});
+
+/**
+ * Change a user's password: one's own, or anyone's as an admin
+ */
+export const changePassword = <ThrowOnError extends boolean = false>(options: Options<ChangePasswordData, ThrowOnError>): RequestResult<ChangePasswordResponses, ChangePasswordErrors, ThrowOnError> => (options.client ?? client).put<ChangePasswordResponses, ChangePasswordErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/v1/users/{user}/password',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Remove a user from a project (admin)
+ */
+export const revokeProject = <ThrowOnError extends boolean = false>(options: Options<RevokeProjectData, ThrowOnError>): RequestResult<RevokeProjectResponses, RevokeProjectErrors, ThrowOnError> => (options.client ?? client).delete<RevokeProjectResponses, RevokeProjectErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/v1/users/{user}/projects/{project}',
+    ...options
+});
+
+/**
+ * Make a user a member of a project (admin)
+ */
+export const grantProject = <ThrowOnError extends boolean = false>(options: Options<GrantProjectData, ThrowOnError>): RequestResult<GrantProjectResponses, GrantProjectErrors, ThrowOnError> => (options.client ?? client).put<GrantProjectResponses, GrantProjectErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/v1/users/{user}/projects/{project}',
     ...options
 });

@@ -33,6 +33,16 @@ export type BootState = {
     target: string;
 };
 
+export type Checked = {
+    bootFiles: number;
+    /**
+     * RBD images named like this BMI's
+     */
+    images: number;
+    rows: number;
+    targets: number;
+};
+
 export type CopyImageRequest = {
     /**
      * destination project (default: this one); another project needs an admin
@@ -63,6 +73,31 @@ export type DiskPage = {
      * pass as `cursor` for the next page; null on the last page
      */
     next_cursor: string | null;
+};
+
+export type Drift = {
+    detail: string;
+    /**
+     * why the repair failed
+     */
+    error?: string;
+    /**
+     * the RBD image concerned
+     */
+    image?: string;
+    kind: 'interrupted_operation' | 'leftover_snapshot' | 'missing_snapshot' | 'missing_target' | 'orphan_image' | 'row_without_image' | 'stale_boot_file' | 'unattributed_image' | 'unknown_target' | 'wrong_parent' | 'wrong_target';
+    /**
+     * what fix does about it; absent when it is only reported
+     */
+    repair?: string;
+    /**
+     * with fix: whether the repair succeeded
+     */
+    repaired?: boolean;
+    /**
+     * an image (with its Ceph name), a target, a boot file or an operation
+     */
+    subject: string;
 };
 
 export type ErrorBody = {
@@ -121,9 +156,43 @@ export type ImagePage = {
     next_cursor: string | null;
 };
 
+export type ImageRecord = {
+    /**
+     * its RBD image in the pool
+     */
+    ceph_name: string;
+    id: number;
+    kind: ImageRecordKind;
+    name: string;
+    /**
+     * its parent image, by name
+     */
+    parent: string | null;
+    project: string;
+    public: boolean;
+};
+
+export type ImageRecordKind = 'disk' | 'golden' | 'snapshot';
+
+export type ImageRecordPage = {
+    items: Array<ImageRecord>;
+    /**
+     * pass as `cursor` for the next page; null on the last page
+     */
+    next_cursor: string | null;
+};
+
 export type ImageTarget = {
     image: string;
     iscsi: IscsiEndpoint;
+};
+
+export type ImageTargetPage = {
+    items: Array<ImageTarget>;
+    /**
+     * pass as `cursor` for the next page; null on the last page
+     */
+    next_cursor: string | null;
 };
 
 export type ImportImageRequest = {
@@ -186,6 +255,54 @@ export type NewDisk = {
     name: string;
 };
 
+export type NewImageRecord = {
+    /**
+     * explicit id (its RBD image is <uid>img<id>)
+     */
+    id?: number;
+    /**
+     * name of the record
+     */
+    name: string;
+    /**
+     * its parent image, by name, in the same project
+     */
+    parent?: string;
+    /**
+     * the image is public
+     */
+    public?: boolean;
+    /**
+     * the record is a snapshot
+     */
+    snapshot?: boolean;
+};
+
+export type NewNic = {
+    /**
+     * label of the new NIC, unique on the node
+     */
+    label: string;
+    /**
+     * its MAC address, any case; unique across nodes
+     */
+    mac: string;
+};
+
+export type NewNode = {
+    /**
+     * name of the new node
+     */
+    name: string;
+};
+
+export type NewPassword = {
+    /**
+     * the new password
+     */
+    password: string;
+};
+
 export type NewProject = {
     /**
      * explicit project id
@@ -204,9 +321,55 @@ export type NewSnapshot = {
     name: string;
 };
 
+export type NewUser = {
+    /**
+     * the new user is an admin (default false)
+     */
+    admin?: boolean;
+    /**
+     * name of the new user
+     */
+    name: string;
+};
+
+export type Nic = {
+    label: string;
+    /**
+     * lower-cased
+     */
+    mac: string;
+};
+
+export type Node = {
+    name: string;
+    /**
+     * in registration order
+     */
+    nics: Array<Nic>;
+    /**
+     * its project; null when free
+     */
+    project: string | null;
+};
+
 export type NodeIp = {
     ip: string;
     node: string;
+};
+
+export type NodePage = {
+    items: Array<Node>;
+    /**
+     * pass as `cursor` for the next page; null on the last page
+     */
+    next_cursor: string | null;
+};
+
+export type NodeProject = {
+    /**
+     * the project the free node is given to
+     */
+    project: string;
 };
 
 export type Operation = {
@@ -262,6 +425,540 @@ export type ProjectPage = {
      */
     next_cursor: string | null;
 };
+
+export type ReconcileReport = {
+    checked: Checked;
+    drift: Array<Drift>;
+    /**
+     * whether repairs were attempted
+     */
+    fixed: boolean;
+};
+
+export type ReconcileRequest = {
+    /**
+     * also repair what is safe to repair (default: only report)
+     */
+    fix?: boolean;
+};
+
+export type User = {
+    admin: boolean;
+    name: string;
+    /**
+     * the projects the user is a member of, sorted
+     */
+    projects: Array<string>;
+};
+
+export type UserPage = {
+    items: Array<User>;
+    /**
+     * pass as `cursor` for the next page; null on the last page
+     */
+    next_cursor: string | null;
+};
+
+export type NewUserWritable = {
+    /**
+     * the new user is an admin (default false)
+     */
+    admin?: boolean;
+    /**
+     * name of the new user
+     */
+    name: string;
+    /**
+     * password of the new user (only its scrypt hash is kept)
+     */
+    password: string;
+};
+
+export type ListImageRecordsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * at most this many items (default 100)
+         */
+        limit?: number;
+        /**
+         * where to go on from: the `next_cursor` of the previous page
+         */
+        cursor?: string;
+        /**
+         * only this project
+         */
+        project?: string;
+        /**
+         * only this image name
+         */
+        name?: string;
+        /**
+         * only this RBD image
+         */
+        ceph_name?: string;
+        kind?: ImageRecordKind;
+        /**
+         * only public images
+         */
+        public?: boolean;
+    };
+    url: '/v1/images';
+};
+
+export type ListImageRecordsErrors = {
+    /**
+     * Bad request: BAD_REQUEST, INVALID_MAC, UNSAFE_BOOT_FILE_NAME, WRONG_IMAGE_KIND
+     */
+    400: ErrorBody;
+    /**
+     * No credentials, or refused: HIL_AUTHENTICATION_FAILED, UNAUTHORIZED
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     */
+    403: ErrorBody;
+    /**
+     * Not found: HIL_PROJECT_NOT_FOUND, HTTP_BOOT_OFF, IMAGE_NOT_FOUND, MEMBERSHIP_NOT_FOUND, NIC_NOT_FOUND, NODE_NOT_FOUND, NOT_FOUND, NOT_PROVISIONED, NO_LEASE, OPERATION_NOT_FOUND, PROJECT_NOT_FOUND, RBD_IMAGE_NOT_FOUND, TARGET_NOT_FOUND, USER_NOT_FOUND
+     */
+    404: ErrorBody;
+    /**
+     * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
+     */
+    500: ErrorBody;
+    /**
+     * A dependency answered something BMI cannot use: BAD_GATEWAY, HIL_BAD_MAC, HIL_BAD_RESPONSE
+     */
+    502: ErrorBody;
+    /**
+     * A dependency cannot be reached: HIL_UNAVAILABLE, ISCSI_UNAVAILABLE, SERVICE_UNAVAILABLE, STORAGE_UNAVAILABLE
+     */
+    503: ErrorBody;
+};
+
+export type ListImageRecordsError = ListImageRecordsErrors[keyof ListImageRecordsErrors];
+
+export type ListImageRecordsResponses = {
+    200: ImageRecordPage;
+};
+
+export type ListImageRecordsResponse = ListImageRecordsResponses[keyof ListImageRecordsResponses];
+
+export type ListNodesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * at most this many items (default 100)
+         */
+        limit?: number;
+        /**
+         * where to go on from: the `next_cursor` of the previous page
+         */
+        cursor?: string;
+    };
+    url: '/v1/nodes';
+};
+
+export type ListNodesErrors = {
+    /**
+     * Bad request: BAD_REQUEST, INVALID_MAC, UNSAFE_BOOT_FILE_NAME, WRONG_IMAGE_KIND
+     */
+    400: ErrorBody;
+    /**
+     * No credentials, or refused: HIL_AUTHENTICATION_FAILED, UNAUTHORIZED
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     */
+    403: ErrorBody;
+    /**
+     * Not found: HIL_PROJECT_NOT_FOUND, HTTP_BOOT_OFF, IMAGE_NOT_FOUND, MEMBERSHIP_NOT_FOUND, NIC_NOT_FOUND, NODE_NOT_FOUND, NOT_FOUND, NOT_PROVISIONED, NO_LEASE, OPERATION_NOT_FOUND, PROJECT_NOT_FOUND, RBD_IMAGE_NOT_FOUND, TARGET_NOT_FOUND, USER_NOT_FOUND
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with the current state: BUSY, CONFLICT, DISK_EXISTS, DISK_NOT_EXPORTED, HIL_BLOCKED, IMAGE_EXISTS, IMAGE_HAS_CLONES, IMAGE_IN_USE, LAST_ADMIN, MAC_IN_USE, MEMBERSHIP_EXISTS, NIC_EXISTS, NODE_EXISTS, NODE_OWNERSHIP_CONFLICT, PROJECT_EXISTS, PROJECT_NOT_EMPTY, RBD_IMAGE_BUSY, RBD_IMAGE_EXISTS, RBD_IMAGE_HAS_SNAPSHOTS, RBD_INVALID_OPERATION, RBD_SNAPSHOT_PROTECTED, STANDALONE_MODE_OFF, TARGET_EXISTS, USER_EXISTS
+     */
+    409: ErrorBody;
+    /**
+     * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
+     */
+    500: ErrorBody;
+    /**
+     * A dependency answered something BMI cannot use: BAD_GATEWAY, HIL_BAD_MAC, HIL_BAD_RESPONSE
+     */
+    502: ErrorBody;
+    /**
+     * A dependency cannot be reached: HIL_UNAVAILABLE, ISCSI_UNAVAILABLE, SERVICE_UNAVAILABLE, STORAGE_UNAVAILABLE
+     */
+    503: ErrorBody;
+};
+
+export type ListNodesError = ListNodesErrors[keyof ListNodesErrors];
+
+export type ListNodesResponses = {
+    200: NodePage;
+};
+
+export type ListNodesResponse = ListNodesResponses[keyof ListNodesResponses];
+
+export type RegisterNodeData = {
+    body: NewNode;
+    headers?: {
+        /**
+         * any 1-128 printable ASCII characters, unique per request: a retry with the same key and body answers what the first request answered (kept a day), without doing it again
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/v1/nodes';
+};
+
+export type RegisterNodeErrors = {
+    /**
+     * Bad request: BAD_REQUEST, INVALID_MAC, UNSAFE_BOOT_FILE_NAME, WRONG_IMAGE_KIND
+     */
+    400: ErrorBody;
+    /**
+     * No credentials, or refused: HIL_AUTHENTICATION_FAILED, UNAUTHORIZED
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     */
+    403: ErrorBody;
+    /**
+     * Not found: HIL_PROJECT_NOT_FOUND, HTTP_BOOT_OFF, IMAGE_NOT_FOUND, MEMBERSHIP_NOT_FOUND, NIC_NOT_FOUND, NODE_NOT_FOUND, NOT_FOUND, NOT_PROVISIONED, NO_LEASE, OPERATION_NOT_FOUND, PROJECT_NOT_FOUND, RBD_IMAGE_NOT_FOUND, TARGET_NOT_FOUND, USER_NOT_FOUND
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with the current state: BUSY, CONFLICT, DISK_EXISTS, DISK_NOT_EXPORTED, HIL_BLOCKED, IMAGE_EXISTS, IMAGE_HAS_CLONES, IMAGE_IN_USE, LAST_ADMIN, MAC_IN_USE, MEMBERSHIP_EXISTS, NIC_EXISTS, NODE_EXISTS, NODE_OWNERSHIP_CONFLICT, PROJECT_EXISTS, PROJECT_NOT_EMPTY, RBD_IMAGE_BUSY, RBD_IMAGE_EXISTS, RBD_IMAGE_HAS_SNAPSHOTS, RBD_INVALID_OPERATION, RBD_SNAPSHOT_PROTECTED, STANDALONE_MODE_OFF, TARGET_EXISTS, USER_EXISTS
+     */
+    409: ErrorBody;
+    /**
+     * Idempotency-Key reused for another request: IDEMPOTENCY_KEY_REUSED
+     */
+    422: ErrorBody;
+    /**
+     * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
+     */
+    500: ErrorBody;
+    /**
+     * A dependency answered something BMI cannot use: BAD_GATEWAY, HIL_BAD_MAC, HIL_BAD_RESPONSE
+     */
+    502: ErrorBody;
+    /**
+     * A dependency cannot be reached: HIL_UNAVAILABLE, ISCSI_UNAVAILABLE, SERVICE_UNAVAILABLE, STORAGE_UNAVAILABLE
+     */
+    503: ErrorBody;
+};
+
+export type RegisterNodeError = RegisterNodeErrors[keyof RegisterNodeErrors];
+
+export type RegisterNodeResponses = {
+    201: Node;
+};
+
+export type RegisterNodeResponse = RegisterNodeResponses[keyof RegisterNodeResponses];
+
+export type DeleteNodeData = {
+    body?: never;
+    path: {
+        node: string;
+    };
+    query?: never;
+    url: '/v1/nodes/{node}';
+};
+
+export type DeleteNodeErrors = {
+    /**
+     * Bad request: BAD_REQUEST, INVALID_MAC, UNSAFE_BOOT_FILE_NAME, WRONG_IMAGE_KIND
+     */
+    400: ErrorBody;
+    /**
+     * No credentials, or refused: HIL_AUTHENTICATION_FAILED, UNAUTHORIZED
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     */
+    403: ErrorBody;
+    /**
+     * Not found: HIL_PROJECT_NOT_FOUND, HTTP_BOOT_OFF, IMAGE_NOT_FOUND, MEMBERSHIP_NOT_FOUND, NIC_NOT_FOUND, NODE_NOT_FOUND, NOT_FOUND, NOT_PROVISIONED, NO_LEASE, OPERATION_NOT_FOUND, PROJECT_NOT_FOUND, RBD_IMAGE_NOT_FOUND, TARGET_NOT_FOUND, USER_NOT_FOUND
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with the current state: BUSY, CONFLICT, DISK_EXISTS, DISK_NOT_EXPORTED, HIL_BLOCKED, IMAGE_EXISTS, IMAGE_HAS_CLONES, IMAGE_IN_USE, LAST_ADMIN, MAC_IN_USE, MEMBERSHIP_EXISTS, NIC_EXISTS, NODE_EXISTS, NODE_OWNERSHIP_CONFLICT, PROJECT_EXISTS, PROJECT_NOT_EMPTY, RBD_IMAGE_BUSY, RBD_IMAGE_EXISTS, RBD_IMAGE_HAS_SNAPSHOTS, RBD_INVALID_OPERATION, RBD_SNAPSHOT_PROTECTED, STANDALONE_MODE_OFF, TARGET_EXISTS, USER_EXISTS
+     */
+    409: ErrorBody;
+    /**
+     * If-Match names another version: PRECONDITION_FAILED
+     */
+    412: ErrorBody;
+    /**
+     * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
+     */
+    500: ErrorBody;
+    /**
+     * A dependency answered something BMI cannot use: BAD_GATEWAY, HIL_BAD_MAC, HIL_BAD_RESPONSE
+     */
+    502: ErrorBody;
+    /**
+     * A dependency cannot be reached: HIL_UNAVAILABLE, ISCSI_UNAVAILABLE, SERVICE_UNAVAILABLE, STORAGE_UNAVAILABLE
+     */
+    503: ErrorBody;
+};
+
+export type DeleteNodeError = DeleteNodeErrors[keyof DeleteNodeErrors];
+
+export type DeleteNodeResponses = {
+    /**
+     * removed
+     */
+    204: void;
+};
+
+export type DeleteNodeResponse = DeleteNodeResponses[keyof DeleteNodeResponses];
+
+export type AddNicData = {
+    body: NewNic;
+    headers?: {
+        /**
+         * any 1-128 printable ASCII characters, unique per request: a retry with the same key and body answers what the first request answered (kept a day), without doing it again
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        node: string;
+    };
+    query?: never;
+    url: '/v1/nodes/{node}/nics';
+};
+
+export type AddNicErrors = {
+    /**
+     * Bad request: BAD_REQUEST, INVALID_MAC, UNSAFE_BOOT_FILE_NAME, WRONG_IMAGE_KIND
+     */
+    400: ErrorBody;
+    /**
+     * No credentials, or refused: HIL_AUTHENTICATION_FAILED, UNAUTHORIZED
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     */
+    403: ErrorBody;
+    /**
+     * Not found: HIL_PROJECT_NOT_FOUND, HTTP_BOOT_OFF, IMAGE_NOT_FOUND, MEMBERSHIP_NOT_FOUND, NIC_NOT_FOUND, NODE_NOT_FOUND, NOT_FOUND, NOT_PROVISIONED, NO_LEASE, OPERATION_NOT_FOUND, PROJECT_NOT_FOUND, RBD_IMAGE_NOT_FOUND, TARGET_NOT_FOUND, USER_NOT_FOUND
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with the current state: BUSY, CONFLICT, DISK_EXISTS, DISK_NOT_EXPORTED, HIL_BLOCKED, IMAGE_EXISTS, IMAGE_HAS_CLONES, IMAGE_IN_USE, LAST_ADMIN, MAC_IN_USE, MEMBERSHIP_EXISTS, NIC_EXISTS, NODE_EXISTS, NODE_OWNERSHIP_CONFLICT, PROJECT_EXISTS, PROJECT_NOT_EMPTY, RBD_IMAGE_BUSY, RBD_IMAGE_EXISTS, RBD_IMAGE_HAS_SNAPSHOTS, RBD_INVALID_OPERATION, RBD_SNAPSHOT_PROTECTED, STANDALONE_MODE_OFF, TARGET_EXISTS, USER_EXISTS
+     */
+    409: ErrorBody;
+    /**
+     * Idempotency-Key reused for another request: IDEMPOTENCY_KEY_REUSED
+     */
+    422: ErrorBody;
+    /**
+     * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
+     */
+    500: ErrorBody;
+    /**
+     * A dependency answered something BMI cannot use: BAD_GATEWAY, HIL_BAD_MAC, HIL_BAD_RESPONSE
+     */
+    502: ErrorBody;
+    /**
+     * A dependency cannot be reached: HIL_UNAVAILABLE, ISCSI_UNAVAILABLE, SERVICE_UNAVAILABLE, STORAGE_UNAVAILABLE
+     */
+    503: ErrorBody;
+};
+
+export type AddNicError = AddNicErrors[keyof AddNicErrors];
+
+export type AddNicResponses = {
+    201: Nic;
+};
+
+export type AddNicResponse = AddNicResponses[keyof AddNicResponses];
+
+export type RemoveNicData = {
+    body?: never;
+    path: {
+        node: string;
+        nic: string;
+    };
+    query?: never;
+    url: '/v1/nodes/{node}/nics/{nic}';
+};
+
+export type RemoveNicErrors = {
+    /**
+     * Bad request: BAD_REQUEST, INVALID_MAC, UNSAFE_BOOT_FILE_NAME, WRONG_IMAGE_KIND
+     */
+    400: ErrorBody;
+    /**
+     * No credentials, or refused: HIL_AUTHENTICATION_FAILED, UNAUTHORIZED
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     */
+    403: ErrorBody;
+    /**
+     * Not found: HIL_PROJECT_NOT_FOUND, HTTP_BOOT_OFF, IMAGE_NOT_FOUND, MEMBERSHIP_NOT_FOUND, NIC_NOT_FOUND, NODE_NOT_FOUND, NOT_FOUND, NOT_PROVISIONED, NO_LEASE, OPERATION_NOT_FOUND, PROJECT_NOT_FOUND, RBD_IMAGE_NOT_FOUND, TARGET_NOT_FOUND, USER_NOT_FOUND
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with the current state: BUSY, CONFLICT, DISK_EXISTS, DISK_NOT_EXPORTED, HIL_BLOCKED, IMAGE_EXISTS, IMAGE_HAS_CLONES, IMAGE_IN_USE, LAST_ADMIN, MAC_IN_USE, MEMBERSHIP_EXISTS, NIC_EXISTS, NODE_EXISTS, NODE_OWNERSHIP_CONFLICT, PROJECT_EXISTS, PROJECT_NOT_EMPTY, RBD_IMAGE_BUSY, RBD_IMAGE_EXISTS, RBD_IMAGE_HAS_SNAPSHOTS, RBD_INVALID_OPERATION, RBD_SNAPSHOT_PROTECTED, STANDALONE_MODE_OFF, TARGET_EXISTS, USER_EXISTS
+     */
+    409: ErrorBody;
+    /**
+     * If-Match names another version: PRECONDITION_FAILED
+     */
+    412: ErrorBody;
+    /**
+     * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
+     */
+    500: ErrorBody;
+    /**
+     * A dependency answered something BMI cannot use: BAD_GATEWAY, HIL_BAD_MAC, HIL_BAD_RESPONSE
+     */
+    502: ErrorBody;
+    /**
+     * A dependency cannot be reached: HIL_UNAVAILABLE, ISCSI_UNAVAILABLE, SERVICE_UNAVAILABLE, STORAGE_UNAVAILABLE
+     */
+    503: ErrorBody;
+};
+
+export type RemoveNicError = RemoveNicErrors[keyof RemoveNicErrors];
+
+export type RemoveNicResponses = {
+    /**
+     * removed
+     */
+    204: void;
+};
+
+export type RemoveNicResponse = RemoveNicResponses[keyof RemoveNicResponses];
+
+export type DetachNodeData = {
+    body?: never;
+    path: {
+        node: string;
+    };
+    query?: never;
+    url: '/v1/nodes/{node}/project';
+};
+
+export type DetachNodeErrors = {
+    /**
+     * Bad request: BAD_REQUEST, INVALID_MAC, UNSAFE_BOOT_FILE_NAME, WRONG_IMAGE_KIND
+     */
+    400: ErrorBody;
+    /**
+     * No credentials, or refused: HIL_AUTHENTICATION_FAILED, UNAUTHORIZED
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     */
+    403: ErrorBody;
+    /**
+     * Not found: HIL_PROJECT_NOT_FOUND, HTTP_BOOT_OFF, IMAGE_NOT_FOUND, MEMBERSHIP_NOT_FOUND, NIC_NOT_FOUND, NODE_NOT_FOUND, NOT_FOUND, NOT_PROVISIONED, NO_LEASE, OPERATION_NOT_FOUND, PROJECT_NOT_FOUND, RBD_IMAGE_NOT_FOUND, TARGET_NOT_FOUND, USER_NOT_FOUND
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with the current state: BUSY, CONFLICT, DISK_EXISTS, DISK_NOT_EXPORTED, HIL_BLOCKED, IMAGE_EXISTS, IMAGE_HAS_CLONES, IMAGE_IN_USE, LAST_ADMIN, MAC_IN_USE, MEMBERSHIP_EXISTS, NIC_EXISTS, NODE_EXISTS, NODE_OWNERSHIP_CONFLICT, PROJECT_EXISTS, PROJECT_NOT_EMPTY, RBD_IMAGE_BUSY, RBD_IMAGE_EXISTS, RBD_IMAGE_HAS_SNAPSHOTS, RBD_INVALID_OPERATION, RBD_SNAPSHOT_PROTECTED, STANDALONE_MODE_OFF, TARGET_EXISTS, USER_EXISTS
+     */
+    409: ErrorBody;
+    /**
+     * If-Match names another version: PRECONDITION_FAILED
+     */
+    412: ErrorBody;
+    /**
+     * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
+     */
+    500: ErrorBody;
+    /**
+     * A dependency answered something BMI cannot use: BAD_GATEWAY, HIL_BAD_MAC, HIL_BAD_RESPONSE
+     */
+    502: ErrorBody;
+    /**
+     * A dependency cannot be reached: HIL_UNAVAILABLE, ISCSI_UNAVAILABLE, SERVICE_UNAVAILABLE, STORAGE_UNAVAILABLE
+     */
+    503: ErrorBody;
+};
+
+export type DetachNodeError = DetachNodeErrors[keyof DetachNodeErrors];
+
+export type DetachNodeResponses = {
+    /**
+     * removed
+     */
+    204: void;
+};
+
+export type DetachNodeResponse = DetachNodeResponses[keyof DetachNodeResponses];
+
+export type ConnectNodeData = {
+    body: NodeProject;
+    path: {
+        node: string;
+    };
+    query?: never;
+    url: '/v1/nodes/{node}/project';
+};
+
+export type ConnectNodeErrors = {
+    /**
+     * Bad request: BAD_REQUEST, INVALID_MAC, UNSAFE_BOOT_FILE_NAME, WRONG_IMAGE_KIND
+     */
+    400: ErrorBody;
+    /**
+     * No credentials, or refused: HIL_AUTHENTICATION_FAILED, UNAUTHORIZED
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     */
+    403: ErrorBody;
+    /**
+     * Not found: HIL_PROJECT_NOT_FOUND, HTTP_BOOT_OFF, IMAGE_NOT_FOUND, MEMBERSHIP_NOT_FOUND, NIC_NOT_FOUND, NODE_NOT_FOUND, NOT_FOUND, NOT_PROVISIONED, NO_LEASE, OPERATION_NOT_FOUND, PROJECT_NOT_FOUND, RBD_IMAGE_NOT_FOUND, TARGET_NOT_FOUND, USER_NOT_FOUND
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with the current state: BUSY, CONFLICT, DISK_EXISTS, DISK_NOT_EXPORTED, HIL_BLOCKED, IMAGE_EXISTS, IMAGE_HAS_CLONES, IMAGE_IN_USE, LAST_ADMIN, MAC_IN_USE, MEMBERSHIP_EXISTS, NIC_EXISTS, NODE_EXISTS, NODE_OWNERSHIP_CONFLICT, PROJECT_EXISTS, PROJECT_NOT_EMPTY, RBD_IMAGE_BUSY, RBD_IMAGE_EXISTS, RBD_IMAGE_HAS_SNAPSHOTS, RBD_INVALID_OPERATION, RBD_SNAPSHOT_PROTECTED, STANDALONE_MODE_OFF, TARGET_EXISTS, USER_EXISTS
+     */
+    409: ErrorBody;
+    /**
+     * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
+     */
+    500: ErrorBody;
+    /**
+     * A dependency answered something BMI cannot use: BAD_GATEWAY, HIL_BAD_MAC, HIL_BAD_RESPONSE
+     */
+    502: ErrorBody;
+    /**
+     * A dependency cannot be reached: HIL_UNAVAILABLE, ISCSI_UNAVAILABLE, SERVICE_UNAVAILABLE, STORAGE_UNAVAILABLE
+     */
+    503: ErrorBody;
+};
+
+export type ConnectNodeError = ConnectNodeErrors[keyof ConnectNodeErrors];
+
+export type ConnectNodeResponses = {
+    /**
+     * the project’s now
+     */
+    204: void;
+};
+
+export type ConnectNodeResponse = ConnectNodeResponses[keyof ConnectNodeResponses];
 
 export type ListAllOperationsData = {
     body?: never;
@@ -846,6 +1543,134 @@ export type CreateSnapshotResponses = {
 };
 
 export type CreateSnapshotResponse = CreateSnapshotResponses[keyof CreateSnapshotResponses];
+
+export type AddImageRecordData = {
+    body: NewImageRecord;
+    headers?: {
+        /**
+         * any 1-128 printable ASCII characters, unique per request: a retry with the same key and body answers what the first request answered (kept a day), without doing it again
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        /**
+         * the project the operation acts in; the caller needs access to it in HIL
+         */
+        project: string;
+    };
+    query?: never;
+    url: '/v1/projects/{project}/image-records';
+};
+
+export type AddImageRecordErrors = {
+    /**
+     * Bad request: BAD_REQUEST, INVALID_MAC, UNSAFE_BOOT_FILE_NAME, WRONG_IMAGE_KIND
+     */
+    400: ErrorBody;
+    /**
+     * No credentials, or refused: HIL_AUTHENTICATION_FAILED, UNAUTHORIZED
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     */
+    403: ErrorBody;
+    /**
+     * Not found: HIL_PROJECT_NOT_FOUND, HTTP_BOOT_OFF, IMAGE_NOT_FOUND, MEMBERSHIP_NOT_FOUND, NIC_NOT_FOUND, NODE_NOT_FOUND, NOT_FOUND, NOT_PROVISIONED, NO_LEASE, OPERATION_NOT_FOUND, PROJECT_NOT_FOUND, RBD_IMAGE_NOT_FOUND, TARGET_NOT_FOUND, USER_NOT_FOUND
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with the current state: BUSY, CONFLICT, DISK_EXISTS, DISK_NOT_EXPORTED, HIL_BLOCKED, IMAGE_EXISTS, IMAGE_HAS_CLONES, IMAGE_IN_USE, LAST_ADMIN, MAC_IN_USE, MEMBERSHIP_EXISTS, NIC_EXISTS, NODE_EXISTS, NODE_OWNERSHIP_CONFLICT, PROJECT_EXISTS, PROJECT_NOT_EMPTY, RBD_IMAGE_BUSY, RBD_IMAGE_EXISTS, RBD_IMAGE_HAS_SNAPSHOTS, RBD_INVALID_OPERATION, RBD_SNAPSHOT_PROTECTED, STANDALONE_MODE_OFF, TARGET_EXISTS, USER_EXISTS
+     */
+    409: ErrorBody;
+    /**
+     * Idempotency-Key reused for another request: IDEMPOTENCY_KEY_REUSED
+     */
+    422: ErrorBody;
+    /**
+     * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
+     */
+    500: ErrorBody;
+    /**
+     * A dependency answered something BMI cannot use: BAD_GATEWAY, HIL_BAD_MAC, HIL_BAD_RESPONSE
+     */
+    502: ErrorBody;
+    /**
+     * A dependency cannot be reached: HIL_UNAVAILABLE, ISCSI_UNAVAILABLE, SERVICE_UNAVAILABLE, STORAGE_UNAVAILABLE
+     */
+    503: ErrorBody;
+};
+
+export type AddImageRecordError = AddImageRecordErrors[keyof AddImageRecordErrors];
+
+export type AddImageRecordResponses = {
+    201: ImageRecord;
+};
+
+export type AddImageRecordResponse = AddImageRecordResponses[keyof AddImageRecordResponses];
+
+export type DeleteImageRecordData = {
+    body?: never;
+    path: {
+        image: string;
+        /**
+         * the project the operation acts in; the caller needs access to it in HIL
+         */
+        project: string;
+    };
+    query?: never;
+    url: '/v1/projects/{project}/image-records/{image}';
+};
+
+export type DeleteImageRecordErrors = {
+    /**
+     * Bad request: BAD_REQUEST, INVALID_MAC, UNSAFE_BOOT_FILE_NAME, WRONG_IMAGE_KIND
+     */
+    400: ErrorBody;
+    /**
+     * No credentials, or refused: HIL_AUTHENTICATION_FAILED, UNAUTHORIZED
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     */
+    403: ErrorBody;
+    /**
+     * Not found: HIL_PROJECT_NOT_FOUND, HTTP_BOOT_OFF, IMAGE_NOT_FOUND, MEMBERSHIP_NOT_FOUND, NIC_NOT_FOUND, NODE_NOT_FOUND, NOT_FOUND, NOT_PROVISIONED, NO_LEASE, OPERATION_NOT_FOUND, PROJECT_NOT_FOUND, RBD_IMAGE_NOT_FOUND, TARGET_NOT_FOUND, USER_NOT_FOUND
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with the current state: BUSY, CONFLICT, DISK_EXISTS, DISK_NOT_EXPORTED, HIL_BLOCKED, IMAGE_EXISTS, IMAGE_HAS_CLONES, IMAGE_IN_USE, LAST_ADMIN, MAC_IN_USE, MEMBERSHIP_EXISTS, NIC_EXISTS, NODE_EXISTS, NODE_OWNERSHIP_CONFLICT, PROJECT_EXISTS, PROJECT_NOT_EMPTY, RBD_IMAGE_BUSY, RBD_IMAGE_EXISTS, RBD_IMAGE_HAS_SNAPSHOTS, RBD_INVALID_OPERATION, RBD_SNAPSHOT_PROTECTED, STANDALONE_MODE_OFF, TARGET_EXISTS, USER_EXISTS
+     */
+    409: ErrorBody;
+    /**
+     * If-Match names another version: PRECONDITION_FAILED
+     */
+    412: ErrorBody;
+    /**
+     * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
+     */
+    500: ErrorBody;
+    /**
+     * A dependency answered something BMI cannot use: BAD_GATEWAY, HIL_BAD_MAC, HIL_BAD_RESPONSE
+     */
+    502: ErrorBody;
+    /**
+     * A dependency cannot be reached: HIL_UNAVAILABLE, ISCSI_UNAVAILABLE, SERVICE_UNAVAILABLE, STORAGE_UNAVAILABLE
+     */
+    503: ErrorBody;
+};
+
+export type DeleteImageRecordError = DeleteImageRecordErrors[keyof DeleteImageRecordErrors];
+
+export type DeleteImageRecordResponses = {
+    /**
+     * removed
+     */
+    204: void;
+};
+
+export type DeleteImageRecordResponse = DeleteImageRecordResponses[keyof DeleteImageRecordResponses];
 
 export type ListImagesData = {
     body?: never;
@@ -1773,3 +2598,458 @@ export type GetOperationResponses = {
 };
 
 export type GetOperationResponse = GetOperationResponses[keyof GetOperationResponses];
+
+export type ListTargetsData = {
+    body?: never;
+    path: {
+        /**
+         * the project the operation acts in; the caller needs access to it in HIL
+         */
+        project: string;
+    };
+    query?: {
+        /**
+         * at most this many items (default 100)
+         */
+        limit?: number;
+        /**
+         * where to go on from: the `next_cursor` of the previous page
+         */
+        cursor?: string;
+    };
+    url: '/v1/projects/{project}/targets';
+};
+
+export type ListTargetsErrors = {
+    /**
+     * Bad request: BAD_REQUEST, INVALID_MAC, UNSAFE_BOOT_FILE_NAME, WRONG_IMAGE_KIND
+     */
+    400: ErrorBody;
+    /**
+     * No credentials, or refused: HIL_AUTHENTICATION_FAILED, UNAUTHORIZED
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     */
+    403: ErrorBody;
+    /**
+     * Not found: HIL_PROJECT_NOT_FOUND, HTTP_BOOT_OFF, IMAGE_NOT_FOUND, MEMBERSHIP_NOT_FOUND, NIC_NOT_FOUND, NODE_NOT_FOUND, NOT_FOUND, NOT_PROVISIONED, NO_LEASE, OPERATION_NOT_FOUND, PROJECT_NOT_FOUND, RBD_IMAGE_NOT_FOUND, TARGET_NOT_FOUND, USER_NOT_FOUND
+     */
+    404: ErrorBody;
+    /**
+     * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
+     */
+    500: ErrorBody;
+    /**
+     * A dependency answered something BMI cannot use: BAD_GATEWAY, HIL_BAD_MAC, HIL_BAD_RESPONSE
+     */
+    502: ErrorBody;
+    /**
+     * A dependency cannot be reached: HIL_UNAVAILABLE, ISCSI_UNAVAILABLE, SERVICE_UNAVAILABLE, STORAGE_UNAVAILABLE
+     */
+    503: ErrorBody;
+};
+
+export type ListTargetsError = ListTargetsErrors[keyof ListTargetsErrors];
+
+export type ListTargetsResponses = {
+    200: ImageTargetPage;
+};
+
+export type ListTargetsResponse = ListTargetsResponses[keyof ListTargetsResponses];
+
+export type ReconcileData = {
+    body: ReconcileRequest;
+    path?: never;
+    query?: never;
+    url: '/v1/reconcile';
+};
+
+export type ReconcileErrors = {
+    /**
+     * Bad request: BAD_REQUEST, INVALID_MAC, UNSAFE_BOOT_FILE_NAME, WRONG_IMAGE_KIND
+     */
+    400: ErrorBody;
+    /**
+     * No credentials, or refused: HIL_AUTHENTICATION_FAILED, UNAUTHORIZED
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     */
+    403: ErrorBody;
+    /**
+     * Not found: HIL_PROJECT_NOT_FOUND, HTTP_BOOT_OFF, IMAGE_NOT_FOUND, MEMBERSHIP_NOT_FOUND, NIC_NOT_FOUND, NODE_NOT_FOUND, NOT_FOUND, NOT_PROVISIONED, NO_LEASE, OPERATION_NOT_FOUND, PROJECT_NOT_FOUND, RBD_IMAGE_NOT_FOUND, TARGET_NOT_FOUND, USER_NOT_FOUND
+     */
+    404: ErrorBody;
+    /**
+     * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
+     */
+    500: ErrorBody;
+    /**
+     * A dependency answered something BMI cannot use: BAD_GATEWAY, HIL_BAD_MAC, HIL_BAD_RESPONSE
+     */
+    502: ErrorBody;
+    /**
+     * A dependency cannot be reached: HIL_UNAVAILABLE, ISCSI_UNAVAILABLE, SERVICE_UNAVAILABLE, STORAGE_UNAVAILABLE
+     */
+    503: ErrorBody;
+};
+
+export type ReconcileError = ReconcileErrors[keyof ReconcileErrors];
+
+export type ReconcileResponses = {
+    200: ReconcileReport;
+};
+
+export type ReconcileResponse = ReconcileResponses[keyof ReconcileResponses];
+
+export type ListUsersData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * at most this many items (default 100)
+         */
+        limit?: number;
+        /**
+         * where to go on from: the `next_cursor` of the previous page
+         */
+        cursor?: string;
+    };
+    url: '/v1/users';
+};
+
+export type ListUsersErrors = {
+    /**
+     * Bad request: BAD_REQUEST, INVALID_MAC, UNSAFE_BOOT_FILE_NAME, WRONG_IMAGE_KIND
+     */
+    400: ErrorBody;
+    /**
+     * No credentials, or refused: HIL_AUTHENTICATION_FAILED, UNAUTHORIZED
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     */
+    403: ErrorBody;
+    /**
+     * Not found: HIL_PROJECT_NOT_FOUND, HTTP_BOOT_OFF, IMAGE_NOT_FOUND, MEMBERSHIP_NOT_FOUND, NIC_NOT_FOUND, NODE_NOT_FOUND, NOT_FOUND, NOT_PROVISIONED, NO_LEASE, OPERATION_NOT_FOUND, PROJECT_NOT_FOUND, RBD_IMAGE_NOT_FOUND, TARGET_NOT_FOUND, USER_NOT_FOUND
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with the current state: BUSY, CONFLICT, DISK_EXISTS, DISK_NOT_EXPORTED, HIL_BLOCKED, IMAGE_EXISTS, IMAGE_HAS_CLONES, IMAGE_IN_USE, LAST_ADMIN, MAC_IN_USE, MEMBERSHIP_EXISTS, NIC_EXISTS, NODE_EXISTS, NODE_OWNERSHIP_CONFLICT, PROJECT_EXISTS, PROJECT_NOT_EMPTY, RBD_IMAGE_BUSY, RBD_IMAGE_EXISTS, RBD_IMAGE_HAS_SNAPSHOTS, RBD_INVALID_OPERATION, RBD_SNAPSHOT_PROTECTED, STANDALONE_MODE_OFF, TARGET_EXISTS, USER_EXISTS
+     */
+    409: ErrorBody;
+    /**
+     * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
+     */
+    500: ErrorBody;
+    /**
+     * A dependency answered something BMI cannot use: BAD_GATEWAY, HIL_BAD_MAC, HIL_BAD_RESPONSE
+     */
+    502: ErrorBody;
+    /**
+     * A dependency cannot be reached: HIL_UNAVAILABLE, ISCSI_UNAVAILABLE, SERVICE_UNAVAILABLE, STORAGE_UNAVAILABLE
+     */
+    503: ErrorBody;
+};
+
+export type ListUsersError = ListUsersErrors[keyof ListUsersErrors];
+
+export type ListUsersResponses = {
+    200: UserPage;
+};
+
+export type ListUsersResponse = ListUsersResponses[keyof ListUsersResponses];
+
+export type CreateUserData = {
+    body: NewUserWritable;
+    headers?: {
+        /**
+         * any 1-128 printable ASCII characters, unique per request: a retry with the same key and body answers what the first request answered (kept a day), without doing it again
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/v1/users';
+};
+
+export type CreateUserErrors = {
+    /**
+     * Bad request: BAD_REQUEST, INVALID_MAC, UNSAFE_BOOT_FILE_NAME, WRONG_IMAGE_KIND
+     */
+    400: ErrorBody;
+    /**
+     * No credentials, or refused: HIL_AUTHENTICATION_FAILED, UNAUTHORIZED
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     */
+    403: ErrorBody;
+    /**
+     * Not found: HIL_PROJECT_NOT_FOUND, HTTP_BOOT_OFF, IMAGE_NOT_FOUND, MEMBERSHIP_NOT_FOUND, NIC_NOT_FOUND, NODE_NOT_FOUND, NOT_FOUND, NOT_PROVISIONED, NO_LEASE, OPERATION_NOT_FOUND, PROJECT_NOT_FOUND, RBD_IMAGE_NOT_FOUND, TARGET_NOT_FOUND, USER_NOT_FOUND
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with the current state: BUSY, CONFLICT, DISK_EXISTS, DISK_NOT_EXPORTED, HIL_BLOCKED, IMAGE_EXISTS, IMAGE_HAS_CLONES, IMAGE_IN_USE, LAST_ADMIN, MAC_IN_USE, MEMBERSHIP_EXISTS, NIC_EXISTS, NODE_EXISTS, NODE_OWNERSHIP_CONFLICT, PROJECT_EXISTS, PROJECT_NOT_EMPTY, RBD_IMAGE_BUSY, RBD_IMAGE_EXISTS, RBD_IMAGE_HAS_SNAPSHOTS, RBD_INVALID_OPERATION, RBD_SNAPSHOT_PROTECTED, STANDALONE_MODE_OFF, TARGET_EXISTS, USER_EXISTS
+     */
+    409: ErrorBody;
+    /**
+     * Idempotency-Key reused for another request: IDEMPOTENCY_KEY_REUSED
+     */
+    422: ErrorBody;
+    /**
+     * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
+     */
+    500: ErrorBody;
+    /**
+     * A dependency answered something BMI cannot use: BAD_GATEWAY, HIL_BAD_MAC, HIL_BAD_RESPONSE
+     */
+    502: ErrorBody;
+    /**
+     * A dependency cannot be reached: HIL_UNAVAILABLE, ISCSI_UNAVAILABLE, SERVICE_UNAVAILABLE, STORAGE_UNAVAILABLE
+     */
+    503: ErrorBody;
+};
+
+export type CreateUserError = CreateUserErrors[keyof CreateUserErrors];
+
+export type CreateUserResponses = {
+    201: User;
+};
+
+export type CreateUserResponse = CreateUserResponses[keyof CreateUserResponses];
+
+export type DeleteUserData = {
+    body?: never;
+    path: {
+        user: string;
+    };
+    query?: never;
+    url: '/v1/users/{user}';
+};
+
+export type DeleteUserErrors = {
+    /**
+     * Bad request: BAD_REQUEST, INVALID_MAC, UNSAFE_BOOT_FILE_NAME, WRONG_IMAGE_KIND
+     */
+    400: ErrorBody;
+    /**
+     * No credentials, or refused: HIL_AUTHENTICATION_FAILED, UNAUTHORIZED
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     */
+    403: ErrorBody;
+    /**
+     * Not found: HIL_PROJECT_NOT_FOUND, HTTP_BOOT_OFF, IMAGE_NOT_FOUND, MEMBERSHIP_NOT_FOUND, NIC_NOT_FOUND, NODE_NOT_FOUND, NOT_FOUND, NOT_PROVISIONED, NO_LEASE, OPERATION_NOT_FOUND, PROJECT_NOT_FOUND, RBD_IMAGE_NOT_FOUND, TARGET_NOT_FOUND, USER_NOT_FOUND
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with the current state: BUSY, CONFLICT, DISK_EXISTS, DISK_NOT_EXPORTED, HIL_BLOCKED, IMAGE_EXISTS, IMAGE_HAS_CLONES, IMAGE_IN_USE, LAST_ADMIN, MAC_IN_USE, MEMBERSHIP_EXISTS, NIC_EXISTS, NODE_EXISTS, NODE_OWNERSHIP_CONFLICT, PROJECT_EXISTS, PROJECT_NOT_EMPTY, RBD_IMAGE_BUSY, RBD_IMAGE_EXISTS, RBD_IMAGE_HAS_SNAPSHOTS, RBD_INVALID_OPERATION, RBD_SNAPSHOT_PROTECTED, STANDALONE_MODE_OFF, TARGET_EXISTS, USER_EXISTS
+     */
+    409: ErrorBody;
+    /**
+     * If-Match names another version: PRECONDITION_FAILED
+     */
+    412: ErrorBody;
+    /**
+     * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
+     */
+    500: ErrorBody;
+    /**
+     * A dependency answered something BMI cannot use: BAD_GATEWAY, HIL_BAD_MAC, HIL_BAD_RESPONSE
+     */
+    502: ErrorBody;
+    /**
+     * A dependency cannot be reached: HIL_UNAVAILABLE, ISCSI_UNAVAILABLE, SERVICE_UNAVAILABLE, STORAGE_UNAVAILABLE
+     */
+    503: ErrorBody;
+};
+
+export type DeleteUserError = DeleteUserErrors[keyof DeleteUserErrors];
+
+export type DeleteUserResponses = {
+    /**
+     * removed
+     */
+    204: void;
+};
+
+export type DeleteUserResponse = DeleteUserResponses[keyof DeleteUserResponses];
+
+export type ChangePasswordData = {
+    body: NewPassword;
+    path: {
+        user: string;
+    };
+    query?: never;
+    url: '/v1/users/{user}/password';
+};
+
+export type ChangePasswordErrors = {
+    /**
+     * Bad request: BAD_REQUEST, INVALID_MAC, UNSAFE_BOOT_FILE_NAME, WRONG_IMAGE_KIND
+     */
+    400: ErrorBody;
+    /**
+     * No credentials, or refused: HIL_AUTHENTICATION_FAILED, UNAUTHORIZED
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     */
+    403: ErrorBody;
+    /**
+     * Not found: HIL_PROJECT_NOT_FOUND, HTTP_BOOT_OFF, IMAGE_NOT_FOUND, MEMBERSHIP_NOT_FOUND, NIC_NOT_FOUND, NODE_NOT_FOUND, NOT_FOUND, NOT_PROVISIONED, NO_LEASE, OPERATION_NOT_FOUND, PROJECT_NOT_FOUND, RBD_IMAGE_NOT_FOUND, TARGET_NOT_FOUND, USER_NOT_FOUND
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with the current state: BUSY, CONFLICT, DISK_EXISTS, DISK_NOT_EXPORTED, HIL_BLOCKED, IMAGE_EXISTS, IMAGE_HAS_CLONES, IMAGE_IN_USE, LAST_ADMIN, MAC_IN_USE, MEMBERSHIP_EXISTS, NIC_EXISTS, NODE_EXISTS, NODE_OWNERSHIP_CONFLICT, PROJECT_EXISTS, PROJECT_NOT_EMPTY, RBD_IMAGE_BUSY, RBD_IMAGE_EXISTS, RBD_IMAGE_HAS_SNAPSHOTS, RBD_INVALID_OPERATION, RBD_SNAPSHOT_PROTECTED, STANDALONE_MODE_OFF, TARGET_EXISTS, USER_EXISTS
+     */
+    409: ErrorBody;
+    /**
+     * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
+     */
+    500: ErrorBody;
+    /**
+     * A dependency answered something BMI cannot use: BAD_GATEWAY, HIL_BAD_MAC, HIL_BAD_RESPONSE
+     */
+    502: ErrorBody;
+    /**
+     * A dependency cannot be reached: HIL_UNAVAILABLE, ISCSI_UNAVAILABLE, SERVICE_UNAVAILABLE, STORAGE_UNAVAILABLE
+     */
+    503: ErrorBody;
+};
+
+export type ChangePasswordError = ChangePasswordErrors[keyof ChangePasswordErrors];
+
+export type ChangePasswordResponses = {
+    /**
+     * changed
+     */
+    204: void;
+};
+
+export type ChangePasswordResponse = ChangePasswordResponses[keyof ChangePasswordResponses];
+
+export type RevokeProjectData = {
+    body?: never;
+    path: {
+        user: string;
+        project: string;
+    };
+    query?: never;
+    url: '/v1/users/{user}/projects/{project}';
+};
+
+export type RevokeProjectErrors = {
+    /**
+     * Bad request: BAD_REQUEST, INVALID_MAC, UNSAFE_BOOT_FILE_NAME, WRONG_IMAGE_KIND
+     */
+    400: ErrorBody;
+    /**
+     * No credentials, or refused: HIL_AUTHENTICATION_FAILED, UNAUTHORIZED
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     */
+    403: ErrorBody;
+    /**
+     * Not found: HIL_PROJECT_NOT_FOUND, HTTP_BOOT_OFF, IMAGE_NOT_FOUND, MEMBERSHIP_NOT_FOUND, NIC_NOT_FOUND, NODE_NOT_FOUND, NOT_FOUND, NOT_PROVISIONED, NO_LEASE, OPERATION_NOT_FOUND, PROJECT_NOT_FOUND, RBD_IMAGE_NOT_FOUND, TARGET_NOT_FOUND, USER_NOT_FOUND
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with the current state: BUSY, CONFLICT, DISK_EXISTS, DISK_NOT_EXPORTED, HIL_BLOCKED, IMAGE_EXISTS, IMAGE_HAS_CLONES, IMAGE_IN_USE, LAST_ADMIN, MAC_IN_USE, MEMBERSHIP_EXISTS, NIC_EXISTS, NODE_EXISTS, NODE_OWNERSHIP_CONFLICT, PROJECT_EXISTS, PROJECT_NOT_EMPTY, RBD_IMAGE_BUSY, RBD_IMAGE_EXISTS, RBD_IMAGE_HAS_SNAPSHOTS, RBD_INVALID_OPERATION, RBD_SNAPSHOT_PROTECTED, STANDALONE_MODE_OFF, TARGET_EXISTS, USER_EXISTS
+     */
+    409: ErrorBody;
+    /**
+     * If-Match names another version: PRECONDITION_FAILED
+     */
+    412: ErrorBody;
+    /**
+     * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
+     */
+    500: ErrorBody;
+    /**
+     * A dependency answered something BMI cannot use: BAD_GATEWAY, HIL_BAD_MAC, HIL_BAD_RESPONSE
+     */
+    502: ErrorBody;
+    /**
+     * A dependency cannot be reached: HIL_UNAVAILABLE, ISCSI_UNAVAILABLE, SERVICE_UNAVAILABLE, STORAGE_UNAVAILABLE
+     */
+    503: ErrorBody;
+};
+
+export type RevokeProjectError = RevokeProjectErrors[keyof RevokeProjectErrors];
+
+export type RevokeProjectResponses = {
+    /**
+     * removed
+     */
+    204: void;
+};
+
+export type RevokeProjectResponse = RevokeProjectResponses[keyof RevokeProjectResponses];
+
+export type GrantProjectData = {
+    body?: never;
+    path: {
+        user: string;
+        project: string;
+    };
+    query?: never;
+    url: '/v1/users/{user}/projects/{project}';
+};
+
+export type GrantProjectErrors = {
+    /**
+     * Bad request: BAD_REQUEST, INVALID_MAC, UNSAFE_BOOT_FILE_NAME, WRONG_IMAGE_KIND
+     */
+    400: ErrorBody;
+    /**
+     * No credentials, or refused: HIL_AUTHENTICATION_FAILED, UNAUTHORIZED
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     */
+    403: ErrorBody;
+    /**
+     * Not found: HIL_PROJECT_NOT_FOUND, HTTP_BOOT_OFF, IMAGE_NOT_FOUND, MEMBERSHIP_NOT_FOUND, NIC_NOT_FOUND, NODE_NOT_FOUND, NOT_FOUND, NOT_PROVISIONED, NO_LEASE, OPERATION_NOT_FOUND, PROJECT_NOT_FOUND, RBD_IMAGE_NOT_FOUND, TARGET_NOT_FOUND, USER_NOT_FOUND
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with the current state: BUSY, CONFLICT, DISK_EXISTS, DISK_NOT_EXPORTED, HIL_BLOCKED, IMAGE_EXISTS, IMAGE_HAS_CLONES, IMAGE_IN_USE, LAST_ADMIN, MAC_IN_USE, MEMBERSHIP_EXISTS, NIC_EXISTS, NODE_EXISTS, NODE_OWNERSHIP_CONFLICT, PROJECT_EXISTS, PROJECT_NOT_EMPTY, RBD_IMAGE_BUSY, RBD_IMAGE_EXISTS, RBD_IMAGE_HAS_SNAPSHOTS, RBD_INVALID_OPERATION, RBD_SNAPSHOT_PROTECTED, STANDALONE_MODE_OFF, TARGET_EXISTS, USER_EXISTS
+     */
+    409: ErrorBody;
+    /**
+     * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
+     */
+    500: ErrorBody;
+    /**
+     * A dependency answered something BMI cannot use: BAD_GATEWAY, HIL_BAD_MAC, HIL_BAD_RESPONSE
+     */
+    502: ErrorBody;
+    /**
+     * A dependency cannot be reached: HIL_UNAVAILABLE, ISCSI_UNAVAILABLE, SERVICE_UNAVAILABLE, STORAGE_UNAVAILABLE
+     */
+    503: ErrorBody;
+};
+
+export type GrantProjectError = GrantProjectErrors[keyof GrantProjectErrors];
+
+export type GrantProjectResponses = {
+    /**
+     * a member now
+     */
+    204: void;
+};
+
+export type GrantProjectResponse = GrantProjectResponses[keyof GrantProjectResponses];

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
-import { FlagField, NameField, OptionalNameField } from '../../../common/http/fields';
+import { FlagField, IdField, NameField, OptionalNameField } from '../../../common/http/fields';
 import { PageOf, PageQueryDto } from '../../../common/http/resources';
 
 export const IMAGE_KINDS = ['golden', 'snapshot'] as const;
@@ -83,4 +83,37 @@ export class CopyImageV1Dto {
 export class ImageTargetDto {
   @ApiProperty({ example: 'centos7' }) image: string;
   @ApiProperty({ type: IscsiEndpointDto }) iscsi: IscsiEndpointDto;
+}
+
+@ApiSchema({ name: 'ImageRecord' })
+export class ImageRecordDto {
+  @ApiProperty({ example: 12 }) id: number;
+  @ApiProperty({ example: 'web1' }) name: string;
+  @ApiProperty({ example: 'proj1' }) project: string;
+  @ApiProperty({ example: '5img12', description: 'its RBD image in the pool' }) ceph_name: string;
+  @ApiProperty({ enum: ['golden', 'snapshot', 'disk'], enumName: 'ImageRecordKind', example: 'disk' }) kind: string;
+  @ApiProperty({ example: false }) public: boolean;
+  @ApiProperty({ type: String, nullable: true, example: 'centos7', description: 'its parent image, by name' })
+  parent: string | null;
+}
+export const ImageRecordPageDto = PageOf(ImageRecordDto, 'ImageRecordPage');
+
+export class ListImageRecordsQueryDto extends PageQueryDto {
+  @OptionalNameField('only this project', 'proj1') project?: string;
+  @OptionalNameField('only this image name', 'centos7') name?: string;
+  @OptionalNameField('only this RBD image', '5img12') ceph_name?: string;
+  @ApiPropertyOptional({ enum: ['golden', 'snapshot', 'disk'], enumName: 'ImageRecordKind' })
+  @IsOptional()
+  @IsIn(['golden', 'snapshot', 'disk'])
+  kind?: 'golden' | 'snapshot' | 'disk';
+  @FlagField('only public images') public?: boolean;
+}
+
+@ApiSchema({ name: 'NewImageRecord' })
+export class NewImageRecordDto {
+  @NameField('name of the record', 'centos7') name: string;
+  @IdField('explicit id (its RBD image is <uid>img<id>)') id?: number;
+  @FlagField('the record is a snapshot') snapshot?: boolean;
+  @OptionalNameField('its parent image, by name, in the same project', 'centos7') parent?: string;
+  @FlagField('the image is public') public?: boolean;
 }

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { FlagField, ProjectScopedDto } from '../../../common/http/fields';
 import { DRIFT_KINDS } from '../reconcile.service';
 
@@ -7,6 +7,7 @@ export class ReconcileDto extends ProjectScopedDto {
   fix?: boolean;
 }
 
+@ApiSchema({ name: 'Drift' })
 class DriftDto {
   @ApiProperty({ enum: [...DRIFT_KINDS] }) kind: string;
   @ApiProperty({ description: 'an image (with its Ceph name), a target, a boot file or an operation' })
@@ -18,6 +19,7 @@ class DriftDto {
   @ApiPropertyOptional({ description: 'why the repair failed' }) error?: string;
 }
 
+@ApiSchema({ name: 'Checked' })
 class CheckedDto {
   @ApiProperty() rows: number;
   @ApiProperty({ description: "RBD images named like this BMI's" }) images: number;
@@ -25,6 +27,7 @@ class CheckedDto {
   @ApiProperty() bootFiles: number;
 }
 
+@ApiSchema({ name: 'ReconcileReport' })
 export class ReconcileReportDto {
   @ApiProperty({ type: CheckedDto }) checked: CheckedDto;
   @ApiProperty({ type: [DriftDto] }) drift: DriftDto[];

@@ -7,7 +7,7 @@ import { MAC_PATTERN } from '../../../common/validation/names';
 const REQUIRED = IsDefined({ message: 'missing field $property' });
 
 /** A required password field; its value is never echoed back in a message. */
-function PasswordField(description: string): PropertyDecorator {
+export function PasswordField(description: string): PropertyDecorator {
   return applyDecorators(
     ApiProperty({ description, format: 'password', minLength: 1, maxLength: 256, writeOnly: true }),
     REQUIRED,
@@ -18,7 +18,7 @@ function PasswordField(description: string): PropertyDecorator {
 }
 
 /** A required MAC address, any case (stored lower-cased). */
-function MacField(description: string): PropertyDecorator {
+export function MacField(description: string): PropertyDecorator {
   return applyDecorators(
     ApiProperty({ description, pattern: MAC_PATTERN.source, example: '52:54:00:12:34:56' }),
     REQUIRED,
