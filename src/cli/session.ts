@@ -1,48 +1,130 @@
-import { BmiClient, Fields } from './client';
-import { asJson, Render } from './format';
-import { Credentials, Env, resolveCredentials, resolveServer, ServerSettings } from './settings';
-import { HttpRequest, Transport } from './transport';
-
-/** Where the CLI writes: process.stdout / process.stderr, or a buffer in tests. */
-export interface Output {
-  write(text: string): unknown;
-}
+import {
+  BmiApiError,
+  BmiConnectionError,
+  type Client,
+  createBmiClient,
+  type Operation,
+  unwrap,
+  waitForOperation,
+} from '@bmi/client';
+import { CliError, EXIT, ServerError, UnreachableError } from './errors';
+import { Output, OutputOptions, Printer, Row } from './output';
+import { ProgressLine } from './progress';
+import {
+  ClientSettings,
+  clientConfigPath,
+  Env,
+  PasswordPrompt,
+  readClientConfig,
+  resolveCredentials,
+  resolveUrl,
+} from './settings';
 
 /** The options every command accepts. */
-export interface GlobalOptions {
+export interface GlobalOptions extends OutputOptions {
   url?: string;
-  json?: boolean;
+}
+
+export interface SessionDeps {
+  env: Env;
+  stdout: Output;
+  stderr: Output;
+  /** send requests with this fetch function (tests) */
+  fetch?: typeof fetch;
+  prompt: PasswordPrompt;
+}
+
+/** A call of the SDK: a promise of its answer. */
+export type Call<T> = (client: Client) => Promise<{ data?: T; error?: unknown; response?: Response }>;
+
+/** The columns of an operation, as commands print it. */
+export const OPERATION_COLUMNS = ['id', 'kind', 'project', 'state', 'progress', 'error', 'started'];
+
+export function operationRow(op: Operation): Row {
+  const p = op.progress;
+  return {
+    id: op.id,
+    kind: op.kind,
+    project: op.project,
+    actor: op.actor,
+    state: op.state,
+    args: op.args,
+    progress: p && p.total > 0 ? `${Math.round((100 * p.done) / p.total)}%` : null,
+    steps_done: op.steps.filter((s) => s.state === 'done').length,
+    error: op.error,
+    started: op.started,
+    updated: op.updated,
+  };
 }
 
 /**
- * One run of the CLI: resolves the server and the credentials when a command first needs them (so that
- * `--help` works without either), sends the request and prints the result.
+ * One run of the CLI: finds BMI and the credentials when a command first needs them (so that --help works
+ * without either), makes every call through the SDK, turns its errors into exit codes, and prints.
  */
 export class Session {
-  private server?: ServerSettings;
+  readonly print: Printer;
+  private settings?: Promise<ClientSettings>;
+  private sdk?: Client;
 
   constructor(
-    private readonly env: Env,
-    private readonly stdout: Output,
-    private readonly transport: Transport,
+    private readonly deps: SessionDeps,
     private readonly globals: () => GlobalOptions,
-  ) {}
-
-  /** The admin project, sent with the admin-wide commands. */
-  adminProject(): string {
-    return this.settings().adminProject;
+  ) {
+    this.print = new Printer(deps.stdout, globals);
   }
 
-  async send(method: HttpRequest['method'], path: string, fields: Fields, render: Render): Promise<void> {
-    const server = this.settings();
-    const credentials: Credentials = resolveCredentials(this.env);
-    const result = await new BmiClient(server.url, credentials, this.transport).call(method, path, fields);
-    const text = this.globals().json ? asJson(result) : render(result);
-    this.stdout.write(`${text}\n`);
+  /** Calls BMI; an error answer becomes a ServerError (its exit code by status), no answer an UnreachableError. */
+  call<T>(call: Call<T>): Promise<T> {
+    return this.withClient((client) => unwrap(call(client)));
   }
 
-  private settings(): ServerSettings {
-    this.server ??= resolveServer(this.env, this.globals().url);
-    return this.server;
+  /**
+   * A long operation (BMI answered 202): printed as it is, or with `wait` followed to its end with its
+   * progress on stderr; one that did not end `done` is an error.
+   */
+  async operation(call: Call<Operation>, wait: boolean | undefined): Promise<void> {
+    let op = await this.call(call);
+    if (wait) {
+      const line = new ProgressLine(this.deps.stderr);
+      const started = op;
+      try {
+        op = await this.withClient((client) =>
+          waitForOperation(client, started.project ?? '', started.id, { onUpdate: (o) => line.update(o) }),
+        );
+      } finally {
+        line.end();
+      }
+    }
+    this.print.one(operationRow(op), OPERATION_COLUMNS);
+    if (wait && op.state !== 'done') {
+      throw new CliError(`Error: operation ${op.id} ended ${op.state}: ${op.error ?? ''}`, EXIT.FAILED);
+    }
+  }
+
+  private async withClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
+    const settings = await this.resolve();
+    this.sdk ??= createBmiClient({
+      baseUrl: settings.url,
+      username: settings.username,
+      password: settings.password,
+      fetch: this.deps.fetch,
+    });
+    try {
+      return await work(this.sdk);
+    } catch (e) {
+      if (e instanceof BmiApiError) throw new ServerError(e.status, e.code, e.message);
+      if (e instanceof BmiConnectionError) throw new UnreachableError(settings.url, e.reason);
+      throw e;
+    }
+  }
+
+  private resolve(): Promise<ClientSettings> {
+    this.settings ??= (async () => {
+      const fileName = clientConfigPath(this.deps.env);
+      const file = readClientConfig(fileName);
+      const url = resolveUrl(this.deps.env, this.globals().url, file, fileName);
+      return { url, ...(await resolveCredentials(this.deps.env, file, fileName, this.deps.prompt)) };
+    })();
+    return this.settings;
   }
 }

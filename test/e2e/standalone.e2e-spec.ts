@@ -600,7 +600,14 @@ async function bmi(
   let err = '';
   usedPasswords.add(user.password);
   const code = await runCli(['node', 'bmi', ...args], {
-    env: { BMI_URL: url, HIL_USERNAME: user.username, HIL_PASSWORD: user.password, ...o.env },
+    // no settings file of the tester's own plays a part
+    env: {
+      BMI_URL: url,
+      HIL_USERNAME: user.username,
+      HIL_PASSWORD: user.password,
+      BMI_CLIENT_CONFIG: '/nonexistent/bmi/config',
+      ...o.env,
+    },
     stdout: { write: (s: string) => (out += s) },
     stderr: { write: (s: string) => (err += s) },
     readStdin: async () => {
@@ -639,8 +646,10 @@ describe('bmi CLI in standalone mode', () => {
     usedPasswords.add(EVE.password);
     const out = await ok(ROOT, ['user', 'create', 'eve', '--password-stdin'], { stdin: `${EVE.password}\n` });
     expect(rows(out)).toEqual([
-      ['Name', 'Admin', 'Projects'],
-      ['eve', 'False', ''],
+      ['Field', 'Value'],
+      ['name', 'eve'],
+      ['admin', 'false'],
+      ['projects', ''],
     ]);
     expect(out).not.toContain(EVE.password);
   });
@@ -650,7 +659,7 @@ describe('bmi CLI in standalone mode', () => {
     const out = await ok(ROOT, ['--json', 'user', 'create', 'frank', '--admin'], {
       env: { BMI_NEW_PASSWORD: 'Frank-pw-env' },
     });
-    expect(JSON.parse(out)).toEqual({ name: 'frank', isAdmin: true, projects: [] });
+    expect(JSON.parse(out)).toEqual({ name: 'frank', admin: true, projects: [] });
     expect(await ok({ username: 'frank', password: 'Frank-pw-env' }, ['user', 'rm', 'frank'])).toBe('Success\n');
   });
 
@@ -671,33 +680,39 @@ describe('bmi CLI in standalone mode', () => {
   it('user grant / revoke / ls', async () => {
     expect(await ok(ROOT, ['user', 'grant', 'eve', P1])).toBe('Success\n');
     expect(await ok(ROOT, ['user', 'grant', 'eve', P2])).toBe('Success\n');
-    expect(rows(await ok(ROOT, ['user', 'ls'])).find((r) => r[0] === 'eve')).toEqual(['eve', 'False', 'proj1, proj2']);
-    expect(await ok(EVE, ['--json', 'ls', P2])).toBe('["centos7"]\n');
+    expect(rows(await ok(ROOT, ['user', 'ls'])).find((r) => r[0] === 'eve')).toEqual(['eve', 'false', 'proj1, proj2']);
+    expect(await ok(EVE, ['ls', P2, '-f', 'value', '-c', 'name'])).toBe('centos7\n');
     expect(await ok(ROOT, ['user', 'revoke', 'eve', P2])).toBe('Success\n');
     const refused = await bmi(EVE, ['ls', P2]);
-    expect(refused).toMatchObject({ code: 1, err: `Error (401): ${NO_ACCESS}\n` });
+    expect(refused).toMatchObject({ code: 4, err: `Error (401 HIL_AUTHENTICATION_FAILED): ${NO_ACCESS}\n` });
     const again = await bmi(ROOT, ['user', 'revoke', 'eve', P2]);
-    expect(again).toMatchObject({ code: 1, err: 'Error (404): User eve is not a member of project proj2\n' });
+    expect(again).toMatchObject({
+      code: 5,
+      err: 'Error (404 MEMBERSHIP_NOT_FOUND): User eve is not a member of project proj2\n',
+    });
   });
 
   it('user passwd: a user changes their own password (from stdin)', async () => {
     const next = 'Eve-pw-2nd';
     usedPasswords.add(next);
     expect(await ok(EVE, ['user', 'passwd', 'eve', '--password-stdin'], { stdin: `${next}\r\n` })).toBe('Success\n');
-    expect((await bmi(EVE, ['ls', P1])).code).toBe(1);
+    expect((await bmi(EVE, ['ls', P1])).code).toBe(4);
     EVE.password = next;
-    expect(await ok(EVE, ['--json', 'ls', P1])).toBe('["bmi_test"]\n');
+    expect(await ok(EVE, ['ls', P1, '-f', 'value', '-c', 'name'])).toBe('bmi_test\n');
     const other = await bmi(EVE, ['user', 'passwd', 'alice'], { env: { BMI_NEW_PASSWORD: 'x' } });
-    expect(other).toMatchObject({ code: 1, err: `Error (403): ${ADMIN_ROLE}\n` });
+    expect(other).toMatchObject({ code: 4, err: `Error (403 ADMIN_REQUIRED): ${ADMIN_ROLE}\n` });
   });
 
   it('node register / ls / connect / detach / rm, and nic add / rm', async () => {
-    expect(rows(await ok(ROOT, ['node', 'register', 'node-07']))).toEqual([
-      ['Name', 'Project', 'NICs'],
-      ['node-07', '', ''],
-    ]);
-    expect(await ok(ROOT, ['nic', 'add', 'node-07', 'eth0', '52:54:00:0A:0B:0C'])).toBe('Success\n');
-    expect(await ok(ROOT, ['nic', 'add', 'node-07', 'ib0', '52:54:00:0a:0b:0d'])).toBe('Success\n');
+    expect(await ok(ROOT, ['-f', 'json', 'node', 'register', 'node-07'])).toBe(
+      '{"name":"node-07","project":null,"nics":[]}\n',
+    );
+    expect(await ok(ROOT, ['-f', 'json', 'nic', 'add', 'node-07', 'eth0', '52:54:00:0A:0B:0C'])).toBe(
+      '{"label":"eth0","mac":"52:54:00:0a:0b:0c"}\n',
+    );
+    expect(await ok(ROOT, ['nic', 'add', 'node-07', 'ib0', '52:54:00:0a:0b:0d', '-f', 'value', '-c', 'mac'])).toBe(
+      '52:54:00:0a:0b:0d\n',
+    );
     expect(await ok(ROOT, ['node', 'connect', 'node-07', P1])).toBe('Success\n');
     expect(rows(await ok(ROOT, ['node', 'ls'])).find((r) => r[0] === 'node-07')).toEqual([
       'node-07',
@@ -705,30 +720,34 @@ describe('bmi CLI in standalone mode', () => {
       'eth0 52:54:00:0a:0b:0c, ib0 52:54:00:0a:0b:0d',
     ]);
     // eve, a member of proj1, can now boot it (pxelinux file from the lower-cased MAC)
-    expect(await ok(EVE, ['disk', 'create', P1, 'bmi_test', 'eved'])).toMatch(/^5img\d+\n$/);
-    expect(await ok(EVE, ['pro', P1, 'node-07', 'eved', 'eth0'])).toBe('Success\n');
+    expect(await ok(EVE, ['disk', 'create', P1, 'bmi_test', 'eved', '-f', 'value', '-c', 'target'])).toMatch(
+      /^5img\d+\n$/,
+    );
+    expect(await ok(EVE, ['pro', P1, 'node-07', 'eved', 'eth0', '-f', 'value', '-c', 'mac'])).toBe(
+      '52:54:00:0a:0b:0c\n',
+    );
     expect(readFileSync(path.join(t.pxelinuxDir, '01-52-54-00-0a-0b-0c'), 'utf8')).toBe(
       expectedPxelinux('eved', 'node-07'),
     );
     expect(await ok(EVE, ['dpro', P1, 'node-07', 'eth0'])).toBe('Success\n');
     const busy = await bmi(ROOT, ['node', 'rm', 'node-07']);
     expect(busy).toMatchObject({
-      code: 1,
-      err: 'Error (409): Node node-07 is connected to project proj1; detach it first\n',
+      code: 6,
+      err: 'Error (409 NODE_OWNERSHIP_CONFLICT): Node node-07 is connected to project proj1; detach it first\n',
     });
     expect(await ok(ROOT, ['node', 'detach', 'node-07'])).toBe('Success\n');
     expect((await bmi(EVE, ['pro', P1, 'node-07', 'eved', 'eth0'])).err).toBe(
-      'Error (403): Node node-07 is free: it must belong to project proj1\n',
+      'Error (403 NODE_NOT_OWNED): Node node-07 is free: it must belong to project proj1\n',
     );
     expect(await ok(ROOT, ['nic', 'rm', 'node-07', 'ib0'])).toBe('Success\n');
     expect(await ok(ROOT, ['node', 'rm', 'node-07'])).toBe('Success\n');
-    expect(rows(await ok(ROOT, ['node', 'ls'])).map((r) => r[0])).toEqual(['Name', 'node-01', 'node-02', 'node-03']);
+    expect(rows(await ok(ROOT, ['node', 'ls'])).map((r) => r[0])).toEqual(['name', 'node-01', 'node-02', 'node-03']);
   });
 
   it('node ip still works beside the new node subcommands', async () => {
     const r = await bmi(ALICE, ['node', 'ip', P1, 'node-01']);
-    expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^Error \(404\): .*Has Not Been Assigned An IP Yet\n$/);
+    expect(r.code).toBe(5);
+    expect(r.err).toMatch(/^Error \(404 NO_LEASE\): .*Has Not Been Assigned An IP Yet\n$/);
   });
 
   it('non-admins are refused (403) by every admin command; a wrong password is 401', async () => {
@@ -746,10 +765,14 @@ describe('bmi CLI in standalone mode', () => {
       ['nic', 'rm', 'node-02', 'eth0'],
     ]) {
       const r = await bmi(EVE, args);
-      expect({ args, code: r.code, err: r.err }).toEqual({ args, code: 1, err: `Error (403): ${ADMIN_ROLE}\n` });
+      expect({ args, code: r.code, err: r.err }).toEqual({
+        args,
+        code: 4,
+        err: `Error (403 ADMIN_REQUIRED): ${ADMIN_ROLE}\n`,
+      });
     }
     const wrong = await bmi({ username: 'admin', password: 'Wrong-pw-0n' }, ['user', 'ls']);
-    expect(wrong).toMatchObject({ code: 1, err: 'Error (401): Authentication Failed\n' });
+    expect(wrong).toMatchObject({ code: 4, err: 'Error (401 HIL_AUTHENTICATION_FAILED): Authentication Failed\n' });
   });
 
   it('--help lists the new commands', async () => {

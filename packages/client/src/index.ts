@@ -71,11 +71,33 @@ function isErrorBody(value: unknown): value is ErrorBody {
   );
 }
 
-/** The data of a call's answer; an error answer is thrown as a BmiApiError. */
+/** No answer came back from BMI at all (refused, reset, timed out, a bad address); `reason` says which. */
+export class BmiConnectionError extends Error {
+  constructor(
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`cannot reach BMI: ${reason}`, options);
+    this.name = 'BmiConnectionError';
+  }
+}
+
+/** fetch reports "fetch failed" and keeps the useful part (ECONNREFUSED…) in its cause. */
+function connectionReason(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+  const parts = [cause?.code, cause?.message, (error as { message?: unknown }).message];
+  return parts.filter((p): p is string => typeof p === 'string' && p !== '').join(': ') || String(error);
+}
+
+/**
+ * The data of a call's answer; an error answer is thrown as a BmiApiError, and no answer at all as a
+ * BmiConnectionError.
+ */
 export async function unwrap<T>(call: Promise<{ data?: T; error?: unknown; response?: Response }>): Promise<T> {
   const { data, error, response } = await call;
-  if (error === undefined && response?.ok !== false) return data as T;
-  const status = response?.status ?? 0;
+  if (response === undefined) throw new BmiConnectionError(connectionReason(error), { cause: error });
+  if (error === undefined && response.ok) return data as T;
+  const status = response.status;
   if (isErrorBody(error)) throw new BmiApiError(status, error.code, error.message, error.details ?? {});
   throw new BmiApiError(status, 'UNEXPECTED_RESPONSE', `BMI answered ${status} without an error body`);
 }

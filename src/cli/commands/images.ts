@@ -1,71 +1,125 @@
 import { Command } from 'commander';
-import { listOf, plain, tuplesOf } from '../format';
+import {
+  createDisk,
+  createSnapshot,
+  deleteDisk,
+  getDisk,
+  getImage,
+  listDisks,
+  listImages,
+  removeImage,
+} from '@bmi/client';
 import { Session } from '../session';
+import { DISK_COLUMNS, diskRow, everyItem, IMAGE_COLUMNS, imageRow } from './rows';
 
-/** The project member's commands: images, disks and snapshots (the original's REST commands). */
+/** A project member's commands: images, disks and snapshots. */
 export function addImageCommands(program: Command, s: Session): void {
   program
     .command('ls')
     .description("list the project's golden images")
     .argument('<project>')
-    .action((project: string) => s.send('POST', 'list_images/', { project }, listOf('Image')));
+    .action(async (project: string) => {
+      const images = await everyItem(
+        s,
+        (cursor) => (client) => listImages({ client, path: { project }, query: { kind: 'golden', cursor } }),
+      );
+      s.print.list(images.map(imageRow), IMAGE_COLUMNS);
+    });
+
+  program
+    .command('show')
+    .description('show one golden image or snapshot')
+    .argument('<project>')
+    .argument('<img>')
+    .action(async (project: string, image: string) =>
+      s.print.one(imageRow(await s.call((client) => getImage({ client, path: { project, image } }))), IMAGE_COLUMNS),
+    );
 
   program
     .command('rm')
     .description('remove a golden image or a snapshot')
     .argument('<project>')
     .argument('<img>', 'the image to remove')
-    .action((project: string, img: string) => s.send('DELETE', 'remove_image/', { project, img }, plain));
+    .action(async (project: string, image: string) => {
+      await s.call((client) => removeImage({ client, path: { project, image } }));
+      s.print.done();
+    });
 
   program
     .command('showdisks')
-    .description("list the project's disks and the image each was cloned from")
+    .description("list the project's disks: the image each was cloned from, and its iSCSI target")
     .argument('<project>')
-    .action((project: string) => s.send('POST', 'list_disks/', { project }, tuplesOf(['Disk', 'Source Image'])));
+    .action(async (project: string) => {
+      const disks = await everyItem(
+        s,
+        (cursor) => (client) => listDisks({ client, path: { project }, query: { cursor } }),
+      );
+      s.print.list(disks.map(diskRow), DISK_COLUMNS);
+    });
 
-  const disk = program.command('disk').description('create and delete disks (clones that nodes boot from)');
+  const disk = program.command('disk').description('create, show and delete disks (clones that nodes boot from)');
   disk
     .command('create')
-    .description('clone an image into a new disk exported over iSCSI; prints the iSCSI target name')
+    .description('clone an image into a new disk exported over iSCSI; prints the disk and its target')
     .argument('<project>')
     .argument('<img>', 'the golden image or snapshot to clone')
     .argument('<disk_name>', 'name of the new disk')
-    .action((project: string, img: string, diskName: string) =>
-      s.send('PUT', 'create_disk', { project, disk_name: diskName, img }, plain),
+    .action(async (project: string, image: string, name: string) =>
+      s.print.one(
+        diskRow(await s.call((client) => createDisk({ client, path: { project }, body: { name, image } }))),
+        DISK_COLUMNS,
+      ),
+    );
+  disk
+    .command('show')
+    .description('show a disk and where initiators find its iSCSI target')
+    .argument('<project>')
+    .argument('<disk_name>')
+    .action(async (project: string, name: string) =>
+      s.print.one(diskRow(await s.call((client) => getDisk({ client, path: { project, disk: name } }))), DISK_COLUMNS),
     );
   disk
     .command('delete')
     .description('delete a disk: its iSCSI target, its clone and its record')
     .argument('<project>')
     .argument('<disk_name>')
-    .action((project: string, diskName: string) =>
-      s.send('DELETE', 'delete_disk', { project, disk_name: diskName }, plain),
-    );
+    .action(async (project: string, name: string) => {
+      await s.call((client) => deleteDisk({ client, path: { project, disk: name } }));
+      s.print.done();
+    });
 
   const snap = program.command('snap').description('create, list and remove snapshots');
   snap
     .command('create')
     .description(
-      'save a disk as a new image. Power the node off first: the snapshot is taken as the disk is, ' +
-        'so with the node running it is only crash-consistent',
+      'save a disk as a new image. Power the node off first: the snapshot is taken as the disk is, so with the ' +
+        'node running it is only crash-consistent. An operation: --wait follows it to its end',
     )
     .argument('<project>')
     .argument('<disk_name>', 'the disk to snapshot')
     .argument('<snap_name>', 'name of the new snapshot')
-    .action((project: string, diskName: string, snapName: string) =>
-      s.send('PUT', 'create_snapshot/', { project, disk_name: diskName, snap_name: snapName }, plain),
+    .option('--wait', 'wait until it ends, showing its progress')
+    .action((project: string, disk: string, name: string, o: { wait?: boolean }) =>
+      s.operation((client) => createSnapshot({ client, path: { project, disk }, body: { name } }), o.wait),
     );
   snap
     .command('ls')
-    .description("list the project's snapshots and their parent images")
+    .description("list the project's snapshots and the image each disk was cloned from")
     .argument('<project>')
-    .action((project: string) => s.send('POST', 'list_snapshots/', { project }, tuplesOf(['Snapshot', 'Parent'])));
+    .action(async (project: string) => {
+      const images = await everyItem(
+        s,
+        (cursor) => (client) => listImages({ client, path: { project }, query: { kind: 'snapshot', cursor } }),
+      );
+      s.print.list(images.map(imageRow), IMAGE_COLUMNS);
+    });
   snap
     .command('rm')
     .description('remove a snapshot')
     .argument('<project>')
     .argument('<snap_name>')
-    .action((project: string, snapName: string) =>
-      s.send('DELETE', 'remove_image/', { project, img: snapName }, plain),
-    );
+    .action(async (project: string, image: string) => {
+      await s.call((client) => removeImage({ client, path: { project, image } }));
+      s.print.done();
+    });
 }

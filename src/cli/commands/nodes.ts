@@ -1,6 +1,7 @@
 import { Command } from 'commander';
-import { plain } from '../format';
+import { deleteBoot, getBoot, getNodeIp, putBoot } from '@bmi/client';
 import { Session } from '../session';
+import { BOOT_COLUMNS, bootRow } from './rows';
 
 /** Pointing a node's network boot at a disk and back, and finding its IP. */
 export function addNodeCommands(program: Command, s: Session): void {
@@ -11,8 +12,11 @@ export function addNodeCommands(program: Command, s: Session): void {
     .argument('<node>', 'HIL node name; the node must belong to the project')
     .argument('<disk_name>', 'the disk to boot from')
     .argument('<nic>', 'label of the NIC the node PXE-boots from')
-    .action((project: string, node: string, diskName: string, nic: string) =>
-      s.send('PUT', 'provision/', { project, node, disk_name: diskName, nic }, plain),
+    .action(async (project: string, node: string, disk: string, nic: string) =>
+      s.print.one(
+        bootRow(await s.call((client) => putBoot({ client, path: { project, node }, body: { disk, nic } }))),
+        BOOT_COLUMNS,
+      ),
     );
 
   program
@@ -20,10 +24,11 @@ export function addNodeCommands(program: Command, s: Session): void {
     .description('deprovision a node: remove its boot files (the disk stays)')
     .argument('<project>')
     .argument('<node>')
-    .argument('<nic>')
-    .action((project: string, node: string, nic: string) =>
-      s.send('DELETE', 'deprovision/', { project, node, nic }, plain),
-    );
+    .argument('[nic]', 'the NIC it was provisioned with (default: the one its boot files name)')
+    .action(async (project: string, node: string, nic?: string) => {
+      await s.call((client) => deleteBoot({ client, path: { project, node }, query: { nic } }));
+      s.print.done();
+    });
 
   const node = program.command('node').description('node information');
   node
@@ -32,7 +37,18 @@ export function addNodeCommands(program: Command, s: Session): void {
     .argument('<project>')
     .argument('<node>')
     .option('--nic <nic>', 'look at this NIC only (default: any NIC of the node)')
-    .action((project: string, name: string, opts: { nic?: string }) =>
-      s.send('POST', 'node_ip/', { project, node: name, nic: opts.nic }, plain),
+    .action(async (project: string, name: string, o: { nic?: string }) =>
+      s.print.one(
+        { ...(await s.call((client) => getNodeIp({ client, path: { project, node: name }, query: { nic: o.nic } }))) },
+        ['ip', 'node'],
+      ),
+    );
+  node
+    .command('boot')
+    .description('show what the node boots from')
+    .argument('<project>')
+    .argument('<node>')
+    .action(async (project: string, name: string) =>
+      s.print.one(bootRow(await s.call((client) => getBoot({ client, path: { project, node: name } }))), BOOT_COLUMNS),
     );
 }

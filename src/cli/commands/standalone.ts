@@ -1,7 +1,22 @@
 import { Command } from 'commander';
 import { CliError, EXIT, UsageError } from '../errors';
-import { plain, Render, table } from '../format';
+import {
+  addNic,
+  changePassword,
+  connectNode,
+  createUser,
+  deleteNode,
+  deleteUser,
+  detachNode,
+  grantProject,
+  listNodes,
+  listUsers,
+  registerNode,
+  removeNic,
+  revokeProject,
+} from '@bmi/client';
 import { Session } from '../session';
+import { everyItem, NODE_COLUMNS, nodeRow, USER_COLUMNS, userRow } from './rows';
 import { Env } from '../settings';
 
 /** Reads the whole standard input (for --password-stdin). */
@@ -28,47 +43,9 @@ async function newPassword(fromStdin: boolean | undefined, src: PasswordSource):
   return password;
 }
 
-interface UserRow {
-  name: string;
-  isAdmin: boolean;
-  projects: string[];
-}
-
-interface NodeRow {
-  name: string;
-  project: string | null;
-  nics: { label: string; macaddr: string }[];
-}
-
-function rowsOf<T>(value: unknown): T[] {
-  if (Array.isArray(value)) return value as T[];
-  if (value !== null && typeof value === 'object') return [value as T];
-  throw new CliError(`Error: unexpected answer from the server: ${JSON.stringify(value).slice(0, 200)}`, EXIT.REFUSED);
-}
-
-const userRows: Render = (result) =>
-  result.kind === 'success'
-    ? 'Success'
-    : table(
-        ['Name', 'Admin', 'Projects'],
-        rowsOf<UserRow>(result.value).map((u) => [u.name, u.isAdmin, (u.projects ?? []).join(', ')]),
-      );
-
-const nodeRows: Render = (result) =>
-  result.kind === 'success'
-    ? 'Success'
-    : table(
-        ['Name', 'Project', 'NICs'],
-        rowsOf<NodeRow>(result.value).map((n) => [
-          n.name,
-          n.project ?? '',
-          (n.nics ?? []).map((nic) => `${nic.label} ${nic.macaddr}`).join(', '),
-        ]),
-      );
-
 /**
  * Standalone mode (`[driver] net_isolator = standalone`): users, project members, nodes and NICs kept by BMI.
- * Admin commands, sent from the admin project; `user passwd` also works for one's own password.
+ * Admin commands; `user passwd` also works for one's own password.
  */
 export function addStandaloneCommands(program: Command, s: Session, passwords: PasswordSource): void {
   addUserCommands(program, s, passwords);
@@ -83,7 +60,10 @@ function addUserCommands(program: Command, s: Session, passwords: PasswordSource
   user
     .command('ls')
     .description('list the users, their admin flag and their projects')
-    .action(() => s.send('POST', 'list_users/', { project: s.adminProject() }, userRows));
+    .action(async () => {
+      const users = await everyItem(s, (cursor) => (client) => listUsers({ client, query: { cursor } }));
+      s.print.list(users.map(userRow), USER_COLUMNS);
+    });
   user
     .command('create')
     .description('create a user; the password comes from --password-stdin or BMI_NEW_PASSWORD')
@@ -92,39 +72,35 @@ function addUserCommands(program: Command, s: Session, passwords: PasswordSource
     .option('--password-stdin', 'read the password from the first line of standard input')
     .action(async (name: string, o: { admin?: boolean; passwordStdin?: boolean }) => {
       const password = await newPassword(o.passwordStdin, passwords);
-      await s.send(
-        'PUT',
-        'create_user/',
-        { project: s.adminProject(), user: name, password, is_admin: o.admin ? 'true' : undefined },
-        userRows,
-      );
+      const made = await s.call((client) => createUser({ client, body: { name, password, admin: o.admin === true } }));
+      s.print.one(userRow(made), USER_COLUMNS);
     });
   user
     .command('rm')
     .description('delete a user (not the last admin)')
     .argument('<name>')
-    .action((name: string) => s.send('DELETE', 'delete_user/', { project: s.adminProject(), user: name }, plain));
+    .action(async (name: string) => {
+      await s.call((client) => deleteUser({ client, path: { user: name } }));
+      s.print.done();
+    });
   user
     .command('grant')
     .description('make a user a member of a project')
     .argument('<name>')
     .argument('<project>')
-    .action((name: string, project: string) =>
-      s.send('PUT', 'add_user_project/', { project: s.adminProject(), user: name, target_project: project }, plain),
-    );
+    .action(async (name: string, project: string) => {
+      await s.call((client) => grantProject({ client, path: { user: name, project } }));
+      s.print.done();
+    });
   user
     .command('revoke')
     .description('remove a user from a project')
     .argument('<name>')
     .argument('<project>')
-    .action((name: string, project: string) =>
-      s.send(
-        'DELETE',
-        'remove_user_project/',
-        { project: s.adminProject(), user: name, target_project: project },
-        plain,
-      ),
-    );
+    .action(async (name: string, project: string) => {
+      await s.call((client) => revokeProject({ client, path: { user: name, project } }));
+      s.print.done();
+    });
   user
     .command('passwd')
     .description("change a user's password (your own, or anyone's as an admin): --password-stdin or BMI_NEW_PASSWORD")
@@ -132,42 +108,55 @@ function addUserCommands(program: Command, s: Session, passwords: PasswordSource
     .option('--password-stdin', 'read the new password from the first line of standard input')
     .action(async (name: string, o: { passwordStdin?: boolean }) => {
       const password = await newPassword(o.passwordStdin, passwords);
-      await s.send('PUT', 'change_password/', { project: s.adminProject(), user: name, new_password: password }, plain);
+      await s.call((client) => changePassword({ client, path: { user: name }, body: { password } }));
+      s.print.done();
     });
 }
 
 function addNodeAdminCommands(program: Command, s: Session): void {
-  // `bmi node ip` exists already (commands/nodes.ts): these go beside it
+  // `bmi node ip` and `node boot` exist already (commands/nodes.ts): these go beside them
   const node =
     program.commands.find((c) => c.name() === 'node') ?? program.command('node').description('node information');
   node.description('node information; in standalone mode, node registration and ownership (admin)');
   node
     .command('ls')
     .description('list the nodes, their project and NICs (standalone mode)')
-    .action(() => s.send('POST', 'list_nodes/', { project: s.adminProject() }, nodeRows));
+    .action(async () => {
+      const nodes = await everyItem(s, (cursor) => (client) => listNodes({ client, query: { cursor } }));
+      s.print.list(nodes.map(nodeRow), NODE_COLUMNS);
+    });
   node
     .command('register')
     .description('register a node, free (standalone mode)')
     .argument('<name>')
-    .action((name: string) => s.send('PUT', 'register_node/', { project: s.adminProject(), node: name }, nodeRows));
+    .action(async (name: string) =>
+      s.print.one(nodeRow(await s.call((client) => registerNode({ client, body: { name } }))), NODE_COLUMNS),
+    );
   node
     .command('rm')
     .description('delete a free node and its NICs (standalone mode)')
     .argument('<name>')
-    .action((name: string) => s.send('DELETE', 'delete_node/', { project: s.adminProject(), node: name }, plain));
+    .action(async (name: string) => {
+      await s.call((client) => deleteNode({ client, path: { node: name } }));
+      s.print.done();
+    });
   node
     .command('connect')
     .description('give a free node to a project (standalone mode)')
     .argument('<node>')
     .argument('<project>')
-    .action((name: string, project: string) =>
-      s.send('PUT', 'connect_node/', { project: s.adminProject(), node: name, target_project: project }, plain),
-    );
+    .action(async (name: string, project: string) => {
+      await s.call((client) => connectNode({ client, path: { node: name }, body: { project } }));
+      s.print.done();
+    });
   node
     .command('detach')
     .description('take a node away from its project: it becomes free (standalone mode)')
     .argument('<node>')
-    .action((name: string) => s.send('DELETE', 'detach_node/', { project: s.adminProject(), node: name }, plain));
+    .action(async (name: string) => {
+      await s.call((client) => detachNode({ client, path: { node: name } }));
+      s.print.done();
+    });
 }
 
 function addNicCommands(program: Command, s: Session): void {
@@ -178,17 +167,21 @@ function addNicCommands(program: Command, s: Session): void {
     .argument('<node>')
     .argument('<label>')
     .argument('<mac>', 'e.g. 52:54:00:12:34:56')
-    .action((node: string, label: string, mac: string) =>
-      s.send('PUT', 'add_nic/', { project: s.adminProject(), node, nic: label, macaddr: mac }, plain),
+    .action(async (node: string, label: string, mac: string) =>
+      s.print.one({ ...(await s.call((client) => addNic({ client, path: { node }, body: { label, mac } }))) }, [
+        'label',
+        'mac',
+      ]),
     );
   nic
     .command('rm')
     .description('remove a NIC from a node')
     .argument('<node>')
     .argument('<label>')
-    .action((node: string, label: string) =>
-      s.send('DELETE', 'remove_nic/', { project: s.adminProject(), node, nic: label }, plain),
-    );
+    .action(async (node: string, label: string) => {
+      await s.call((client) => removeNic({ client, path: { node, nic: label } }));
+      s.print.done();
+    });
 }
 
 /**
