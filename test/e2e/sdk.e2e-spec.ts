@@ -7,11 +7,13 @@ import * as bmi from '@bmi/client';
 import { BmiApiError, createBmiClient, unwrap, waitForOperation } from '@bmi/client';
 import type { AddressInfo } from 'node:net';
 import { ADMIN, ALICE, startTestApp, TestApp } from '../utils/test-app';
+import { quickstart } from '../../packages/client/examples/quickstart';
 
 const P = 'proj1';
 let t: TestApp;
 let admin: bmi.Client;
 let alice: bmi.Client;
+let baseUrl: string;
 const tried = new Set<string>();
 export const STANDALONE = [
   'listUsers',
@@ -41,7 +43,7 @@ beforeAll(async () => {
   t = await startTestApp();
   await t.app.listen(0, '127.0.0.1');
   const { port } = t.app.getHttpServer().address() as AddressInfo;
-  const baseUrl = `http://127.0.0.1:${port}`;
+  baseUrl = `http://127.0.0.1:${port}`;
   admin = createBmiClient({ baseUrl, ...ADMIN });
   alice = createBmiClient({ baseUrl, ...ALICE, timeoutMs: 30_000 });
 });
@@ -149,6 +151,17 @@ describe('the SDK', () => {
   it('standalone routes answer 409 STANDALONE_MODE_OFF with HIL', async () => {
     const off = await unwrap(op('listUsers')({ client: admin })).catch((e) => e);
     expect([off.status, off.code]).toEqual([409, 'STANDALONE_MODE_OFF']);
+  });
+
+  it("runs the README's example (packages/client/examples/quickstart.ts)", async () => {
+    const lines: string[] = [];
+    await quickstart(baseUrl, (line) => lines.push(line));
+    expect(lines.filter((l) => !l.startsWith('running'))).toEqual([
+      'done 1',
+      'import done',
+      expect.stringMatching(/^disk web1 at iscsi:10\.0\.0\.1:tcp:3260:1:5img\d+$/),
+      'web1 is there already',
+    ]);
   });
 
   it('has been tried on every /v1 operation', () => {
