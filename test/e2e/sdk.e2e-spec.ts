@@ -8,6 +8,8 @@ import { BmiApiError, createBmiClient, unwrap, waitForOperation } from '@bmi/cli
 import type { AddressInfo } from 'node:net';
 import { ADMIN, ALICE, startTestApp, TestApp } from '../utils/test-app';
 import { quickstart } from '../../packages/client/examples/quickstart';
+import { SeenAnswer, undocumented } from '../utils/documented';
+import { buildOpenApi } from '../../src/common/openapi/use-swagger';
 
 const P = 'proj1';
 let t: TestApp;
@@ -15,6 +17,7 @@ let admin: bmi.Client;
 let alice: bmi.Client;
 let baseUrl: string;
 const tried = new Set<string>();
+const seen: SeenAnswer[] = [];
 export const STANDALONE = [
   'listUsers',
   'createUser',
@@ -44,8 +47,14 @@ beforeAll(async () => {
   await t.app.listen(0, '127.0.0.1');
   const { port } = t.app.getHttpServer().address() as AddressInfo;
   baseUrl = `http://127.0.0.1:${port}`;
-  admin = createBmiClient({ baseUrl, ...ADMIN });
-  alice = createBmiClient({ baseUrl, ...ALICE, timeoutMs: 30_000 });
+  // every answer is recorded, and checked against the document at the end
+  const recording = (async (input: Request) => {
+    const res = await fetch(input);
+    seen.push({ method: input.method, path: new URL(input.url).pathname, status: res.status });
+    return res;
+  }) as unknown as typeof fetch;
+  admin = createBmiClient({ baseUrl, ...ADMIN, fetch: recording });
+  alice = createBmiClient({ baseUrl, ...ALICE, timeoutMs: 30_000, fetch: recording });
 });
 afterAll(async () => {
   await t.close();
@@ -162,6 +171,11 @@ describe('the SDK', () => {
       expect.stringMatching(/^disk web1 at iscsi:10\.0\.0\.1:tcp:3260:1:5img\d+$/),
       'web1 is there already',
     ]);
+  });
+
+  it('got only answers the document lists for their routes', () => {
+    expect(seen.length).toBeGreaterThan(40);
+    expect(undocumented(buildOpenApi(t.app), seen, () => false)).toEqual([]);
   });
 
   it('has been tried on every /v1 operation', () => {

@@ -6,15 +6,27 @@ import { Logger } from '@nestjs/common';
 import { basicAuthHeader } from '../../src/common/http/basic-auth';
 import { ADMIN, ALICE, BOB, startTestApp, TestApp } from '../utils/test-app';
 import type { Credentials } from '../../src/common/auth/caller';
+import { SeenAnswer, undocumented } from '../utils/documented';
+import { buildOpenApi } from '../../src/common/openapi/use-swagger';
 
 const P = 'proj1';
 let t: TestApp;
 
+/** every answer of a /v1 route in this file, checked against the document at the end */
+const seen: SeenAnswer[] = [];
+
+/** A request, whose answer is recorded in `seen`. */
+function send(method: 'get' | 'post' | 'put' | 'delete' | 'patch', path: string, c?: Credentials) {
+  const req = t.http()[method](path);
+  if (c) req.set(as(c));
+  req.on('response', (res: { status: number }) => seen.push({ method, path, status: res.status }));
+  return req;
+}
 const as = (c: Credentials) => ({ Authorization: basicAuthHeader(c) });
-const get = (path: string, c: Credentials = ALICE) => t.http().get(path).set(as(c));
-const post = (path: string, body: object, c: Credentials = ALICE) => t.http().post(path).set(as(c)).send(body);
-const put = (path: string, body: object, c: Credentials = ALICE) => t.http().put(path).set(as(c)).send(body);
-const del = (path: string, c: Credentials = ALICE) => t.http().delete(path).set(as(c));
+const get = (path: string, c: Credentials = ALICE) => send('get', path, c);
+const post = (path: string, body: object, c: Credentials = ALICE) => send('post', path, c).send(body);
+const put = (path: string, body: object, c: Credentials = ALICE) => send('put', path, c).send(body);
+const del = (path: string, c: Credentials = ALICE) => send('delete', path, c);
 
 /** Polls the operation until it is no longer running; returns it. */
 async function settle(location: string): Promise<Record<string, unknown>> {
@@ -46,7 +58,7 @@ afterEach(async () => {
 
 describe('errors', () => {
   it('no credentials: 401 JSON with a Basic challenge (the legacy routes keep their 400)', async () => {
-    const r = await t.http().get(`/v1/projects/${P}/images`);
+    const r = await send('get', `/v1/projects/${P}/images`);
     expect(r.status).toBe(401);
     expect(r.headers['www-authenticate']).toBe('Basic realm="BMI", charset="UTF-8"');
     expect(r.body).toEqual({ code: 'UNAUTHORIZED', message: expect.any(String), details: {} });
@@ -79,7 +91,7 @@ describe('errors', () => {
   });
 
   it('a wrong method: 405 JSON with Allow; an unknown /v1 path: 404 JSON', async () => {
-    const r = await t.http().patch(`/v1/projects/${P}/disks/web1`).set(as(ALICE));
+    const r = await send('patch', `/v1/projects/${P}/disks/web1`, ALICE);
     expect(r.status).toBe(405);
     expect(r.headers.allow).toBe('DELETE, GET');
     expect(r.body).toMatchObject({ code: 'METHOD_NOT_ALLOWED', details: { allow: ['DELETE', 'GET'] } });
@@ -240,5 +252,15 @@ describe('boot and operations', () => {
     const bob = await get(`/v1/projects/proj2/operations/${id}`, BOB);
     expect([bob.status]).toEqual([404]);
     expect((await get(`/v1/projects/${P}/operations/${id}`)).body.id).toBe(id);
+  });
+});
+
+describe('the document', () => {
+  it('lists every status a /v1 route answered in this file, for that route', async () => {
+    expect(seen.length).toBeGreaterThan(100);
+    expect(new Set(seen.map((a) => a.status)).size).toBeGreaterThanOrEqual(10);
+    const doc = buildOpenApi(t.app);
+    // the wrong method and the unknown path are meant to be outside the document
+    expect(undocumented(doc, seen, (a) => a.method === 'patch' || a.path === '/v1/nothing')).toEqual([]);
   });
 });
