@@ -7,6 +7,9 @@ import { basicAuthHeader } from '../../src/common/http/basic-auth';
 import { ADMIN, ALICE, BOB, startTestApp, TestApp } from '../utils/test-app';
 import type { Credentials } from '../../src/common/auth/caller';
 import { SeenAnswer, undocumented } from '../utils/documented';
+import { DataSource } from 'typeorm';
+import { IdempotencyKeyEntity } from '../../src/common/http/idempotency.entity';
+import { ABANDONED_MS, requestDigest } from '../../src/common/http/idempotency.interceptor';
 import { buildOpenApi } from '../../src/common/openapi/use-swagger';
 
 const P = 'proj1';
@@ -183,6 +186,32 @@ describe('images and disks', () => {
     expect([plain.status, plain.body.code]).toEqual([409, 'DISK_EXISTS']);
     // another caller's key of the same name is theirs
     expect((await post('/v1/projects', { name: 'p9' }, ADMIN).set('Idempotency-Key', 'key-1')).status).toBe(201);
+  });
+
+  it('a first request unanswered for long (its instance died) leaves its key to the retry; a recent one is a 409', async () => {
+    await importGolden('bmi_test');
+    const body = { name: 'web1', image: 'bmi_test' };
+    const path = `/v1/projects/${P}/disks`;
+    const claim = (key: string, createdAt: number) =>
+      t.app
+        .get(DataSource)
+        .getRepository(IdempotencyKeyEntity)
+        .insert({
+          actor: 'alice',
+          key,
+          request: requestDigest('POST', path, body),
+          status: null,
+          body: 'claim:x',
+          location: null,
+          createdAt,
+        });
+    await claim('recent', Date.now());
+    const busy = await post(path, body).set('Idempotency-Key', 'recent');
+    expect([busy.status, busy.body.code]).toEqual([409, 'CONFLICT']);
+    await claim('abandoned', Date.now() - ABANDONED_MS - 1000);
+    const retried = await post(path, body).set('Idempotency-Key', 'abandoned');
+    expect(retried.status).toBe(201);
+    expect((await post(path, body).set('Idempotency-Key', 'abandoned')).headers['idempotent-replayed']).toBe('true');
   });
 
   it('a failed first request leaves its key free: the retry runs', async () => {

@@ -12,7 +12,7 @@ import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { ApiHeader } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { catchError, from, Observable, of, switchMap, throwError } from 'rxjs';
-import { DataSource, LessThan } from 'typeorm';
+import { DataSource, IsNull, LessThan } from 'typeorm';
 import { DbWriteLock } from '../concurrency/locks';
 import { BadRequestError, ConflictError, DomainError } from '../errors/domain-error';
 import { callerCredentials, CallerRequest } from './credentials';
@@ -20,6 +20,11 @@ import { IdempotencyKeyEntity } from './idempotency.entity';
 
 /** How long a key is remembered. */
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
+/**
+ * A first request still unanswered after this long died with its instance: no /v1 request runs that long (the
+ * long operations answer 202 as soon as they start).
+ */
+export const ABANDONED_MS = 10 * 60 * 1000;
 const KEY = /^[\x21-\x7e]{1,128}$/;
 
 export class IdempotencyKeyReusedError extends DomainError {
@@ -27,11 +32,19 @@ export class IdempotencyKeyReusedError extends DomainError {
   override readonly code = 'IDEMPOTENCY_KEY_REUSED';
 }
 
+/** What makes two requests the same one: method, path and body. */
+export function requestDigest(method: string, path: string, body: unknown): string {
+  return createHash('sha256')
+    .update(`${method} ${path}\n${JSON.stringify(body ?? {})}`)
+    .digest('hex');
+}
+
 /**
  * Makes a create safe to retry: the first request with a given `Idempotency-Key` (per caller) runs and its
  * answer is kept for a day; a retry with the same key and the same request gets that answer again, with
  * `Idempotent-Replayed: true`, without running anything. The same key with another request is a 422; a retry
- * while the first still runs is a 409. A first request that failed leaves no answer behind: its retry runs.
+ * while the first still runs is a 409. A first request that failed leaves no answer behind: its retry runs; so
+ * does the retry of one whose instance died before answering (unanswered for ABANDONED_MS).
  * The keys live in the database, so every instance sharing it answers the same.
  */
 @Injectable()
@@ -54,9 +67,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
       });
     }
     const actor = callerCredentials(req).username.slice(0, 64);
-    const request = createHash('sha256')
-      .update(`${req.method} ${req.originalUrl.split('?')[0]}\n${JSON.stringify(req.body ?? {})}`)
-      .digest('hex');
+    const request = requestDigest(req.method, req.originalUrl.split('?')[0], req.body);
     const status =
       (Reflect.getMetadata(HTTP_CODE_METADATA, context.getHandler()) as number | undefined) ?? HttpStatus.OK;
     return from(this.claim(actor, key, request)).pipe(
@@ -101,8 +112,15 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (kept.request !== request) {
       throw new IdempotencyKeyReusedError('This Idempotency-Key was used for another request');
     }
-    if (kept.status === null) throw new ConflictError('The request with this Idempotency-Key is still running');
-    return kept;
+    if (kept.status !== null) return kept;
+    // a claim nobody answered for this long was its instance's last act (a crash): the retry takes it over
+    if (kept.createdAt < now - ABANDONED_MS) {
+      const taken = await this.dbLock.run(() =>
+        repo.update({ actor, key, body: kept.body ?? '', status: IsNull() }, { body: claim, createdAt: now }),
+      );
+      if (taken.affected) return null;
+    }
+    throw new ConflictError('The request with this Idempotency-Key is still running');
   }
 
   private async keep(actor: string, key: string, status: number, body: unknown, res: Response): Promise<void> {
