@@ -8,13 +8,7 @@ import {
   UseGuards,
   UseInterceptors,
 } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBasicAuth,
-  ApiConsumes,
-  ApiOkResponse,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiBasicAuth, ApiConsumes, ApiOkResponse, ApiResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { map, Observable } from 'rxjs';
 import type { CallerRequest } from './credentials';
@@ -62,10 +56,28 @@ export function LegacyApi(): ClassDecorator {
     UseInterceptors(LegacyResponseInterceptor),
     ApiBasicAuth(),
     ApiConsumes('application/x-www-form-urlencoded', 'application/json'),
-    ApiBadRequestResponse({ description: 'No Authorization header, or a missing or invalid field (plain text)' }),
-    ApiUnauthorizedResponse({ description: 'HIL refused the credentials or the project (plain text)' }),
+    ...Object.entries(LEGACY_ERRORS).map(([status, description]) =>
+      ApiResponse({ status: Number(status), description, content: { 'text/plain': { schema: { type: 'string' } } } }),
+    ),
   ) as ClassDecorator;
 }
+
+/**
+ * What every route of the original's may answer besides its success, each as a plain-text message (the codes
+ * of the /v1 face's ErrorCode are not sent on these routes).
+ */
+const LEGACY_ERRORS: Record<number, string> = {
+  400: 'No Authorization header, or a missing or invalid field',
+  401: 'HIL refused the credentials or the project',
+  403: 'Not a BMI admin, or the node is not the project’s',
+  404: 'No such project, image, node, NIC or target',
+  405: 'The path exists with other methods (Allow header)',
+  409: 'Exists already, busy, in use, has clones or snapshots',
+  413: 'The body is over 64 KiB',
+  500: 'BMI failed',
+  502: 'A dependency (HIL, Ceph, tgt) answered something BMI cannot use',
+  503: 'A dependency cannot be reached',
+};
 
 /** Documents the plain-text `Success` answer of an operation that returns nothing. */
 export function ApiSuccessText(): MethodDecorator {

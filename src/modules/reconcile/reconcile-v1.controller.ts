@@ -22,7 +22,7 @@ export class ReconcileV1Controller {
   @HttpCode(200)
   @ApiOperation({ summary: 'Compare the database, the pool, the targets and the boot files; with fix, repair (admin)' })
   @ApiOkResponse({ type: ReconcileReportDto })
-  @ApiErrors(403)
+  @ApiErrors(403, 409)
   reconcile(@AdminAccess() _: ProjectScope, @Body() dto: ReconcileRequestDto): Promise<ReconcileReport> {
     return this.reconciler.reconcile({ fix: dto.fix === true });
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, HttpCode, Post, Put } from '@nestjs/common';
-import { ApiConflictResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiSuccessText, LegacyApi } from '../../common/http/legacy';
 import { Access, AccessRule } from '../access/access.decorator';
 import type { ProjectScope } from '../access/access-level';
@@ -31,8 +31,6 @@ const ownPasswordOrAdmin: AccessRule = (body, caller) =>
  */
 @ApiTags('standalone')
 @LegacyApi()
-@ApiForbiddenResponse({ description: 'not a BMI admin (plain text)' })
-@ApiConflictResponse({ description: 'standalone mode is off, or the request clashes with the current state' })
 @Controller()
 export class StandaloneController {
   constructor(private readonly admin: StandaloneAdminService) {}
