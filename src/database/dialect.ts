@@ -1,4 +1,4 @@
-import type { QueryRunner } from 'typeorm';
+import type { QueryRunner, ValueTransformer } from 'typeorm';
 
 /**
  * The few places where SQLite and PostgreSQL need different SQL, for the migrations: everything else they run
@@ -15,3 +15,6 @@ export function isPostgres(q: QueryRunner): boolean {
 export function serialId(q: QueryRunner): string {
   return isPostgres(q) ? '"id" SERIAL PRIMARY KEY NOT NULL' : '"id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL';
 }
+
+/** bigint columns come back as strings from PostgreSQL: ms timestamps fit a JS number. */
+export const msTime: ValueTransformer = { to: (v: number) => v, from: (v: string | number) => Number(v) };

@@ -1,6 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-
-const msTime = { to: (v: number) => v, from: (v: string | number) => Number(v) };
+import { msTime } from '../../database/dialect';
 
 /**
  * The first answer to a request sent with an `Idempotency-Key`, per caller: `status` null while that request

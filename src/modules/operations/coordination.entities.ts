@@ -1,7 +1,5 @@
-import { Column, Entity, PrimaryColumn, ValueTransformer } from 'typeorm';
-
-/** bigint columns come back as strings from PostgreSQL: ms timestamps fit a JS number. */
-export const msTime: ValueTransformer = { to: (v: number) => v, from: (v: string | number) => Number(v) };
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { msTime } from '../../database/dialect';
 
 /**
  * One lock taken by one holder (DatabaseLocks): held while its lease is in the future (the instance renews it)

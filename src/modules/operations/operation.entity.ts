@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { msTime } from './coordination.entities';
+import { msTime } from '../../database/dialect';
 
 /**
  * running; done; rolled_back (a step failed and the others were undone, or recovery undid them); failed (an
