@@ -10,11 +10,22 @@ import { FaultPoint, sagaFaults, SimulatedCrash } from '../../../src/common/orch
 import { RbdImageBusyError } from '../../../src/modules/images/storage/storage.errors';
 import { TypeOrmOperationJournal } from '../../../src/modules/operations/operation-journal.service';
 import { dieAndRecover } from '../../utils/faults';
+import { testEngine } from '../../utils/test-db';
 import { ADMIN, ALICE, startTestApp, TestApp } from '../../utils/test-app';
 import { addProject, call, captureState, createDisk, expectOk, importImage } from '../../utils/e2e';
 
 const P = 'proj1';
 const POINTS: FaultPoint[] = ['started', 'ran', 'done'];
+
+/**
+ * The points tried at step `n` of the case `c`: all three on SQLite; on PostgreSQL one per step, in turn (each
+ * point still comes up across the steps and the cases). What differs between the engines is how the journal,
+ * the locks and the rows are written, which every step exercises; the points are the saga's own business,
+ * the same on both, and the full matrix runs on SQLite (and on real processes in the faults project).
+ */
+function pointsAt(n: number, c: number): FaultPoint[] {
+  return testEngine() === 'postgres' ? [POINTS[(n + c) % POINTS.length]] : POINTS;
+}
 
 interface Case {
   kind: string;
@@ -108,7 +119,7 @@ afterAll(() => {
   process.stdout.write(`\ncrash matrix (step.point: back | forward):\n${lines.join('\n')}\n`);
 });
 
-describe.each(CASES)('$kind killed at each step', ({ kind, request }) => {
+describe.each(CASES.map((c, index) => ({ ...c, index })))('$kind killed at each step', ({ kind, request, index }) => {
   let clean: { before: string; after: string; steps: number };
 
   beforeAll(async () => {
@@ -128,7 +139,7 @@ describe.each(CASES)('$kind killed at each step', ({ kind, request }) => {
   it('converges at every step and point, and the retry succeeds', async () => {
     const outcomes: Outcome[] = [];
     for (let n = 1; n <= clean.steps; n++) {
-      for (const point of POINTS) {
+      for (const point of pointsAt(n, index)) {
         const t = await setUp();
         try {
           let fired = false;
