@@ -1,10 +1,16 @@
 // The tiers, selectable with --selectProjects: unit (src/**/*.spec.ts: one unit with fakes, beside its code),
 // app (test/app: the services of the whole app built in-process on the fake drivers and a real SQLite, and the
 // migrations), app-pg (the same on PostgreSQL), e2e (test/e2e: the app over HTTP, the server and CLI as processes), integration (real Ceph and
-// tgtd), faults (a real BMI process killed at every step, on Ceph and tgtd), multi (several BMI processes on PostgreSQL), boot (QEMU nodes), and the binding's own rbd-unit and rbd-integration.
+// tgtd), faults (a real BMI process killed at every step, on Ceph and tgtd), multi (several BMI processes on PostgreSQL), boot (QEMU nodes), browser (Swagger UI in a headless Chromium), and the binding's own rbd-unit and rbd-integration.
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.test.json' }];
 // the librbd binding's own tests (native/ceph-rbd-napi): its unit tests and its tests against real Ceph
 const rbd = require('./native/ceph-rbd-napi/jest.config.js').projects;
+// the ES-modules-only packages the browser tests load, and how they are turned into CommonJS for Jest
+const ESM_ONLY = ['puppeteer-core', '@puppeteer/browsers', 'chromium-bidi'];
+const esmToCommonJs = [
+  'ts-jest',
+  { tsconfig: { allowJs: true, isolatedModules: true, module: 'commonjs', target: 'ES2022', esModuleInterop: true } },
+];
 const common = { transform: { '^.+\\.ts$': tsJest }, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
 module.exports = {
   // a Ceph call may wait on the cluster; no test relies on this for timing
@@ -44,6 +50,17 @@ module.exports = {
     { ...common, displayName: 'faults', rootDir: '.', testMatch: ['<rootDir>/test/faults/**/*.faults-spec.ts'] },
     // real QEMU nodes PXE-booting from BMI's disks (scripts/boot-lib.sh sets the environment up); minutes, not ms
     { ...common, displayName: 'boot', rootDir: '.', testMatch: ['<rootDir>/test/boot/**/*.boot-spec.ts'] },
+    // Swagger UI at /docs driven in a real headless Chromium (Debian's chromium, through puppeteer-core); fails in
+    // CI when Chromium is missing. puppeteer-core and the packages it loads ship ES modules only, which Jest's
+    // CommonJS runtime cannot load: they go through ts-jest like the tests (to CommonJS, no type-check; cached).
+    {
+      ...common,
+      displayName: 'browser',
+      rootDir: '.',
+      testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'],
+      transform: { ...common.transform, [`/node_modules/(${ESM_ONLY.join('|')})/.+\\.js$`]: esmToCommonJs },
+      transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY.join('|')})/)`],
+    },
     ...rbd,
   ],
 };

@@ -72,6 +72,14 @@ ensure_deps() {
   echo "$want" >"$stamp"
 }
 
+# Chromium for the browser tests (Swagger UI at /docs driven through puppeteer-core, which downloads no browser of
+# its own): Debian's package, at /usr/bin/chromium where the tests look for it, unless BMI_CHROMIUM names another.
+# The path is checked rather than PATH: a `chromium` elsewhere on PATH is not the one the tests start.
+ensure_chromium() {
+  [ -n "${BMI_CHROMIUM:-}" ] && return 0
+  [ -x /usr/bin/chromium ] || apt_install chromium
+}
+
 # `bmi` on the PATH: /usr/local/bin/bmi -> bin/bmi of this checkout, when run as root and that name is free or
 # already one of ours (a link to some checkout's bin/bmi); otherwise the one-liner to use instead.
 link_cli() {

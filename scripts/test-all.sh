@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs every check and every test of the project, from a fresh clone on a fresh Debian machine:
-# installs what is missing (Node.js, Ceph, tgt, PostgreSQL, npm packages), starts a throw-away single-node Ceph, a
-# tgtd and a PostgreSQL,
+# installs what is missing (Node.js, Ceph, tgt, PostgreSQL, Chromium, npm packages), starts a throw-away single-node
+# Ceph, a tgtd and a PostgreSQL,
 # type-checks, checks formatting and lint (the layering rules of eslint.config.mjs), builds, checks the committed
 # OpenAPI document (up to date, and clean under Redocly's recommended-strict rules) and the SDK generated from it,
 # and runs all jest projects (unit, app on SQLite and on PostgreSQL, e2e, integration, faults,
-# boot and the binding's).
+# boot, browser and the binding's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -21,6 +21,8 @@ log "local PostgreSQL for the tests on PostgreSQL"
 start_test_pg
 log "provisioning network and golden image for the boot tests"
 start_boot_env
+log "Chromium for the browser tests"
+ensure_chromium
 ensure_deps
 
 log "type-check, format and lint"

@@ -66,6 +66,9 @@ describe('errors', () => {
     expect(r.headers['www-authenticate']).toBe('Basic realm="BMI", charset="UTF-8"');
     expect(r.body).toEqual({ code: 'UNAUTHORIZED', message: expect.any(String), details: {} });
     expect((await t.http().post('/list_images').send({ project: P })).status).toBe(400);
+    // a page's script (Swagger UI) gets a challenge its browser does not turn into a login prompt
+    const fromPage = await send('get', `/v1/projects/${P}/images`).set('X-Requested-With', 'XMLHttpRequest');
+    expect(fromPage.headers['www-authenticate']).toBe('XBasic realm="BMI", charset="UTF-8"');
   });
 
   it('refused credentials, another project, an unknown project, an admin route: each its code and status', async () => {

@@ -6,6 +6,13 @@ import { toErrorReply } from './error-body';
 export const BASIC_CHALLENGE = 'Basic realm="BMI", charset="UTF-8"';
 
 /**
+ * The challenge of a 401 to a page's script (`X-Requested-With: XMLHttpRequest`, as Swagger UI sends): the
+ * same, under a scheme name browsers do not answer with a login prompt of their own, which would hold the
+ * request and hide the 401 from the page (what Spring Security and others avoid by the same header).
+ */
+export const BROWSER_CHALLENGE = 'XBasic realm="BMI", charset="UTF-8"';
+
+/**
  * The one place where a failed request is answered and logged. Two faces share it:
  * - the original BMI routes (marked by `res.locals.legacyFace`) answer with the plain-text message, as the
  *   original did;
@@ -32,7 +39,10 @@ export class DomainErrorFilter implements ExceptionFilter {
     if (res.locals?.legacyFace) {
       res.status(reply.status).type('text/plain; charset=utf-8').send(reply.message);
     } else {
-      if (reply.status === 401) res.set('WWW-Authenticate', BASIC_CHALLENGE);
+      if (reply.status === 401) {
+        const fromScript = req.headers['x-requested-with'] === 'XMLHttpRequest';
+        res.set('WWW-Authenticate', fromScript ? BROWSER_CHALLENGE : BASIC_CHALLENGE);
+      }
       res.status(reply.status).json({ code: reply.code, message: reply.message, details: reply.details });
     }
   }

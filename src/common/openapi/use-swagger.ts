@@ -69,9 +69,23 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
   return sortKeys(document) as OpenAPIObject;
 }
 
+/**
+ * Swagger UI at /docs. Its requests say they come from a page's script (`X-Requested-With`), so that a refused
+ * password is answered with a challenge the browser leaves to the page (BROWSER_CHALLENGE), instead of
+ * holding the request for a login prompt of its own.
+ */
 export function useSwagger(app: INestApplication): void {
   const document = buildOpenApi(app);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json' });
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'openapi.json',
+    swaggerOptions: {
+      // sent to the page as its source text: plain JavaScript, nothing from outside
+      requestInterceptor: (req: { headers: Record<string, string> }) => {
+        req.headers['X-Requested-With'] = 'XMLHttpRequest';
+        return req;
+      },
+    },
+  });
 }
 
 /**
