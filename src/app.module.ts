@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AppConfig } from './config/app-config';
 import { ConcurrencyModule } from './common/concurrency/locks';
+import { IdempotencyModule } from './common/http/idempotency';
 import { SagaActionsModule } from './common/orchestration/actions';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
@@ -22,6 +23,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         ConcurrencyModule,
+        IdempotencyModule,
         SagaActionsModule,
         ScheduleModule.forRoot(),
         DatabaseModule,

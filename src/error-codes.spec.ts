@@ -10,7 +10,7 @@ import * as projects from './modules/projects/projects.errors';
 import * as standalone from './modules/standalone/standalone.errors';
 import * as tftp from './modules/tftp/tftp.errors';
 import * as locks from './common/concurrency/locks';
-import * as idempotency from './common/http/idempotency.interceptor';
+import * as idempotency from './common/http/idempotency';
 import * as resources from './common/http/resources';
 import * as operations from './modules/operations/operations-v1.controller';
 

@@ -9,7 +9,7 @@ import type { Credentials } from '../../src/common/auth/caller';
 import { SeenAnswer, undocumented } from '../utils/documented';
 import { DataSource } from 'typeorm';
 import { IdempotencyKeyEntity } from '../../src/common/http/idempotency.entity';
-import { ABANDONED_MS, requestDigest } from '../../src/common/http/idempotency.interceptor';
+import { ABANDONED_MS, requestDigest } from '../../src/common/http/idempotency';
 import { buildOpenApi } from '../../src/common/openapi/use-swagger';
 
 const P = 'proj1';
@@ -215,6 +215,31 @@ describe('images and disks', () => {
     const retried = await post(path, body).set('Idempotency-Key', 'abandoned');
     expect(retried.status).toBe(201);
     expect((await post(path, body).set('Idempotency-Key', 'abandoned')).headers['idempotent-replayed']).toBe('true');
+  });
+
+  it('a kept answer goes to its caller only, with their password, while they have access', async () => {
+    const made = await post('/v1/projects', { name: 'p9' }, ADMIN).set('Idempotency-Key', 'k9');
+    expect(made.status).toBe(201);
+    const wrong = await post('/v1/projects', { name: 'p9' }, { username: 'admin', password: 'WRONG' }).set(
+      'Idempotency-Key',
+      'k9',
+    );
+    expect([wrong.status, wrong.body.code, wrong.headers['idempotent-replayed']]).toEqual([
+      401,
+      'HIL_AUTHENTICATION_FAILED',
+      undefined,
+    ]);
+    // a member who is not an admin: refused before the key is even looked at
+    const member = await post('/v1/projects', { name: 'p9' }, ALICE).set('Idempotency-Key', 'k9');
+    expect([member.status, member.body.code]).toEqual([403, 'ADMIN_REQUIRED']);
+    const again = await post('/v1/projects', { name: 'p9' }, ADMIN).set('Idempotency-Key', 'k9');
+    expect([again.status, again.headers['idempotent-replayed'], again.body]).toEqual([201, 'true', made.body]);
+  });
+
+  it('keeps no password in the digest of a request', () => {
+    const a = requestDigest('POST', '/v1/users', { name: 'alice', password: 'one' });
+    expect(requestDigest('POST', '/v1/users', { name: 'alice', password: 'two' })).toBe(a);
+    expect(requestDigest('POST', '/v1/users', { name: 'bob', password: 'one' })).not.toBe(a);
   });
 
   it('a failed first request leaves its key free: the retry runs', async () => {

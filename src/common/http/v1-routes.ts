@@ -1,7 +1,7 @@
 import { applyDecorators, Type } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiNoContentResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { Idempotent } from './idempotency.interceptor';
+import { Idempotent } from './idempotency';
 import { ApiErrors } from './v1-face';
 
 /*
@@ -29,7 +29,7 @@ export function V1Launch(type: Type, ...errors: number[]): MethodDecorator {
 
 /** A removal: 204 (the method says so); one that takes If-Match (IfMatch()) adds 412 to `errors`. */
 export function V1Delete(...errors: number[]): MethodDecorator {
-  return applyDecorators(ApiNoContentResponse({ description: 'removed' }), ApiErrors(409, 412, ...errors));
+  return applyDecorators(ApiNoContentResponse({ description: 'removed' }), ApiErrors(409, ...errors));
 }
 
 export function setLocation(res: Response, path: string): void {

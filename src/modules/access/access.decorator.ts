@@ -12,6 +12,7 @@ import type { Request } from 'express';
 import type { Caller } from '../../common/auth/caller';
 import { callerCredentials } from '../../common/http/credentials';
 import { validationPipe } from '../../common/http/validation';
+import { IdempotencyStore } from '../../common/http/idempotency';
 import { AppConfig } from '../../config/app-config';
 import { isSafeName } from '../../common/validation/names';
 import { ProjectNotFoundError } from '../projects/projects.errors';
@@ -53,6 +54,7 @@ export class AccessPipe implements PipeTransform<AccessRequest, Promise<ProjectS
   constructor(
     private readonly access: ProjectAccess,
     private readonly config: AppConfig,
+    private readonly idempotency: IdempotencyStore,
   ) {}
 
   async transform(req: AccessRequest): Promise<ProjectScope> {
@@ -66,7 +68,10 @@ export class AccessPipe implements PipeTransform<AccessRequest, Promise<ProjectS
     const caller: Caller = { credentials: callerCredentials(req.request), project };
     const fields = { ...(req.request.params ?? {}), ...body, project };
     const level = typeof req.rule === 'function' ? req.rule(fields, caller) : req.rule;
-    return this.access.resolve(caller, level);
+    const scope = await this.access.resolve(caller, level);
+    // an Idempotency-Key is claimed (or its kept answer found) only now that the caller's access is known
+    await this.idempotency.claim(req.request, caller.credentials.username.slice(0, 64));
+    return scope;
   }
 
   private project(req: AccessRequest): string {
