@@ -8,6 +8,7 @@ import { ADMIN, ALICE, BOB, startTestApp, TestApp } from '../utils/test-app';
 import type { Credentials } from '../../src/common/auth/caller';
 import { SeenAnswer, undocumented } from '../utils/documented';
 import { DataSource } from 'typeorm';
+import { etagOf } from '../../src/common/http/resources';
 import { IdempotencyKeyEntity } from '../../src/common/http/idempotency.entity';
 import { ABANDONED_MS, requestDigest } from '../../src/common/http/idempotency';
 import { buildOpenApi } from '../../src/common/openapi/use-swagger';
@@ -295,6 +296,22 @@ describe('boot and operations', () => {
     expect([free.status, free.body.code]).toEqual([403, 'NODE_NOT_OWNED']);
     expect((await del(`/v1/projects/${P}/nodes/node-01/boot`).set('If-Match', read.headers.etag)).status).toBe(204);
     expect((await get(`/v1/projects/${P}/nodes/node-01/boot`)).status).toBe(404);
+  });
+
+  it('two changes sent from the same version at once: one applies, the other is a 412', async () => {
+    await importGolden('bmi_test');
+    await post(`/v1/projects/${P}/disks`, { name: 'web1', image: 'bmi_test' });
+    await post(`/v1/projects/${P}/disks`, { name: 'web2', image: 'bmi_test' });
+    // the version of "not provisioned": the tag of its absent state, as a 404 GET gives no ETag
+    const unprovisioned = etagOf(null);
+    const [a, b] = await Promise.all(
+      ['web1', 'web2'].map((disk) =>
+        put(`/v1/projects/${P}/nodes/node-01/boot`, { disk, nic: 'eth0' }).set('If-Match', unprovisioned),
+      ),
+    );
+    expect([a.status, b.status].sort()).toEqual([200, 412]);
+    const booted = await get(`/v1/projects/${P}/nodes/node-01/boot`);
+    expect(booted.body.disk).toBe(a.status === 200 ? 'web1' : 'web2');
   });
 
   it('operations page newest first; a member sees the project’s, not another’s', async () => {

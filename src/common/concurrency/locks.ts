@@ -17,6 +17,12 @@ export abstract class OperationLocks {
   abstract run<T>(requests: LockRequest[], fn: () => Promise<T>): Promise<T>;
 }
 
+/**
+ * A check a caller asks an operation to make under its locks, before it acts (that the resource is still at the
+ * version the caller saw, If-Match): it throws to refuse.
+ */
+export type Precondition = () => Promise<void>;
+
 /** Locks within this process only, for unit tests of one service. */
 @Injectable()
 export class InProcessLocks extends OperationLocks {

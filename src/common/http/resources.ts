@@ -4,6 +4,7 @@ import { ApiHeader, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 import type { Request, Response } from 'express';
 import { map, Observable } from 'rxjs';
+import type { Precondition } from '../concurrency/locks';
 import { BadRequestError, DomainError } from '../errors/domain-error';
 import { WholeNumberField } from './fields';
 
@@ -28,6 +29,15 @@ export function assertIfMatch(header: string | undefined, current: unknown): voi
   if (!given.includes(tag)) {
     throw new PreconditionFailedError(`The resource changed: its version is now ${tag}`, { details: { etag: tag } });
   }
+}
+
+/**
+ * The precondition of a change sent with `If-Match`, for the operation to check under its locks (so that two
+ * changes made from the same version cannot both pass); none without the header.
+ */
+export function ifMatches(header: string | undefined, current: () => Promise<unknown>): Precondition | undefined {
+  if (header === undefined) return undefined;
+  return async () => assertIfMatch(header, await current());
 }
 
 /** Sets `ETag` on the answer of a route that returns one resource (not a page, not nothing). */

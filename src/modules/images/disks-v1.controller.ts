@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, Post, Query, Res, HttpCode } from '@nest
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { PathName } from '../../common/http/fields';
-import { assertIfMatch, Page, paginate, PageQueryDto, IfMatch } from '../../common/http/resources';
+import { Page, paginate, PageQueryDto, IfMatch, ifMatches } from '../../common/http/resources';
 import { ApiErrors, ApiProjectParam, V1, V1Api } from '../../common/http/v1-face';
 import { setLocation, V1Create, V1Delete, V1Launch } from '../../common/http/v1-routes';
 import { AccessInPath } from '../access/access.decorator';
@@ -64,8 +64,11 @@ export class DisksV1Controller {
     @PathName('disk') disk: string,
     @IfMatch() ifMatch?: string,
   ): Promise<void> {
-    if (ifMatch !== undefined) assertIfMatch(ifMatch, await this.disks.diskView(scope, disk));
-    await this.disks.deleteDisk(scope, disk);
+    await this.disks.deleteDisk(
+      scope,
+      disk,
+      ifMatches(ifMatch, () => this.disks.diskView(scope, disk)),
+    );
   }
 
   @Post(':disk/snapshots')

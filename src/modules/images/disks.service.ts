@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Sagas } from '../operations/sagas';
 import { AppConfig } from '../../config/app-config';
-import { exclusive, lockKey, OperationLocks, shared } from '../../common/concurrency/locks';
+import { exclusive, lockKey, OperationLocks, Precondition, shared } from '../../common/concurrency/locks';
 import type { ProjectScope } from '../access/access-level';
 import { IscsiEndpoint, IscsiService } from '../iscsi/iscsi.service';
 import { TargetExistsError, TargetNotFoundError } from '../iscsi/iscsi.errors';
@@ -102,9 +102,10 @@ export class DisksService {
    * the target are put back (the original left them disagreeing, §8 #2). A disk whose target or clone is
    * already gone is still deleted.
    */
-  async deleteDisk(scope: ProjectScope, diskName: string): Promise<void> {
+  async deleteDisk(scope: ProjectScope, diskName: string, check?: Precondition): Promise<void> {
     const { project } = scope;
     return this.locks.run([exclusive(lockKey.image(project.id, diskName))], async () => {
+      await check?.();
       const row = await this.catalog.require(project, diskName);
       if (this.catalog.kind(row) !== 'disk') {
         throw new WrongImageKindError(`${diskName} is not a disk: use remove_image to remove it`);
@@ -150,9 +151,10 @@ export class DisksService {
    * Removes an image's iSCSI target (admin, `bmi iscsi rm`) and the record of it. An image recorded as exported
    * whose target is already gone (a tgtd restart not yet reconciled) is unmounted too; one that is neither is a 404.
    */
-  async umountImage(scope: ProjectScope, name: string): Promise<void> {
+  async umountImage(scope: ProjectScope, name: string, check?: Precondition): Promise<void> {
     const { project } = scope;
     return this.locks.run([exclusive(lockKey.image(project.id, name))], async () => {
+      await check?.();
       const row = await this.catalog.require(project, name);
       const ceph = this.catalog.cephName(row);
       // recorded as exported: its target may be gone already (a tgtd restart not yet reconciled)

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Post, Put, Query, Res } from '
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { PathName } from '../../common/http/fields';
-import { assertIfMatch, Page, paginate, IfMatch } from '../../common/http/resources';
+import { Page, paginate, IfMatch, ifMatches } from '../../common/http/resources';
 import { ApiErrors, ApiProjectParam, V1, V1Api } from '../../common/http/v1-face';
 import { setLocation, V1Delete, V1Launch } from '../../common/http/v1-routes';
 import { AccessInPath, AccessRule } from '../access/access.decorator';
@@ -69,8 +69,11 @@ export class ImagesV1Controller {
     @PathName('image') image: string,
     @IfMatch() ifMatch?: string,
   ): Promise<void> {
-    if (ifMatch !== undefined) assertIfMatch(ifMatch, await this.images.imageView(scope, image));
-    await this.images.removeImage(scope, image);
+    await this.images.removeImage(
+      scope,
+      image,
+      ifMatches(ifMatch, () => this.images.imageView(scope, image)),
+    );
   }
 
   @Post('import')
@@ -128,9 +131,14 @@ export class ImagesV1Controller {
     @Body() dto: CopyImageV1Dto,
     @IfMatch() ifMatch?: string,
   ): Promise<ImageView> {
-    if (ifMatch !== undefined) assertIfMatch(ifMatch, await this.images.imageView(scope, image));
     const dest = dto.dest_project ?? scope.project.name;
-    await this.images.moveImage(scope, image, dest, dto.name);
+    await this.images.moveImage(
+      scope,
+      image,
+      dest,
+      dto.name,
+      ifMatches(ifMatch, () => this.images.imageView(scope, image)),
+    );
     return this.images.imageViewIn(dest, dto.name ?? image);
   }
 
@@ -156,8 +164,11 @@ export class ImagesV1Controller {
     @PathName('image') image: string,
     @IfMatch() ifMatch?: string,
   ): Promise<void> {
-    if (ifMatch !== undefined) assertIfMatch(ifMatch, { image, iscsi: await this.disks.endpointOf(scope, image) });
-    await this.disks.umountImage(scope, image);
+    await this.disks.umountImage(
+      scope,
+      image,
+      ifMatches(ifMatch, async () => ({ image, iscsi: await this.disks.endpointOf(scope, image) })),
+    );
   }
 
   private async launched(res: Response, work: () => Promise<unknown>): Promise<OperationRow> {

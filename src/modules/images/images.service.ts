@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Sagas } from '../operations/sagas';
 import { AppConfig } from '../../config/app-config';
 import { ConflictError } from '../../common/errors/domain-error';
-import { exclusive, lockKey, OperationLocks, shared } from '../../common/concurrency/locks';
+import { exclusive, lockKey, OperationLocks, Precondition, shared } from '../../common/concurrency/locks';
 import type { LockRequest } from '../../common/concurrency/keyed-lock';
 import { Saga } from '../../common/orchestration/saga';
 import type { ProjectScope } from '../access/access-level';
@@ -199,11 +199,12 @@ export class ImagesService {
    * cloned from it, when it is exported over iSCSI, or when Ceph holds clones or other snapshots of it.
    * A Ceph image that is already gone (issue #122) does not stop the row from going.
    */
-  async removeImage(scope: ProjectScope, name: string): Promise<void> {
+  async removeImage(scope: ProjectScope, name: string, check?: Precondition): Promise<void> {
     const { project } = scope;
     return this.locks.run(
       [shared(lockKey.project(project.name)), exclusive(lockKey.image(project.id, name))],
       async () => {
+        await check?.();
         const row = await this.catalog.require(project, name);
         if (this.catalog.kind(row) === 'disk') {
           throw new WrongImageKindError(`${name} is a disk: use delete_disk to remove it`);
@@ -316,7 +317,13 @@ export class ImagesService {
    * Moves (or renames) an image: DB only, the Ceph name stays. Into another project (admin) the image loses
    * its parent and snapshot flag; an image that other rows descend from cannot leave its project.
    */
-  async moveImage(scope: ProjectScope, name: string, destProject: string, newName?: string): Promise<void> {
+  async moveImage(
+    scope: ProjectScope,
+    name: string,
+    destProject: string,
+    newName?: string,
+    check?: Precondition,
+  ): Promise<void> {
     return this.transfer(
       scope,
       name,
@@ -324,6 +331,7 @@ export class ImagesService {
       newName,
       exclusive,
       async ({ cross, project, dest, row, targetName }) => {
+        await check?.();
         if (!cross && targetName === name) return;
         await this.catalog.assertFree(dest, targetName);
         if (cross && (await this.catalog.children(row.id)).length) {

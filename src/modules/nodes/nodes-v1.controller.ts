@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Put, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { PathName } from '../../common/http/fields';
-import { assertIfMatch, IfMatch } from '../../common/http/resources';
+import { IfMatch, ifMatches } from '../../common/http/resources';
 import { ApiErrors, ApiProjectParam, V1, V1Api } from '../../common/http/v1-face';
 import { V1Delete } from '../../common/http/v1-routes';
 import { AccessInPath } from '../access/access.decorator';
@@ -36,8 +36,13 @@ export class NodesV1Controller {
     @Body() dto: BootRequestDto,
     @IfMatch() ifMatch?: string,
   ): Promise<BootState> {
-    if (ifMatch !== undefined) assertIfMatch(ifMatch, await this.current(scope, node));
-    await this.nodes.provision(scope, node, dto.disk, dto.nic);
+    await this.nodes.provision(
+      scope,
+      node,
+      dto.disk,
+      dto.nic,
+      ifMatches(ifMatch, () => this.current(scope, node)),
+    );
     return this.nodes.bootState(scope, node);
   }
 
@@ -51,11 +56,14 @@ export class NodesV1Controller {
     @Query() query: NicQueryDto,
     @IfMatch() ifMatch?: string,
   ): Promise<void> {
-    const current = await this.current(scope, node);
-    if (ifMatch !== undefined) assertIfMatch(ifMatch, current);
-    const nic = query.nic ?? current?.nic;
+    const nic = query.nic ?? (await this.current(scope, node))?.nic;
     if (nic === undefined) throw new NotProvisionedError(`Node ${node} is not provisioned`);
-    await this.nodes.deprovision(scope, node, nic);
+    await this.nodes.deprovision(
+      scope,
+      node,
+      nic,
+      ifMatches(ifMatch, () => this.current(scope, node)),
+    );
   }
 
   @Get('ip')

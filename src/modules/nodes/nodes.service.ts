@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Sagas } from '../operations/sagas';
-import { exclusive, lockKey, OperationLocks, shared } from '../../common/concurrency/locks';
+import { exclusive, lockKey, OperationLocks, Precondition, shared } from '../../common/concurrency/locks';
 import { isMac } from '../../common/validation/names';
 import type { ProjectScope } from '../access/access-level';
 import { HilNode } from '../hil/hil.client';
@@ -41,9 +41,16 @@ export class NodesService {
    * `[tftp] ipxe_mac_path` is set, so that the node's next PXE boot comes up on the disk. The disk must exist
    * and be exported; all the files are written or none is.
    */
-  async provision(scope: ProjectScope, node: string, diskName: string, nic: string): Promise<void> {
+  async provision(
+    scope: ProjectScope,
+    node: string,
+    diskName: string,
+    nic: string,
+    check?: Precondition,
+  ): Promise<void> {
     const { project } = scope;
     return this.locks.run([exclusive(lockKey.node(node)), shared(lockKey.image(project.id, diskName))], async () => {
+      await check?.();
       const disk = await this.catalog.require(project, diskName);
       if (this.catalog.kind(disk) !== 'disk') {
         throw new WrongImageKindError(`${diskName} is not a disk: make one with create_disk first`);
@@ -85,8 +92,9 @@ export class NodesService {
   }
 
   /** Removes exactly the files provision wrote; a file that is already gone is fine. The disk stays. */
-  async deprovision(scope: ProjectScope, node: string, nic: string): Promise<void> {
+  async deprovision(scope: ProjectScope, node: string, nic: string, check?: Precondition): Promise<void> {
     return this.locks.run([exclusive(lockKey.node(node))], async () => {
+      await check?.();
       const mac = macOf(await scope.ownedNode(node), nic);
       const steps = await this.tftp.removeSteps(node, mac);
       await this.sagas.of(scope, { node, nic }).run('deprovision', async (s) => {

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, Post, Query, Res, HttpCode } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { assertIfMatch, Page, paginate, PageQueryDto, IfMatch } from '../../common/http/resources';
+import { Page, paginate, PageQueryDto, IfMatch, ifMatches } from '../../common/http/resources';
 import { ApiErrors, ApiProjectParam, V1, V1Api } from '../../common/http/v1-face';
 import { setLocation, V1Create, V1Delete } from '../../common/http/v1-routes';
 import { AccessInPath, AdminAccess } from '../access/access.decorator';
@@ -51,7 +51,9 @@ export class ProjectsV1Controller {
   @HttpCode(204)
   @V1Delete(403, 412)
   async deleteProject(@AccessInPath('admin') scope: ProjectScope, @IfMatch() ifMatch?: string): Promise<void> {
-    assertIfMatch(ifMatch, { id: scope.project.id, name: scope.project.name });
-    await this.projects.delete(scope.project.name);
+    await this.projects.delete(
+      scope.project.name,
+      ifMatches(ifMatch, async () => ({ id: scope.project.id, name: scope.project.name })),
+    );
   }
 }
