@@ -40,6 +40,11 @@ export class Printer {
     return o.json ? 'json' : (o.format ?? 'table');
   }
 
+  /** Refuses an unknown -c before a command acts (a create must not run, then fail on its output). */
+  check(columns: string[]): void {
+    this.select(columns);
+  }
+
   /** Keeps the columns asked for with -c (all of `columns` without it); an unknown one is a usage error. */
   private select(columns: string[]): string[] {
     const wanted = this.options().column;

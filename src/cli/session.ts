@@ -4,6 +4,7 @@ import {
   type Client,
   createBmiClient,
   type Operation,
+  SUCCEEDED_STATES,
   unwrap,
   waitForOperation,
 } from '@bmi/client';
@@ -80,7 +81,7 @@ export class Session {
 
   /**
    * A long operation (BMI answered 202): printed as it is, or with `wait` followed to its end with its
-   * progress on stderr; one that did not end `done` is an error.
+   * progress on stderr; one that did not end done (or rolled forward by recovery) is an error.
    */
   async operation(call: Call<Operation>, wait: boolean | undefined): Promise<void> {
     let op = await this.call(call);
@@ -96,7 +97,7 @@ export class Session {
       }
     }
     this.print.one(operationRow(op), OPERATION_COLUMNS);
-    if (wait && op.state !== 'done') {
+    if (wait && !SUCCEEDED_STATES.includes(op.state)) {
       throw new CliError(`Error: operation ${op.id} ended ${op.state}: ${op.error ?? ''}`, EXIT.FAILED);
     }
   }

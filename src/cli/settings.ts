@@ -1,7 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
-import { parse } from 'ini';
 import { ConfigError, loadConfig } from '../config/app-config';
 import { CliError, EXIT, UsageError } from './errors';
 
@@ -31,8 +30,10 @@ interface ClientFile {
 }
 
 /**
- * Reads the client's settings file (`url`, `username`, `password`, one `key = value` per line), if there is
- * one. A file holding a password must be readable by its owner only, as ssh asks of its keys.
+ * Reads the client's settings file (`url`, `username`, `password`, one `key = value` per line, `#` or `;`
+ * starting a comment line), if there is one. Values are taken as they are, up to the end of the line (a
+ * password may hold `#`, `;` or `\\`). A file holding a password must be readable by its owner only, as ssh
+ * asks of its keys.
  */
 export function readClientConfig(file: string): ClientFile {
   let text: string;
@@ -42,8 +43,15 @@ export function readClientConfig(file: string): ClientFile {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
   }
-  const values = parse(text) as Record<string, unknown>;
-  const pick = (key: string) => (typeof values[key] === 'string' && values[key] !== '' ? values[key] : undefined);
+  const values = new Map<string, string>();
+  for (const line of text.split(/\r?\n/)) {
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed.startsWith('#') || trimmed.startsWith(';')) continue;
+    const eq = trimmed.indexOf('=');
+    if (eq <= 0) throw new UsageError(`${file}: expected "key = value", found "${trimmed.slice(0, 40)}"`);
+    values.set(trimmed.slice(0, eq).trim(), trimmed.slice(eq + 1).trim());
+  }
+  const pick = (key: string) => values.get(key) || undefined;
   const found: ClientFile = { url: pick('url'), username: pick('username'), password: pick('password') };
   if (found.password !== undefined && (statSync(file).mode & 0o077) !== 0) {
     throw new UsageError(`${file} holds a password and others can read it: chmod 600 ${file}`);
@@ -96,7 +104,8 @@ function checkUrl(text: string): string {
 
 /**
  * Who is asking: BMI_USERNAME / BMI_PASSWORD, else the original's HIL_USERNAME / HIL_PASSWORD, else the
- * client's settings file; a password found nowhere is asked for on the terminal.
+ * client's settings file (its password only for its own user); a password found nowhere is asked for on the
+ * terminal.
  */
 export async function resolveCredentials(
   env: Env,
@@ -108,8 +117,9 @@ export async function resolveCredentials(
   if (!username) {
     throw new CliError(`Error: no user name: set BMI_USERNAME, or "username = …" in ${fileName}`, EXIT.USAGE);
   }
-  const password =
-    env.BMI_PASSWORD || env.HIL_PASSWORD || file.password || (await prompt(`Password for ${username}: `));
+  // the file's password is its user's: never sent as another user's, set in the environment
+  const filePassword = file.username === username ? file.password : undefined;
+  const password = env.BMI_PASSWORD || env.HIL_PASSWORD || filePassword || (await prompt(`Password for ${username}: `));
   if (!password) {
     throw new CliError(`Error: no password: set BMI_PASSWORD, or run on a terminal to be asked for it`, EXIT.USAGE);
   }

@@ -23,6 +23,7 @@ import { createServer, AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CliDeps, runCli } from '../../src/cli/program';
+import { readClientConfig } from '../../src/cli/settings';
 import { ADMIN, ALICE, BOB, HIL_SEED_FILE, startTestApp, TestApp } from '../utils/test-app';
 
 type User = { username: string; password: string };
@@ -419,6 +420,27 @@ describe('bmi CLI: failures and exit codes', () => {
       const open = await cli({ HOME: dir }, ['ls', 'proj1']);
       expect(open.code).toBe(2);
       expect(open.err).toContain(`chmod 600 ${file}`);
+      // values are literal to the end of the line; the file's password is its own user's only
+      const literal = path.join(dir, 'literal.cfg');
+      writeFileSync(literal, `# a comment\nurl = ${url}\nusername = admin\npassword = admin\n`, { mode: 0o600 });
+      const asAdmin = await cli({ HOME: dir, BMI_CLIENT_CONFIG: literal }, [
+        'project',
+        'ls',
+        '-f',
+        'value',
+        '-c',
+        'name',
+      ]);
+      expect(asAdmin.out).toContain('proj1\n');
+      const asked: string[] = [];
+      const otherUser = await cli(
+        { HOME: dir, BMI_CLIENT_CONFIG: literal, BMI_USERNAME: 'alice' },
+        ['ls', 'proj1', '-f', 'value', '-c', 'name'],
+        { prompt: async (q) => (asked.push(q), 'alicepass') },
+      );
+      expect([otherUser.code, asked]).toEqual([0, ['Password for alice: ']]);
+      writeFileSync(literal, `url = ${url}\nusername = x\npassword = pa#ss;w\\rd\n`, { mode: 0o600 });
+      expect(readClientConfig(literal).password).toBe('pa#ss;w\\rd');
       // BMI_CLIENT_CONFIG names another file
       const other = path.join(dir, 'other.cfg');
       writeFileSync(other, `url = ${url}\nusername = alice\n`);
@@ -471,6 +493,13 @@ describe('bmi CLI: failures and exit codes', () => {
     expect(r.out).toBe('');
     expect(r.err).toContain(`cannot reach the BMI server at http://127.0.0.1:${port}`);
     expect(r.err).toContain('ECONNREFUSED');
+  });
+
+  it('an unknown column is refused before anything is done', async () => {
+    const r = await bmi(ALICE, 'disk', 'create', 'proj1', 'bmi_test', 'never', '-c', 'bogus');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('unknown column bogus');
+    expect(await ok(ALICE, 'showdisks', 'proj1', '-f', 'value', '-c', 'name')).not.toContain('never');
   });
 
   it('exits 2 on usage errors: arguments, unknown command, bad option values, unknown column', async () => {
@@ -665,6 +694,33 @@ describe('bmi op wait', () => {
       out: 'rolled_back\n',
       err: 'Error: operation op-1 ended rolled_back: flatten 5img9: Ceph said no\n',
     });
+  });
+});
+
+describe('bmi op wait, through recovery', () => {
+  it('waits through interrupted, and takes rolled_forward (completed by recovery) as success', async () => {
+    const states = ['interrupted', 'rolled_forward'];
+    const seenStates: string[] = [];
+    const stub = (async () => {
+      const state = states.shift() ?? 'rolled_forward';
+      seenStates.push(state);
+      const op = { id: 'op-2', kind: 'copy_image', project: 'proj1', actor: 'a', state, args: {}, steps: [] };
+      const body = {
+        ...op,
+        error: null,
+        progress: null,
+        started: '2026-11-29T00:00:00.000Z',
+        updated: '2026-11-29T00:00:00.000Z',
+      };
+      return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+    }) as unknown as typeof fetch;
+    const r = await cli(
+      { BMI_URL: 'http://bmi.example', HIL_USERNAME: 'a', HIL_PASSWORD: 'b', HOME: home },
+      ['op', 'wait', 'proj1', 'op-2', '-f', 'value', '-c', 'state'],
+      { fetch: stub },
+    );
+    expect(r).toEqual({ code: 0, out: 'rolled_forward\n', err: '' });
+    expect(seenStates).toEqual(['interrupted', 'rolled_forward']);
   });
 });
 

@@ -111,7 +111,16 @@ export interface WaitOptions {
   timeoutMs?: number;
 }
 
-/** Polls the operation of `project` until it is no longer running; resolves with it as it ended. */
+/**
+ * The states an operation is still on its way out of: `running`, and `interrupted` (its instance died; recovery
+ * rolls it back or forward).
+ */
+export const UNFINISHED_STATES: readonly string[] = ['running', 'interrupted'];
+
+/** The states in which an operation did what it was asked: `done`, and `rolled_forward` (completed by recovery). */
+export const SUCCEEDED_STATES: readonly string[] = ['done', 'rolled_forward'];
+
+/** Polls the operation of `project` until it ended (UNFINISHED_STATES); resolves with it as it ended. */
 export async function waitForOperation(
   client: Client,
   project: string,
@@ -122,7 +131,7 @@ export async function waitForOperation(
   for (;;) {
     const op = await unwrap(getOperation({ client, path: { project, operation: id } }));
     options.onUpdate?.(op);
-    if (op.state !== 'running') return op;
+    if (!UNFINISHED_STATES.includes(op.state)) return op;
     if (Date.now() >= deadline) throw new Error(`operation ${id} still running after ${options.timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 500));
   }

@@ -15,7 +15,7 @@ import {
   umountImage,
 } from '@bmi/client';
 import { UsageError } from '../errors';
-import { Session } from '../session';
+import { OPERATION_COLUMNS, Session } from '../session';
 import {
   everyItem,
   IMAGE_COLUMNS,
@@ -46,6 +46,7 @@ function addProjectCommands(program: Command, s: Session): void {
   const project = program.command('project').description('manage BMI projects (admin)');
   project
     .command('ls')
+    .hook('preAction', () => s.print.check(PROJECT_COLUMNS))
     .description('list the projects')
     .action(async () => {
       const projects = await everyItem(s, (cursor) => (client) => listProjects({ client, query: { cursor } }));
@@ -53,6 +54,7 @@ function addProjectCommands(program: Command, s: Session): void {
     });
   project
     .command('create')
+    .hook('preAction', () => s.print.check(PROJECT_COLUMNS))
     .description('add a project (named as in HIL)')
     .argument('<project>')
     .option('--id <n>', 'explicit project id', positiveInt)
@@ -84,6 +86,7 @@ interface DbLsOptions {
 function addDbCommands(program: Command, s: Session): void {
   const db = program.command('db').description('inspect and edit the image records directly (admin)');
   db.command('ls')
+    .hook('preAction', () => s.print.check(RECORD_COLUMNS))
     .description(
       'list the image records of every project. --snapshots, --clones and --public select kinds (any of them; ' +
         'all kinds when none is given); --project, --name and --ceph must all match when given',
@@ -108,6 +111,7 @@ function addDbCommands(program: Command, s: Session): void {
       s.print.list(wanted.map(recordRow), RECORD_COLUMNS);
     });
   db.command('create')
+    .hook('preAction', () => s.print.check(RECORD_COLUMNS))
     .description('add an image record only (nothing is made in Ceph)')
     .argument('<project>')
     .argument('<img>')
@@ -143,6 +147,7 @@ function addDbCommands(program: Command, s: Session): void {
 function addImageAdminCommands(program: Command, s: Session): void {
   program
     .command('import')
+    .hook('preAction', () => s.print.check(OPERATION_COLUMNS))
     .description(
       'import a raw Ceph image of the pool (or one of its snapshots) as a golden image of the project (an ' +
         'operation: --wait follows it to its end)',
@@ -161,6 +166,7 @@ function addImageAdminCommands(program: Command, s: Session): void {
     });
   program
     .command('export')
+    .hook('preAction', () => s.print.check(OPERATION_COLUMNS))
     .description('copy an image out to a new, independent Ceph image of the pool (an operation, see --wait)')
     .argument('<project>')
     .argument('<img>')
@@ -171,6 +177,7 @@ function addImageAdminCommands(program: Command, s: Session): void {
     );
   program
     .command('cp')
+    .hook('preAction', () => s.print.check(OPERATION_COLUMNS))
     .description(
       'copy an image (as a new, independent image), within the project, or into another project (admin); an ' +
         'operation, see --wait',
@@ -188,6 +195,7 @@ function addImageAdminCommands(program: Command, s: Session): void {
     );
   program
     .command('mv')
+    .hook('preAction', () => s.print.check(IMAGE_COLUMNS))
     .description('move or rename an image, within the project, or into another project (admin)')
     .argument('<src_project>')
     .argument('<img1>', 'the image')
@@ -207,6 +215,7 @@ function addIscsiCommands(program: Command, s: Session): void {
   const iscsi = program.command('iscsi').description('export images over iSCSI directly (admin)');
   iscsi
     .command('create')
+    .hook('preAction', () => s.print.check(TARGET_COLUMNS))
     .description('export an image over iSCSI')
     .argument('<project>')
     .argument('<img>')
@@ -227,6 +236,7 @@ function addIscsiCommands(program: Command, s: Session): void {
     });
   iscsi
     .command('ls')
+    .hook('preAction', () => s.print.check(TARGET_COLUMNS))
     .description("list the project's images exported over iSCSI")
     .argument('<project>')
     .action(async (project: string) => {

@@ -9,13 +9,14 @@ import {
   listImages,
   removeImage,
 } from '@bmi/client';
-import { Session } from '../session';
+import { OPERATION_COLUMNS, Session } from '../session';
 import { DISK_COLUMNS, diskRow, everyItem, IMAGE_COLUMNS, imageRow } from './rows';
 
 /** A project member's commands: images, disks and snapshots. */
 export function addImageCommands(program: Command, s: Session): void {
   program
     .command('ls')
+    .hook('preAction', () => s.print.check(IMAGE_COLUMNS))
     .description("list the project's golden images")
     .argument('<project>')
     .action(async (project: string) => {
@@ -28,6 +29,7 @@ export function addImageCommands(program: Command, s: Session): void {
 
   program
     .command('show')
+    .hook('preAction', () => s.print.check(IMAGE_COLUMNS))
     .description('show one golden image or snapshot')
     .argument('<project>')
     .argument('<img>')
@@ -47,6 +49,7 @@ export function addImageCommands(program: Command, s: Session): void {
 
   program
     .command('showdisks')
+    .hook('preAction', () => s.print.check(DISK_COLUMNS))
     .description("list the project's disks: the image each was cloned from, and its iSCSI target")
     .argument('<project>')
     .action(async (project: string) => {
@@ -60,6 +63,7 @@ export function addImageCommands(program: Command, s: Session): void {
   const disk = program.command('disk').description('create, show and delete disks (clones that nodes boot from)');
   disk
     .command('create')
+    .hook('preAction', () => s.print.check(DISK_COLUMNS))
     .description('clone an image into a new disk exported over iSCSI; prints the disk and its target')
     .argument('<project>')
     .argument('<img>', 'the golden image or snapshot to clone')
@@ -72,6 +76,7 @@ export function addImageCommands(program: Command, s: Session): void {
     );
   disk
     .command('show')
+    .hook('preAction', () => s.print.check(DISK_COLUMNS))
     .description('show a disk and where initiators find its iSCSI target')
     .argument('<project>')
     .argument('<disk_name>')
@@ -91,6 +96,7 @@ export function addImageCommands(program: Command, s: Session): void {
   const snap = program.command('snap').description('create, list and remove snapshots');
   snap
     .command('create')
+    .hook('preAction', () => s.print.check(OPERATION_COLUMNS))
     .description(
       'save a disk as a new image. Power the node off first: the snapshot is taken as the disk is, so with the ' +
         'node running it is only crash-consistent. An operation: --wait follows it to its end',
@@ -104,6 +110,7 @@ export function addImageCommands(program: Command, s: Session): void {
     );
   snap
     .command('ls')
+    .hook('preAction', () => s.print.check(IMAGE_COLUMNS))
     .description("list the project's snapshots and the image each disk was cloned from")
     .argument('<project>')
     .action(async (project: string) => {

@@ -3,10 +3,13 @@ import { deleteBoot, getBoot, getNodeIp, putBoot } from '@bmi/client';
 import { Session } from '../session';
 import { BOOT_COLUMNS, bootRow } from './rows';
 
+const IP_COLUMNS = ['ip', 'node'];
+
 /** Pointing a node's network boot at a disk and back, and finding its IP. */
 export function addNodeCommands(program: Command, s: Session): void {
   program
     .command('pro')
+    .hook('preAction', () => s.print.check(BOOT_COLUMNS))
     .description('provision a node: write its boot files so that it network-boots from the disk')
     .argument('<project>')
     .argument('<node>', 'HIL node name; the node must belong to the project')
@@ -33,6 +36,7 @@ export function addNodeCommands(program: Command, s: Session): void {
   const node = program.command('node').description('node information');
   node
     .command('ip')
+    .hook('preAction', () => s.print.check(IP_COLUMNS))
     .description('print the IP address the DHCP server leased to the node')
     .argument('<project>')
     .argument('<node>')
@@ -40,11 +44,12 @@ export function addNodeCommands(program: Command, s: Session): void {
     .action(async (project: string, name: string, o: { nic?: string }) =>
       s.print.one(
         { ...(await s.call((client) => getNodeIp({ client, path: { project, node: name }, query: { nic: o.nic } }))) },
-        ['ip', 'node'],
+        IP_COLUMNS,
       ),
     );
   node
     .command('boot')
+    .hook('preAction', () => s.print.check(BOOT_COLUMNS))
     .description('show what the node boots from')
     .argument('<project>')
     .argument('<node>')

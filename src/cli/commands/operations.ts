@@ -16,12 +16,14 @@ function limit(value: string): number {
 
 /** The columns `op ls` shows besides the default ones of an operation. */
 const OP_LS_COLUMNS = ['started', 'id', 'kind', 'project', 'actor', 'args', 'state', 'progress', 'steps_done', 'error'];
+const OP_SHOW_COLUMNS = [...OPERATION_COLUMNS, 'actor', 'args', 'steps_done', 'updated'];
 const DRIFT_COLUMNS = ['kind', 'subject', 'detail', 'repair', 'repaired', 'error'];
 
 /** `bmi op …`: the operation journal; `bmi reconcile`: the consistency check (admin). */
 export function addOperationCommands(program: Command, s: Session): void {
   const op = program.command('op').description('the journal of multi-step operations');
   op.command('ls')
+    .hook('preAction', () => s.print.check(OP_LS_COLUMNS))
     .description("list operations, newest first, with how far each got: a project's (its members), or all (admin)")
     .option('--project <project>', "only this project's operations (a member of it may list them)")
     .option('--state <state>', `only operations in this state (${STATES.join(', ')})`, state)
@@ -36,19 +38,18 @@ export function addOperationCommands(program: Command, s: Session): void {
       s.print.list(page.items.map(operationRow), OP_LS_COLUMNS);
     });
   op.command('show')
+    .hook('preAction', () => s.print.check(OP_SHOW_COLUMNS))
     .description('show one operation of a project, with its steps')
     .argument('<project>')
     .argument('<id>')
     .action(async (project: string, id: string) =>
-      s.print.one(operationRow(await s.call((client) => getOperation({ client, path: { project, operation: id } }))), [
-        ...OPERATION_COLUMNS,
-        'actor',
-        'args',
-        'steps_done',
-        'updated',
-      ]),
+      s.print.one(
+        operationRow(await s.call((client) => getOperation({ client, path: { project, operation: id } }))),
+        OP_SHOW_COLUMNS,
+      ),
     );
   op.command('wait')
+    .hook('preAction', () => s.print.check(OPERATION_COLUMNS))
     .description('wait until an operation of a project ends, showing its progress; fails unless it ended done')
     .argument('<project>')
     .argument('<id>')
@@ -57,6 +58,7 @@ export function addOperationCommands(program: Command, s: Session): void {
     );
   program
     .command('reconcile')
+    .hook('preAction', () => s.print.check(DRIFT_COLUMNS))
     .description('compare the database, the pool, the iSCSI targets and the boot files (admin)')
     .option(
       '--fix',

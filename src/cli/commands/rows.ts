@@ -57,6 +57,8 @@ export const recordRow = (r: ImageRecord): Row => ({ ...r });
 export const USER_COLUMNS = ['name', 'admin', 'projects'];
 export const userRow = (u: User): Row => ({ ...u });
 
+export const NIC_COLUMNS = ['label', 'mac'];
+
 export const NODE_COLUMNS = ['name', 'project', 'nics'];
 export const nodeRow = (n: Node): Row => ({
   name: n.name,

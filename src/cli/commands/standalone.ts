@@ -16,7 +16,7 @@ import {
   revokeProject,
 } from '@bmi/client';
 import { Session } from '../session';
-import { everyItem, NODE_COLUMNS, nodeRow, USER_COLUMNS, userRow } from './rows';
+import { everyItem, NIC_COLUMNS, NODE_COLUMNS, nodeRow, USER_COLUMNS, userRow } from './rows';
 import { Env } from '../settings';
 
 /** Reads the whole standard input (for --password-stdin). */
@@ -59,6 +59,7 @@ function addUserCommands(program: Command, s: Session, passwords: PasswordSource
     .description('manage users and their projects (standalone mode; admin, except passwd of your own password)');
   user
     .command('ls')
+    .hook('preAction', () => s.print.check(USER_COLUMNS))
     .description('list the users, their admin flag and their projects')
     .action(async () => {
       const users = await everyItem(s, (cursor) => (client) => listUsers({ client, query: { cursor } }));
@@ -66,6 +67,7 @@ function addUserCommands(program: Command, s: Session, passwords: PasswordSource
     });
   user
     .command('create')
+    .hook('preAction', () => s.print.check(USER_COLUMNS))
     .description('create a user; the password comes from --password-stdin or BMI_NEW_PASSWORD')
     .argument('<name>')
     .option('--admin', 'the user is an admin')
@@ -120,6 +122,7 @@ function addNodeAdminCommands(program: Command, s: Session): void {
   node.description('node information; in standalone mode, node registration and ownership (admin)');
   node
     .command('ls')
+    .hook('preAction', () => s.print.check(NODE_COLUMNS))
     .description('list the nodes, their project and NICs (standalone mode)')
     .action(async () => {
       const nodes = await everyItem(s, (cursor) => (client) => listNodes({ client, query: { cursor } }));
@@ -127,6 +130,7 @@ function addNodeAdminCommands(program: Command, s: Session): void {
     });
   node
     .command('register')
+    .hook('preAction', () => s.print.check(NODE_COLUMNS))
     .description('register a node, free (standalone mode)')
     .argument('<name>')
     .action(async (name: string) =>
@@ -163,15 +167,16 @@ function addNicCommands(program: Command, s: Session): void {
   const nic = program.command('nic').description("manage nodes' NICs (standalone mode; admin)");
   nic
     .command('add')
+    .hook('preAction', () => s.print.check(NIC_COLUMNS))
     .description('add a NIC to a node (the MAC is stored lower-cased)')
     .argument('<node>')
     .argument('<label>')
     .argument('<mac>', 'e.g. 52:54:00:12:34:56')
     .action(async (node: string, label: string, mac: string) =>
-      s.print.one({ ...(await s.call((client) => addNic({ client, path: { node }, body: { label, mac } }))) }, [
-        'label',
-        'mac',
-      ]),
+      s.print.one(
+        { ...(await s.call((client) => addNic({ client, path: { node }, body: { label, mac } }))) },
+        NIC_COLUMNS,
+      ),
     );
   nic
     .command('rm')
