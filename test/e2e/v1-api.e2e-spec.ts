@@ -325,7 +325,13 @@ describe('boot and operations', () => {
     const id = page1.body.items[0].id as string;
     const bob = await get(`/v1/projects/proj2/operations/${id}`, BOB);
     expect([bob.status]).toEqual([404]);
-    expect((await get(`/v1/projects/${P}/operations/${id}`)).body.id).toBe(id);
+    const mine = (await get(`/v1/projects/${P}/operations/${id}`)).body;
+    expect(mine.id).toBe(id);
+    // a member sees the steps, not the actions that undo them; an admin sees those in /v1/operations
+    expect(mine.steps.length).toBeGreaterThan(0);
+    expect(mine.steps.some((step: { undo?: unknown }) => step.undo !== undefined)).toBe(false);
+    const all = (await get('/v1/operations?limit=1', ADMIN)).body.items[0];
+    expect(all.steps.some((step: { undo?: unknown }) => step.undo !== undefined)).toBe(true);
   });
 });
 

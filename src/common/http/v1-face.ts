@@ -85,14 +85,19 @@ const STATUS_TEXT: Record<number, string> = {
   404: 'Not found',
   409: 'Conflicts with the current state',
   412: 'If-Match names another version',
+  413: 'The body is too large (64 KiB at most)',
+  415: 'A body of a type or charset BMI does not read',
   422: 'Idempotency-Key reused for another request',
   500: 'BMI failed',
   502: 'A dependency answered something BMI cannot use',
   503: 'A dependency cannot be reached',
 };
 
-/** What can fail on any authenticated route: the input, the credentials, the project, BMI and HIL. */
-const ALWAYS = [400, 401, 404, 500, 502, 503];
+/**
+ * What can fail on any authenticated route: the input (its body too large or of a type BMI does not read, on
+ * any method), the credentials, the project, BMI and HIL.
+ */
+const ALWAYS = [400, 401, 404, 413, 415, 500, 502, 503];
 
 /**
  * Documents the error answers of a route: the statuses every authenticated route can give, and `extra`. Each

@@ -40,11 +40,12 @@ export class OperationsV1Controller {
   @ApiOperation({ summary: 'The operations of the project, newest first' })
   @ApiOkResponse({ type: OperationPageDto })
   @ApiErrors()
-  listOperations(
+  async listOperations(
     @AccessInPath('member') scope: ProjectScope,
     @Query() query: ListOperationsQueryDto,
   ): Promise<Page<OperationRow>> {
-    return this.page(scope.project.name, query);
+    const page = await this.page(scope.project.name, query);
+    return { ...page, items: page.items.map(withoutActions) };
   }
 
   @Get('projects/:project/operations/:operation')
@@ -59,7 +60,7 @@ export class OperationsV1Controller {
   ): Promise<OperationRow> {
     const op = id.length <= 36 ? await this.journal.get(id) : null;
     if (!op || op.project !== scope.project.name) throw new OperationNotFoundError(id.slice(0, 36), scope.project.name);
-    return op;
+    return withoutActions(op);
   }
 
   private async page(project: string | undefined, query: ListOperationsQueryDto): Promise<Page<OperationRow>> {
@@ -67,6 +68,14 @@ export class OperationsV1Controller {
     const { rows, last } = await this.journal.page({ project, state: query.state, limit: query.limit ?? 100, after });
     return { items: rows, next_cursor: last ? encodeCursor(`${last.startedAt}/${last.id}`) : null };
   }
+}
+
+/**
+ * An operation as a project's members see it: its steps without the actions that undo or complete them (they
+ * name RBD images and boot files, the business of the admins, who see them in /v1/operations).
+ */
+function withoutActions(op: OperationRow): OperationRow {
+  return { ...op, steps: op.steps.map(({ name, state, at, ms }) => ({ name, state, at, ms })) };
 }
 
 function parseAfter(key: string): { startedAt: number; id: string } {

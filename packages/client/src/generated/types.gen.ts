@@ -525,6 +525,14 @@ export type ListImageRecordsErrors = {
      */
     404: ErrorBody;
     /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
+    /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
     500: ErrorBody;
@@ -584,6 +592,14 @@ export type ListNodesErrors = {
      */
     409: ErrorBody;
     /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
+    /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
     500: ErrorBody;
@@ -639,6 +655,14 @@ export type RegisterNodeErrors = {
      * Conflicts with the current state: BUSY, CONFLICT, DISK_EXISTS, DISK_NOT_EXPORTED, HIL_BLOCKED, IMAGE_EXISTS, IMAGE_HAS_CLONES, IMAGE_IN_USE, LAST_ADMIN, MAC_IN_USE, MEMBERSHIP_EXISTS, NIC_EXISTS, NODE_EXISTS, NODE_OWNERSHIP_CONFLICT, PROJECT_EXISTS, PROJECT_NOT_EMPTY, RBD_IMAGE_BUSY, RBD_IMAGE_EXISTS, RBD_IMAGE_HAS_SNAPSHOTS, RBD_INVALID_OPERATION, RBD_SNAPSHOT_PROTECTED, STANDALONE_MODE_OFF, TARGET_EXISTS, USER_EXISTS
      */
     409: ErrorBody;
+    /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
     /**
      * Idempotency-Key reused for another request: IDEMPOTENCY_KEY_REUSED
      */
@@ -696,9 +720,13 @@ export type DeleteNodeErrors = {
      */
     409: ErrorBody;
     /**
-     * If-Match names another version: PRECONDITION_FAILED
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
      */
-    412: ErrorBody;
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -761,6 +789,14 @@ export type AddNicErrors = {
      */
     409: ErrorBody;
     /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
+    /**
      * Idempotency-Key reused for another request: IDEMPOTENCY_KEY_REUSED
      */
     422: ErrorBody;
@@ -818,9 +854,13 @@ export type RemoveNicErrors = {
      */
     409: ErrorBody;
     /**
-     * If-Match names another version: PRECONDITION_FAILED
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
      */
-    412: ErrorBody;
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -877,9 +917,13 @@ export type DetachNodeErrors = {
      */
     409: ErrorBody;
     /**
-     * If-Match names another version: PRECONDITION_FAILED
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
      */
-    412: ErrorBody;
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -935,6 +979,14 @@ export type ConnectNodeErrors = {
      * Conflicts with the current state: BUSY, CONFLICT, DISK_EXISTS, DISK_NOT_EXPORTED, HIL_BLOCKED, IMAGE_EXISTS, IMAGE_HAS_CLONES, IMAGE_IN_USE, LAST_ADMIN, MAC_IN_USE, MEMBERSHIP_EXISTS, NIC_EXISTS, NODE_EXISTS, NODE_OWNERSHIP_CONFLICT, PROJECT_EXISTS, PROJECT_NOT_EMPTY, RBD_IMAGE_BUSY, RBD_IMAGE_EXISTS, RBD_IMAGE_HAS_SNAPSHOTS, RBD_INVALID_OPERATION, RBD_SNAPSHOT_PROTECTED, STANDALONE_MODE_OFF, TARGET_EXISTS, USER_EXISTS
      */
     409: ErrorBody;
+    /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -998,6 +1050,14 @@ export type ListAllOperationsErrors = {
      */
     404: ErrorBody;
     /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
+    /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
     500: ErrorBody;
@@ -1052,6 +1112,14 @@ export type ListProjectsErrors = {
      * Not found: HIL_PROJECT_NOT_FOUND, HTTP_BOOT_OFF, IMAGE_NOT_FOUND, MEMBERSHIP_NOT_FOUND, NIC_NOT_FOUND, NODE_NOT_FOUND, NOT_FOUND, NOT_PROVISIONED, NO_LEASE, OPERATION_NOT_FOUND, PROJECT_NOT_FOUND, RBD_IMAGE_NOT_FOUND, TARGET_NOT_FOUND, USER_NOT_FOUND
      */
     404: ErrorBody;
+    /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -1108,6 +1176,14 @@ export type CreateProjectErrors = {
      * Conflicts with the current state: BUSY, CONFLICT, DISK_EXISTS, DISK_NOT_EXPORTED, HIL_BLOCKED, IMAGE_EXISTS, IMAGE_HAS_CLONES, IMAGE_IN_USE, LAST_ADMIN, MAC_IN_USE, MEMBERSHIP_EXISTS, NIC_EXISTS, NODE_EXISTS, NODE_OWNERSHIP_CONFLICT, PROJECT_EXISTS, PROJECT_NOT_EMPTY, RBD_IMAGE_BUSY, RBD_IMAGE_EXISTS, RBD_IMAGE_HAS_SNAPSHOTS, RBD_INVALID_OPERATION, RBD_SNAPSHOT_PROTECTED, STANDALONE_MODE_OFF, TARGET_EXISTS, USER_EXISTS
      */
     409: ErrorBody;
+    /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
     /**
      * Idempotency-Key reused for another request: IDEMPOTENCY_KEY_REUSED
      */
@@ -1178,6 +1254,14 @@ export type DeleteProjectErrors = {
      */
     412: ErrorBody;
     /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
+    /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
     500: ErrorBody;
@@ -1227,6 +1311,14 @@ export type GetProjectErrors = {
      * Not found: HIL_PROJECT_NOT_FOUND, HTTP_BOOT_OFF, IMAGE_NOT_FOUND, MEMBERSHIP_NOT_FOUND, NIC_NOT_FOUND, NODE_NOT_FOUND, NOT_FOUND, NOT_PROVISIONED, NO_LEASE, OPERATION_NOT_FOUND, PROJECT_NOT_FOUND, RBD_IMAGE_NOT_FOUND, TARGET_NOT_FOUND, USER_NOT_FOUND
      */
     404: ErrorBody;
+    /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -1284,6 +1376,14 @@ export type ListDisksErrors = {
      */
     404: ErrorBody;
     /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
+    /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
     500: ErrorBody;
@@ -1340,6 +1440,14 @@ export type CreateDiskErrors = {
      * Conflicts with the current state: BUSY, CONFLICT, DISK_EXISTS, DISK_NOT_EXPORTED, HIL_BLOCKED, IMAGE_EXISTS, IMAGE_HAS_CLONES, IMAGE_IN_USE, LAST_ADMIN, MAC_IN_USE, MEMBERSHIP_EXISTS, NIC_EXISTS, NODE_EXISTS, NODE_OWNERSHIP_CONFLICT, PROJECT_EXISTS, PROJECT_NOT_EMPTY, RBD_IMAGE_BUSY, RBD_IMAGE_EXISTS, RBD_IMAGE_HAS_SNAPSHOTS, RBD_INVALID_OPERATION, RBD_SNAPSHOT_PROTECTED, STANDALONE_MODE_OFF, TARGET_EXISTS, USER_EXISTS
      */
     409: ErrorBody;
+    /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
     /**
      * Idempotency-Key reused for another request: IDEMPOTENCY_KEY_REUSED
      */
@@ -1407,6 +1515,14 @@ export type DeleteDiskErrors = {
      */
     412: ErrorBody;
     /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
+    /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
     500: ErrorBody;
@@ -1457,6 +1573,14 @@ export type GetDiskErrors = {
      * Not found: HIL_PROJECT_NOT_FOUND, HTTP_BOOT_OFF, IMAGE_NOT_FOUND, MEMBERSHIP_NOT_FOUND, NIC_NOT_FOUND, NODE_NOT_FOUND, NOT_FOUND, NOT_PROVISIONED, NO_LEASE, OPERATION_NOT_FOUND, PROJECT_NOT_FOUND, RBD_IMAGE_NOT_FOUND, TARGET_NOT_FOUND, USER_NOT_FOUND
      */
     404: ErrorBody;
+    /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -1515,6 +1639,14 @@ export type CreateSnapshotErrors = {
      * Conflicts with the current state: BUSY, CONFLICT, DISK_EXISTS, DISK_NOT_EXPORTED, HIL_BLOCKED, IMAGE_EXISTS, IMAGE_HAS_CLONES, IMAGE_IN_USE, LAST_ADMIN, MAC_IN_USE, MEMBERSHIP_EXISTS, NIC_EXISTS, NODE_EXISTS, NODE_OWNERSHIP_CONFLICT, PROJECT_EXISTS, PROJECT_NOT_EMPTY, RBD_IMAGE_BUSY, RBD_IMAGE_EXISTS, RBD_IMAGE_HAS_SNAPSHOTS, RBD_INVALID_OPERATION, RBD_SNAPSHOT_PROTECTED, STANDALONE_MODE_OFF, TARGET_EXISTS, USER_EXISTS
      */
     409: ErrorBody;
+    /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
     /**
      * Idempotency-Key reused for another request: IDEMPOTENCY_KEY_REUSED
      */
@@ -1584,6 +1716,14 @@ export type AddImageRecordErrors = {
      */
     409: ErrorBody;
     /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
+    /**
      * Idempotency-Key reused for another request: IDEMPOTENCY_KEY_REUSED
      */
     422: ErrorBody;
@@ -1644,9 +1784,13 @@ export type DeleteImageRecordErrors = {
      */
     409: ErrorBody;
     /**
-     * If-Match names another version: PRECONDITION_FAILED
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
      */
-    412: ErrorBody;
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -1711,6 +1855,14 @@ export type ListImagesErrors = {
      */
     404: ErrorBody;
     /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
+    /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
     500: ErrorBody;
@@ -1771,6 +1923,14 @@ export type ImportImageErrors = {
      * Conflicts with the current state: BUSY, CONFLICT, DISK_EXISTS, DISK_NOT_EXPORTED, HIL_BLOCKED, IMAGE_EXISTS, IMAGE_HAS_CLONES, IMAGE_IN_USE, LAST_ADMIN, MAC_IN_USE, MEMBERSHIP_EXISTS, NIC_EXISTS, NODE_EXISTS, NODE_OWNERSHIP_CONFLICT, PROJECT_EXISTS, PROJECT_NOT_EMPTY, RBD_IMAGE_BUSY, RBD_IMAGE_EXISTS, RBD_IMAGE_HAS_SNAPSHOTS, RBD_INVALID_OPERATION, RBD_SNAPSHOT_PROTECTED, STANDALONE_MODE_OFF, TARGET_EXISTS, USER_EXISTS
      */
     409: ErrorBody;
+    /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
     /**
      * Idempotency-Key reused for another request: IDEMPOTENCY_KEY_REUSED
      */
@@ -1841,6 +2001,14 @@ export type RemoveImageErrors = {
      */
     412: ErrorBody;
     /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
+    /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
     500: ErrorBody;
@@ -1891,6 +2059,14 @@ export type GetImageErrors = {
      * Not found: HIL_PROJECT_NOT_FOUND, HTTP_BOOT_OFF, IMAGE_NOT_FOUND, MEMBERSHIP_NOT_FOUND, NIC_NOT_FOUND, NODE_NOT_FOUND, NOT_FOUND, NOT_PROVISIONED, NO_LEASE, OPERATION_NOT_FOUND, PROJECT_NOT_FOUND, RBD_IMAGE_NOT_FOUND, TARGET_NOT_FOUND, USER_NOT_FOUND
      */
     404: ErrorBody;
+    /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -1953,6 +2129,14 @@ export type CopyImageErrors = {
      * Conflicts with the current state: BUSY, CONFLICT, DISK_EXISTS, DISK_NOT_EXPORTED, HIL_BLOCKED, IMAGE_EXISTS, IMAGE_HAS_CLONES, IMAGE_IN_USE, LAST_ADMIN, MAC_IN_USE, MEMBERSHIP_EXISTS, NIC_EXISTS, NODE_EXISTS, NODE_OWNERSHIP_CONFLICT, PROJECT_EXISTS, PROJECT_NOT_EMPTY, RBD_IMAGE_BUSY, RBD_IMAGE_EXISTS, RBD_IMAGE_HAS_SNAPSHOTS, RBD_INVALID_OPERATION, RBD_SNAPSHOT_PROTECTED, STANDALONE_MODE_OFF, TARGET_EXISTS, USER_EXISTS
      */
     409: ErrorBody;
+    /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
     /**
      * Idempotency-Key reused for another request: IDEMPOTENCY_KEY_REUSED
      */
@@ -2022,6 +2206,14 @@ export type ExportImageErrors = {
      * Conflicts with the current state: BUSY, CONFLICT, DISK_EXISTS, DISK_NOT_EXPORTED, HIL_BLOCKED, IMAGE_EXISTS, IMAGE_HAS_CLONES, IMAGE_IN_USE, LAST_ADMIN, MAC_IN_USE, MEMBERSHIP_EXISTS, NIC_EXISTS, NODE_EXISTS, NODE_OWNERSHIP_CONFLICT, PROJECT_EXISTS, PROJECT_NOT_EMPTY, RBD_IMAGE_BUSY, RBD_IMAGE_EXISTS, RBD_IMAGE_HAS_SNAPSHOTS, RBD_INVALID_OPERATION, RBD_SNAPSHOT_PROTECTED, STANDALONE_MODE_OFF, TARGET_EXISTS, USER_EXISTS
      */
     409: ErrorBody;
+    /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
     /**
      * Idempotency-Key reused for another request: IDEMPOTENCY_KEY_REUSED
      */
@@ -2096,6 +2288,14 @@ export type MoveImageErrors = {
      */
     412: ErrorBody;
     /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
+    /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
     500: ErrorBody;
@@ -2162,6 +2362,14 @@ export type UmountImageErrors = {
      */
     412: ErrorBody;
     /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
+    /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
     500: ErrorBody;
@@ -2220,6 +2428,14 @@ export type MountImageErrors = {
      * Conflicts with the current state: BUSY, CONFLICT, DISK_EXISTS, DISK_NOT_EXPORTED, HIL_BLOCKED, IMAGE_EXISTS, IMAGE_HAS_CLONES, IMAGE_IN_USE, LAST_ADMIN, MAC_IN_USE, MEMBERSHIP_EXISTS, NIC_EXISTS, NODE_EXISTS, NODE_OWNERSHIP_CONFLICT, PROJECT_EXISTS, PROJECT_NOT_EMPTY, RBD_IMAGE_BUSY, RBD_IMAGE_EXISTS, RBD_IMAGE_HAS_SNAPSHOTS, RBD_INVALID_OPERATION, RBD_SNAPSHOT_PROTECTED, STANDALONE_MODE_OFF, TARGET_EXISTS, USER_EXISTS
      */
     409: ErrorBody;
+    /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -2292,6 +2508,14 @@ export type DeleteBootErrors = {
      */
     412: ErrorBody;
     /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
+    /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
     500: ErrorBody;
@@ -2346,6 +2570,14 @@ export type GetBootErrors = {
      * Not found: HIL_PROJECT_NOT_FOUND, HTTP_BOOT_OFF, IMAGE_NOT_FOUND, MEMBERSHIP_NOT_FOUND, NIC_NOT_FOUND, NODE_NOT_FOUND, NOT_FOUND, NOT_PROVISIONED, NO_LEASE, OPERATION_NOT_FOUND, PROJECT_NOT_FOUND, RBD_IMAGE_NOT_FOUND, TARGET_NOT_FOUND, USER_NOT_FOUND
      */
     404: ErrorBody;
+    /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -2413,6 +2645,14 @@ export type PutBootErrors = {
      */
     412: ErrorBody;
     /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
+    /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
     500: ErrorBody;
@@ -2469,6 +2709,14 @@ export type GetNodeIpErrors = {
      * Not found: HIL_PROJECT_NOT_FOUND, HTTP_BOOT_OFF, IMAGE_NOT_FOUND, MEMBERSHIP_NOT_FOUND, NIC_NOT_FOUND, NODE_NOT_FOUND, NOT_FOUND, NOT_PROVISIONED, NO_LEASE, OPERATION_NOT_FOUND, PROJECT_NOT_FOUND, RBD_IMAGE_NOT_FOUND, TARGET_NOT_FOUND, USER_NOT_FOUND
      */
     404: ErrorBody;
+    /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -2530,6 +2778,14 @@ export type ListOperationsErrors = {
      */
     404: ErrorBody;
     /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
+    /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
     500: ErrorBody;
@@ -2577,6 +2833,14 @@ export type GetOperationErrors = {
      * Not found: HIL_PROJECT_NOT_FOUND, HTTP_BOOT_OFF, IMAGE_NOT_FOUND, MEMBERSHIP_NOT_FOUND, NIC_NOT_FOUND, NODE_NOT_FOUND, NOT_FOUND, NOT_PROVISIONED, NO_LEASE, OPERATION_NOT_FOUND, PROJECT_NOT_FOUND, RBD_IMAGE_NOT_FOUND, TARGET_NOT_FOUND, USER_NOT_FOUND
      */
     404: ErrorBody;
+    /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -2638,6 +2902,14 @@ export type ListTargetsErrors = {
      */
     404: ErrorBody;
     /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
+    /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
     500: ErrorBody;
@@ -2687,6 +2959,14 @@ export type ReconcileErrors = {
      * Conflicts with the current state: BUSY, CONFLICT, DISK_EXISTS, DISK_NOT_EXPORTED, HIL_BLOCKED, IMAGE_EXISTS, IMAGE_HAS_CLONES, IMAGE_IN_USE, LAST_ADMIN, MAC_IN_USE, MEMBERSHIP_EXISTS, NIC_EXISTS, NODE_EXISTS, NODE_OWNERSHIP_CONFLICT, PROJECT_EXISTS, PROJECT_NOT_EMPTY, RBD_IMAGE_BUSY, RBD_IMAGE_EXISTS, RBD_IMAGE_HAS_SNAPSHOTS, RBD_INVALID_OPERATION, RBD_SNAPSHOT_PROTECTED, STANDALONE_MODE_OFF, TARGET_EXISTS, USER_EXISTS
      */
     409: ErrorBody;
+    /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -2747,6 +3027,14 @@ export type ListUsersErrors = {
      */
     409: ErrorBody;
     /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
+    /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
     500: ErrorBody;
@@ -2802,6 +3090,14 @@ export type CreateUserErrors = {
      * Conflicts with the current state: BUSY, CONFLICT, DISK_EXISTS, DISK_NOT_EXPORTED, HIL_BLOCKED, IMAGE_EXISTS, IMAGE_HAS_CLONES, IMAGE_IN_USE, LAST_ADMIN, MAC_IN_USE, MEMBERSHIP_EXISTS, NIC_EXISTS, NODE_EXISTS, NODE_OWNERSHIP_CONFLICT, PROJECT_EXISTS, PROJECT_NOT_EMPTY, RBD_IMAGE_BUSY, RBD_IMAGE_EXISTS, RBD_IMAGE_HAS_SNAPSHOTS, RBD_INVALID_OPERATION, RBD_SNAPSHOT_PROTECTED, STANDALONE_MODE_OFF, TARGET_EXISTS, USER_EXISTS
      */
     409: ErrorBody;
+    /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
     /**
      * Idempotency-Key reused for another request: IDEMPOTENCY_KEY_REUSED
      */
@@ -2859,9 +3155,13 @@ export type DeleteUserErrors = {
      */
     409: ErrorBody;
     /**
-     * If-Match names another version: PRECONDITION_FAILED
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
      */
-    412: ErrorBody;
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -2917,6 +3217,14 @@ export type ChangePasswordErrors = {
      * Conflicts with the current state: BUSY, CONFLICT, DISK_EXISTS, DISK_NOT_EXPORTED, HIL_BLOCKED, IMAGE_EXISTS, IMAGE_HAS_CLONES, IMAGE_IN_USE, LAST_ADMIN, MAC_IN_USE, MEMBERSHIP_EXISTS, NIC_EXISTS, NODE_EXISTS, NODE_OWNERSHIP_CONFLICT, PROJECT_EXISTS, PROJECT_NOT_EMPTY, RBD_IMAGE_BUSY, RBD_IMAGE_EXISTS, RBD_IMAGE_HAS_SNAPSHOTS, RBD_INVALID_OPERATION, RBD_SNAPSHOT_PROTECTED, STANDALONE_MODE_OFF, TARGET_EXISTS, USER_EXISTS
      */
     409: ErrorBody;
+    /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -2974,9 +3282,13 @@ export type RevokeProjectErrors = {
      */
     409: ErrorBody;
     /**
-     * If-Match names another version: PRECONDITION_FAILED
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
      */
-    412: ErrorBody;
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -3033,6 +3345,14 @@ export type GrantProjectErrors = {
      * Conflicts with the current state: BUSY, CONFLICT, DISK_EXISTS, DISK_NOT_EXPORTED, HIL_BLOCKED, IMAGE_EXISTS, IMAGE_HAS_CLONES, IMAGE_IN_USE, LAST_ADMIN, MAC_IN_USE, MEMBERSHIP_EXISTS, NIC_EXISTS, NODE_EXISTS, NODE_OWNERSHIP_CONFLICT, PROJECT_EXISTS, PROJECT_NOT_EMPTY, RBD_IMAGE_BUSY, RBD_IMAGE_EXISTS, RBD_IMAGE_HAS_SNAPSHOTS, RBD_INVALID_OPERATION, RBD_SNAPSHOT_PROTECTED, STANDALONE_MODE_OFF, TARGET_EXISTS, USER_EXISTS
      */
     409: ErrorBody;
+    /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
