@@ -60,6 +60,7 @@ describe('laptop mode (config/laptop.cfg) across a restart', () => {
         BMI_URL: `http://127.0.0.1:${port}`,
         HIL_USERNAME: 'alice',
         HIL_PASSWORD: 'alicepass',
+        BMI_CLIENT_CONFIG: '/nonexistent/bmi/config',
       },
     });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -78,7 +79,8 @@ describe('laptop mode (config/laptop.cfg) across a restart', () => {
     });
     expect(bmi('disk', 'create', 'proj1', 'centos7', 'web1')).toMatchObject({ status: 0 });
     expect(bmi('pro', 'proj1', 'node-01', 'web1', 'eth0')).toMatchObject({ status: 0 });
-    expect(bmi('snap', 'create', 'proj1', 'web1', 'web-golden')).toMatchObject({ status: 0 });
+    // an operation: waited for, so that the restart does not cut it short
+    expect(bmi('snap', 'create', 'proj1', 'web1', 'web-golden', '--wait')).toMatchObject({ status: 0 });
     const filesBefore = bootFiles();
     expect(filesBefore).toEqual(['node-01.ipxe', 'pxelinux.cfg']);
     await stop();
@@ -86,12 +88,13 @@ describe('laptop mode (config/laptop.cfg) across a restart', () => {
 
     await start();
     // what `bmi ls` and `bmi snap ls` list can be cloned: the golden image and the snapshot
-    const ls = bmi('ls', 'proj1', '--json');
-    expect(ls.status).toBe(0);
-    expect(JSON.parse(ls.stdout)).toEqual(['centos7']);
+    const ls = bmi('ls', 'proj1', '-f', 'value', '-c', 'name');
+    expect(ls).toMatchObject({ status: 0, stdout: 'centos7\n' });
     const snaps = bmi('snap', 'ls', 'proj1', '--json');
     expect(snaps.status).toBe(0);
-    expect(JSON.parse(snaps.stdout)).toEqual([['web-golden', 'centos7']]);
+    expect(JSON.parse(snaps.stdout)).toEqual([
+      { name: 'web-golden', kind: 'snapshot', parent: 'centos7', public: false, exported: false },
+    ]);
     for (const [img, disk] of [
       ['centos7', 'web2'],
       ['web-golden', 'web3'],
