@@ -21,7 +21,7 @@ export abstract class OperationLocks {
  * A check a caller asks an operation to make under its locks, before it acts (that the resource is still at the
  * version the caller saw, If-Match): it throws to refuse.
  */
-export type Precondition = () => Promise<void>;
+export type LockedCheck = () => Promise<void>;
 
 /** Locks within this process only, for unit tests of one service. */
 @Injectable()

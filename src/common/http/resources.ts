@@ -4,7 +4,7 @@ import { ApiHeader, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 import type { Request, Response } from 'express';
 import { map, Observable } from 'rxjs';
-import type { Precondition } from '../concurrency/locks';
+import type { LockedCheck } from '../concurrency/locks';
 import { BadRequestError, DomainError } from '../errors/domain-error';
 import { WholeNumberField } from './fields';
 
@@ -35,7 +35,7 @@ export function assertIfMatch(header: string | undefined, current: unknown): voi
  * The precondition of a change sent with `If-Match`, for the operation to check under its locks (so that two
  * changes made from the same version cannot both pass); none without the header.
  */
-export function ifMatches(header: string | undefined, current: () => Promise<unknown>): Precondition | undefined {
+export function ifMatches(header: string | undefined, current: () => Promise<unknown>): LockedCheck | undefined {
   if (header === undefined) return undefined;
   return async () => assertIfMatch(header, await current());
 }
@@ -123,7 +123,12 @@ export function decodeCursor(cursor: string): string {
   } catch {
     // reported below
   }
-  throw new BadRequestError('cursor is not one this API gave', { details: { fields: { cursor: 'unknown cursor' } } });
+  throw unknownCursor();
+}
+
+/** The 400 of a cursor this API did not give. */
+export function unknownCursor(): BadRequestError {
+  return new BadRequestError('cursor is not one this API gave', { details: { fields: { cursor: 'unknown cursor' } } });
 }
 
 /** The schema of a page of `type`, named `<name>` in the document. */

@@ -64,7 +64,7 @@ export class AccessPipe implements PipeTransform<AccessRequest, Promise<ProjectS
         : (req.request.body ?? {})
     ) as Record<string, unknown>;
     for (const precondition of req.preconditions) precondition(this.config);
-    const project = this.project(req);
+    const project = this.project(req, body);
     const caller: Caller = { credentials: callerCredentials(req.request), project };
     const fields = { ...(req.request.params ?? {}), ...body, project };
     const level = typeof req.rule === 'function' ? req.rule(fields, caller) : req.rule;
@@ -74,9 +74,9 @@ export class AccessPipe implements PipeTransform<AccessRequest, Promise<ProjectS
     return scope;
   }
 
-  private project(req: AccessRequest): string {
+  private project(req: AccessRequest, body: Record<string, unknown>): string {
     if (req.from === 'admin') return this.config.bmi.adminProject;
-    if (req.from === 'body') return String((req.request.body as Record<string, unknown>).project);
+    if (req.from === 'body') return String(body.project);
     const name: unknown = req.request.params?.project;
     // a name that cannot be a project's is no project's: the same 404 as an unknown one, before any lookup
     if (!isSafeName(name)) throw new ProjectNotFoundError(String(name).slice(0, 64));

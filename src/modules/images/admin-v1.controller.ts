@@ -65,14 +65,14 @@ export class AdminV1Controller {
     @Body() dto: NewImageRecordDto,
     @Res({ passthrough: true }) res: Response,
   ): Promise<ImageRecordDto> {
-    const id = await this.images.addImage(scope, {
+    await this.images.addImage(scope, {
       name: dto.name,
       id: dto.id,
       snapshot: dto.snapshot,
       parent: dto.parent,
       public: dto.public,
     });
-    const [row] = (await this.images.listAllImages(scope, { project: scope.project.name })).filter((r) => r.id === id);
+    const row = await this.images.imageRecord(scope, dto.name);
     setLocation(res, `/${V1}/images?project=${scope.project.name}&name=${dto.name}`);
     return record(row);
   }
@@ -95,10 +95,6 @@ export class AdminV1Controller {
     @AccessInPath('admin') scope: ProjectScope,
     @Query() q: PageQueryDto,
   ): Promise<Page<ImageTargetDto>> {
-    const mounted = await this.disks.showMounted(scope);
-    const items = await Promise.all(
-      Object.keys(mounted).map(async (image) => ({ image, iscsi: await this.disks.endpointOf(scope, image) })),
-    );
-    return paginate(items, (t) => t.image, q);
+    return paginate(await this.disks.mountedTargets(scope), (t) => t.image, q);
   }
 }

@@ -9,10 +9,9 @@ import { AccessInPath } from '../access/access.decorator';
 import type { ProjectScope } from '../access/access-level';
 import { OperationRowDto } from '../operations/dto/operations.dto';
 import { OperationRow } from '../operations/operation-journal.service';
-import { OperationLauncher } from '../operations/operation-launcher';
+import { OperationLauncher, operationPath } from '../operations/operation-launcher';
 import { DiskView, DisksService } from './disks.service';
 import { DiskDto, DiskPageDto, NewDiskDto, NewSnapshotDto } from './dto/images-v1.dto';
-import { operationPath } from './images-v1.controller';
 import { ImagesService } from './images.service';
 
 /** Disks: copy-on-write clones of an image, each exported as an iSCSI target a node boots from. */

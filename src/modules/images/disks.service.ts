@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { Sagas } from '../operations/sagas';
 import { AppConfig } from '../../config/app-config';
-import { exclusive, lockKey, OperationLocks, Precondition, shared } from '../../common/concurrency/locks';
+import { exclusive, lockKey, OperationLocks, LockedCheck, shared } from '../../common/concurrency/locks';
 import type { ProjectScope } from '../access/access-level';
 import { IscsiEndpoint, IscsiService } from '../iscsi/iscsi.service';
+import type { IscsiTarget } from '../iscsi/iscsi-target.driver';
 import { TargetExistsError, TargetNotFoundError } from '../iscsi/iscsi.errors';
 import { ImageCatalog } from './image-catalog';
 import { DiskExistsError, ImageNotFoundError, WrongImageKindError } from './images.errors';
@@ -102,7 +103,7 @@ export class DisksService {
    * the target are put back (the original left them disagreeing, §8 #2). A disk whose target or clone is
    * already gone is still deleted.
    */
-  async deleteDisk(scope: ProjectScope, diskName: string, check?: Precondition): Promise<void> {
+  async deleteDisk(scope: ProjectScope, diskName: string, check?: LockedCheck): Promise<void> {
     const { project } = scope;
     return this.locks.run([exclusive(lockKey.image(project.id, diskName))], async () => {
       await check?.();
@@ -151,7 +152,7 @@ export class DisksService {
    * Removes an image's iSCSI target (admin, `bmi iscsi rm`) and the record of it. An image recorded as exported
    * whose target is already gone (a tgtd restart not yet reconciled) is unmounted too; one that is neither is a 404.
    */
-  async umountImage(scope: ProjectScope, name: string, check?: Precondition): Promise<void> {
+  async umountImage(scope: ProjectScope, name: string, check?: LockedCheck): Promise<void> {
     const { project } = scope;
     return this.locks.run([exclusive(lockKey.image(project.id, name))], async () => {
       await check?.();
@@ -172,12 +173,28 @@ export class DisksService {
 
   /** The project's images that are exported, as `{ image name: target name }` (admin, `bmi iscsi ls`). */
   async showMounted(scope: ProjectScope): Promise<Record<string, string>> {
-    const { project } = scope;
-    const byCeph = new Map((await this.catalog.listProject(project.id)).map((r) => [this.catalog.cephName(r), r.name]));
     const mounted: Record<string, string> = {};
-    for (const t of await this.iscsi.list()) {
-      const name = byCeph.get(t.image);
-      if (name !== undefined) mounted[name] = t.name;
+    for (const { image, target } of await this.mounted(scope)) mounted[image] = target.name;
+    return mounted;
+  }
+
+  /** The project's images exported over iSCSI, each with where initiators find its target. */
+  async mountedTargets(scope: ProjectScope): Promise<{ image: string; iscsi: IscsiEndpoint }[]> {
+    return (await this.mounted(scope)).map(({ image, target }) => ({
+      image,
+      iscsi: this.iscsi.endpoint(target.image),
+    }));
+  }
+
+  /** The project's images that have a target, with the target as tgtd lists it: one listing of each. */
+  private async mounted(scope: ProjectScope): Promise<{ image: string; target: IscsiTarget }[]> {
+    const byCeph = new Map(
+      (await this.catalog.listProject(scope.project.id)).map((r) => [this.catalog.cephName(r), r.name]),
+    );
+    const mounted: { image: string; target: IscsiTarget }[] = [];
+    for (const target of await this.iscsi.list()) {
+      const image = byCeph.get(target.image);
+      if (image !== undefined) mounted.push({ image, target });
     }
     return mounted;
   }

@@ -9,7 +9,7 @@ import { AccessInPath, AccessRule } from '../access/access.decorator';
 import type { ProjectScope } from '../access/access-level';
 import { OperationRowDto } from '../operations/dto/operations.dto';
 import { OperationRow } from '../operations/operation-journal.service';
-import { OperationLauncher } from '../operations/operation-launcher';
+import { OperationLauncher, operationPath } from '../operations/operation-launcher';
 import { DisksService } from './disks.service';
 import {
   CopyImageV1Dto,
@@ -25,10 +25,6 @@ import { ImagesService, ImageView } from './images.service';
 /** A copy or move into another project needs an admin; within the project, access to it. */
 const elsewhereNeedsAdmin: AccessRule = (body) =>
   body.dest_project === undefined || body.dest_project === body.project ? 'member' : 'admin';
-
-export function operationPath(op: OperationRow): string {
-  return `/${V1}/projects/${op.project}/operations/${op.id}`;
-}
 
 /** Golden images and snapshots of a project, and what makes, copies and moves them. */
 @V1Api('images')

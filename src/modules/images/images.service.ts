@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Sagas } from '../operations/sagas';
 import { AppConfig } from '../../config/app-config';
 import { ConflictError } from '../../common/errors/domain-error';
-import { exclusive, lockKey, OperationLocks, Precondition, shared } from '../../common/concurrency/locks';
+import { exclusive, lockKey, OperationLocks, LockedCheck, shared } from '../../common/concurrency/locks';
 import type { LockRequest } from '../../common/concurrency/keyed-lock';
 import { Saga } from '../../common/orchestration/saga';
 import type { ProjectScope } from '../access/access-level';
@@ -123,6 +123,24 @@ export class ImagesService {
     return this.view(row, (await this.catalog.byId(row.parentId))?.name ?? '');
   }
 
+  /** One record of the project, as listAllImages lists it (admin; what add_image made, say). */
+  async imageRecord(scope: ProjectScope, name: string): Promise<ImageListRow> {
+    const row = await this.catalog.require(scope.project, name);
+    return this.listRow(row, scope.project.name, (await this.catalog.byId(row.parentId))?.name ?? '');
+  }
+
+  private listRow(r: ImageEntity, projectName: string, parentName: string): ImageListRow {
+    return {
+      id: r.id,
+      name: r.name,
+      project: projectName,
+      cephName: this.catalog.cephName(r),
+      isPublic: r.isPublic,
+      isSnapshot: r.isSnapshot,
+      parent: parentName,
+    };
+  }
+
   private view(r: ImageEntity, parentName: string): ImageView {
     return {
       name: r.name,
@@ -135,15 +153,7 @@ export class ImagesService {
 
   /** Every row of every project (admin), filtered as `bmi db ls` filters (reference §6). */
   async listAllImages(scope: ProjectScope, filter: ImageFilter = {}): Promise<ImageListRow[]> {
-    const rows = (await this.catalog.listAll()).map<ImageListRow>((r) => ({
-      id: r.id,
-      name: r.name,
-      project: r.projectName,
-      cephName: this.catalog.cephName(r),
-      isPublic: r.isPublic,
-      isSnapshot: r.isSnapshot,
-      parent: r.parentName,
-    }));
+    const rows = (await this.catalog.listAll()).map((r) => this.listRow(r, r.projectName, r.parentName));
     const kinds = filter.snapshots || filter.clones || filter.public;
     return rows.filter(
       (r) =>
@@ -199,7 +209,7 @@ export class ImagesService {
    * cloned from it, when it is exported over iSCSI, or when Ceph holds clones or other snapshots of it.
    * A Ceph image that is already gone (issue #122) does not stop the row from going.
    */
-  async removeImage(scope: ProjectScope, name: string, check?: Precondition): Promise<void> {
+  async removeImage(scope: ProjectScope, name: string, check?: LockedCheck): Promise<void> {
     const { project } = scope;
     return this.locks.run(
       [shared(lockKey.project(project.name)), exclusive(lockKey.image(project.id, name))],
@@ -322,7 +332,7 @@ export class ImagesService {
     name: string,
     destProject: string,
     newName?: string,
-    check?: Precondition,
+    check?: LockedCheck,
   ): Promise<void> {
     return this.transfer(
       scope,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Sagas } from '../operations/sagas';
-import { exclusive, lockKey, OperationLocks, Precondition, shared } from '../../common/concurrency/locks';
+import { exclusive, lockKey, OperationLocks, LockedCheck, shared } from '../../common/concurrency/locks';
 import { isMac } from '../../common/validation/names';
 import type { ProjectScope } from '../access/access-level';
 import { HilNode } from '../hil/hil.client';
@@ -46,7 +46,7 @@ export class NodesService {
     node: string,
     diskName: string,
     nic: string,
-    check?: Precondition,
+    check?: LockedCheck,
   ): Promise<void> {
     const { project } = scope;
     return this.locks.run([exclusive(lockKey.node(node)), shared(lockKey.image(project.id, diskName))], async () => {
@@ -92,7 +92,7 @@ export class NodesService {
   }
 
   /** Removes exactly the files provision wrote; a file that is already gone is fine. The disk stays. */
-  async deprovision(scope: ProjectScope, node: string, nic: string, check?: Precondition): Promise<void> {
+  async deprovision(scope: ProjectScope, node: string, nic: string, check?: LockedCheck): Promise<void> {
     return this.locks.run([exclusive(lockKey.node(node))], async () => {
       await check?.();
       const mac = macOf(await scope.ownedNode(node), nic);

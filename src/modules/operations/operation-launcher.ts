@@ -1,7 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InternalError } from '../../common/errors/domain-error';
+import { V1 } from '../../common/http/v1-face';
 import { watchOperations } from '../../common/orchestration/journal';
 import { OperationRow, TypeOrmOperationJournal } from './operation-journal.service';
+
+/** Where a launched operation is polled (the Location of a 202). */
+export function operationPath(op: OperationRow): string {
+  return `/${V1}/projects/${op.project}/operations/${op.id}`;
+}
 
 /**
  * Runs a long operation (an import, a copy, a snapshot: each flattens an image) in the background for an API

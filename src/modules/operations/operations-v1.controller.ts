@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam } from '@nestjs/swagger';
-import { BadRequestError, NotFoundError } from '../../common/errors/domain-error';
-import { decodeCursor, encodeCursor, Page } from '../../common/http/resources';
+import { NotFoundError } from '../../common/errors/domain-error';
+import { decodeCursor, encodeCursor, Page, unknownCursor } from '../../common/http/resources';
 import { ApiErrors, ApiProjectParam, V1, V1Api } from '../../common/http/v1-face';
 import { AccessInPath, AdminAccess } from '../access/access.decorator';
 import type { ProjectScope } from '../access/access-level';
@@ -81,8 +81,6 @@ function withoutActions(op: OperationRow): OperationRow {
 function parseAfter(key: string): { startedAt: number; id: string } {
   const slash = key.indexOf('/');
   const startedAt = Number(key.slice(0, slash));
-  if (slash <= 0 || !Number.isSafeInteger(startedAt)) {
-    throw new BadRequestError('cursor is not one this API gave', { details: { fields: { cursor: 'unknown cursor' } } });
-  }
+  if (slash <= 0 || !Number.isSafeInteger(startedAt)) throw unknownCursor();
   return { startedAt, id: key.slice(slash + 1) };
 }

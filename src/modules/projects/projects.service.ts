@@ -4,7 +4,7 @@ import { Repository } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { ConflictError } from '../../common/errors/domain-error';
 import { insertRow } from '../../database/insert-row';
-import { DbWriteLock, exclusive, lockKey, OperationLocks, Precondition } from '../../common/concurrency/locks';
+import { DbWriteLock, exclusive, lockKey, OperationLocks, LockedCheck } from '../../common/concurrency/locks';
 import { isUniqueViolation } from '../../database/unique-violation';
 import { ProjectEntity } from './project.entity';
 import { ProjectExistsError, ProjectNotEmptyError, ProjectNotFoundError } from './projects.errors';
@@ -71,7 +71,7 @@ export class ProjectsService implements OnApplicationBootstrap {
    * Deletes an empty project. The original cascaded the delete to the project's image rows and left their Ceph
    * images behind; here a project that still has images is refused. An unknown project is a 404, as everywhere.
    */
-  async delete(name: string, check?: Precondition): Promise<void> {
+  async delete(name: string, check?: LockedCheck): Promise<void> {
     if (name === this.config.bmi.adminProject) {
       throw new ConflictError(`The admin project ${name} cannot be deleted`);
     }
