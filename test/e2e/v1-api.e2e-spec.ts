@@ -278,6 +278,11 @@ describe('images and disks', () => {
     const elsewhere = await post(`/v1/projects/${P}/images/copy2/move`, { dest_project: 'proj2' });
     expect([elsewhere.status, elsewhere.body.code]).toEqual([403, 'ADMIN_REQUIRED']);
     expect((await del(`/v1/projects/${P}/images/copy2`)).status).toBe(204);
+    // a disk is not one of the project's images: not moved through /images (404, as GET answers)
+    await post(`/v1/projects/${P}/disks`, { name: 'web1', image: 'bmi_test' });
+    const disk = await post(`/v1/projects/${P}/images/web1/move`, { name: 'web9' });
+    expect([disk.status, disk.body.code]).toEqual([404, 'IMAGE_NOT_FOUND']);
+    expect((await get(`/v1/projects/${P}/disks/web1`)).status).toBe(200);
   });
 });
 

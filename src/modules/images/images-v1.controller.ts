@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Post, Put, Query, Res } from '
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { PathName } from '../../common/http/fields';
-import { Page, paginate, IfMatch, ifMatches } from '../../common/http/resources';
+import { assertIfMatch, Page, paginate, IfMatch, ifMatches } from '../../common/http/resources';
 import { ApiErrors, ApiProjectParam, V1, V1Api } from '../../common/http/v1-face';
 import { setLocation, V1Delete, V1Launch } from '../../common/http/v1-routes';
 import { AccessInPath, AccessRule } from '../access/access.decorator';
@@ -128,13 +128,12 @@ export class ImagesV1Controller {
     @IfMatch() ifMatch?: string,
   ): Promise<ImageView> {
     const dest = dto.dest_project ?? scope.project.name;
-    await this.images.moveImage(
-      scope,
-      image,
-      dest,
-      dto.name,
-      ifMatches(ifMatch, () => this.images.imageView(scope, image)),
-    );
+    // under the image's lock: a golden image or snapshot (a disk is not one of /images: 404, as GET), at the
+    // version If-Match names
+    await this.images.moveImage(scope, image, dest, dto.name, async () => {
+      const current = await this.images.imageView(scope, image);
+      if (ifMatch !== undefined) assertIfMatch(ifMatch, current);
+    });
     return this.images.imageViewIn(dest, dto.name ?? image);
   }
 

@@ -111,15 +111,17 @@ export class ImagesService {
 
   /** One golden image or snapshot of the project; a disk's name is not an image's (404). */
   async imageView(scope: ProjectScope, name: string): Promise<ImageView> {
-    const row = await this.catalog.require(scope.project, name);
-    if (this.catalog.kind(row) === 'disk') throw new ImageNotFoundError(name);
-    return this.view(row, (await this.catalog.byId(row.parentId))?.name ?? '');
+    return this.viewIn(scope.project, name);
   }
 
   /** One golden image or snapshot of the named project (the destination of a move, say). */
   async imageViewIn(projectName: string, name: string): Promise<ImageView> {
-    const project = await this.projects.require(projectName);
+    return this.viewIn(await this.projects.require(projectName), name);
+  }
+
+  private async viewIn(project: ProjectEntity, name: string): Promise<ImageView> {
     const row = await this.catalog.require(project, name);
+    if (this.catalog.kind(row) === 'disk') throw new ImageNotFoundError(name);
     return this.view(row, (await this.catalog.byId(row.parentId))?.name ?? '');
   }
 
