@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, Type } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AppConfig } from './config/app-config';
 import { ConcurrencyModule } from './common/concurrency/locks';
@@ -14,14 +14,19 @@ import { OperationsModule } from './modules/operations/operations.module';
 import { ReconcileModule } from './modules/reconcile/reconcile.module';
 import { ProjectsAdminModule } from './modules/projects/projects-admin.module';
 import { TftpModule } from './modules/tftp/tftp.module';
+import { ServiceModule } from './modules/service/service.module';
+import { MetricsModule } from './common/observability/metrics';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  /** `infrastructure`: modules the entry point builds (logging), loaded first. */
+  static forRoot(config: AppConfig, infrastructure: (DynamicModule | Type)[] = []): DynamicModule {
     return {
       module: AppModule,
       imports: [
+        ...infrastructure,
         ConfigModule.forRoot(config),
+        MetricsModule,
         ConcurrencyModule,
         IdempotencyModule,
         SagaActionsModule,
@@ -35,6 +40,7 @@ export class AppModule {
         OperationsModule,
         ReconcileModule,
         StandaloneModule,
+        ServiceModule,
       ],
     };
   }

@@ -9,6 +9,8 @@ import * as nodes from './modules/nodes/nodes.errors';
 import * as projects from './modules/projects/projects.errors';
 import * as standalone from './modules/standalone/standalone.errors';
 import * as tftp from './modules/tftp/tftp.errors';
+import * as service from './modules/service/service.errors';
+import * as throttle from './modules/access/login-throttle';
 import * as locks from './common/concurrency/locks';
 import * as idempotency from './common/http/idempotency';
 import * as resources from './common/http/resources';
@@ -24,6 +26,8 @@ const MODULES = {
   projects,
   standalone,
   tftp,
+  service,
+  throttle,
   locks,
   idempotency,
   resources,
@@ -53,7 +57,8 @@ describe('the error codes', () => {
 
   it('every code but the catch-alls belongs to an error class or an HTTP status', () => {
     const used = new Set<ErrorCode>(everyError().map((e) => e.code));
-    for (const status of [400, 401, 403, 404, 405, 409, 412, 413, 415, 500, 502, 503]) used.add(codeOfStatus(status));
+    for (const status of [400, 401, 403, 404, 405, 409, 412, 413, 415, 429, 500, 502, 503])
+      used.add(codeOfStatus(status));
     const unused = (Object.keys(ERROR_CODES) as ErrorCode[]).filter((c) => !used.has(c));
     expect(unused).toEqual(['HTTP_ERROR']);
   });

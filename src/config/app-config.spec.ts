@@ -249,7 +249,7 @@ describe('loadConfig: the install guide’s older key names', () => {
     });
     expect(cfg.tftp.pxelinuxPath).toBe('/var/lib/tftpboot/pxelinux.cfg');
     expect(cfg.tftp.ipxePath).toBe('/var/lib/tftpboot');
-    expect(cfg.http).toEqual({ ip: '127.0.0.1', port: 8000 });
+    expect(cfg.http).toMatchObject({ ip: '127.0.0.1', port: 8000, requestTimeoutSeconds: 30, metricsAllow: [] });
     expect(cfg.db.path).toBe('/home/user/bmi.db');
     expect(cfg.logs.path).toBe('/home/bmi/logs/');
     expect(cfg.drivers).toEqual({ fs: 'ceph', iscsi: 'tgt', netIsolator: 'hil' });
@@ -664,13 +664,13 @@ describe('test_config.py, adapted', () => {
 
     it('a missing optional section leaves its defaults', () => {
       const cfg = loadConfig({ text: fakeConfig(), env: {} });
-      expect(cfg.logs).toEqual({ path: '', debug: false, verbose: false });
-      expect(cfg.http).toEqual({ ip: '127.0.0.1', port: 8000 });
+      expect(cfg.logs).toEqual({ path: '', debug: false, verbose: false, format: 'auto' });
+      expect(cfg.http).toMatchObject({ ip: '127.0.0.1', port: 8000, requestTimeoutSeconds: 30, metricsAllow: [] });
     });
 
     it('a missing optional option leaves its default', () => {
       const cfg = loadConfig({ text: fakeConfig('[logs]\ndebug = true'), env: {} });
-      expect(cfg.logs).toEqual({ path: '', debug: true, verbose: false });
+      expect(cfg.logs).toEqual({ path: '', debug: true, verbose: false, format: 'auto' });
       expect(cfg.tftp.ipxeInterface).toBe('net2');
       expect(cfg.bmi.adminProject).toBe('bmi_infra');
     });

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { declaredKeys, readSection } from './config-schema';
 import { overrideFromEnv, parseIni, Sections } from './ini-compat';
 import {
+  AuthSection,
   BmiSection,
   DbSection,
   DriverSection,
@@ -40,6 +41,7 @@ export class AppConfig {
   fs: FsSection;
   netIsolator: NetIsolatorSection;
   logs: LogsSection;
+  auth: AuthSection;
   drivers: DriverSection;
   /** keys BMI does not know (typos, options of other tools): logged at start, never fatal */
   warnings: string[];
@@ -70,6 +72,7 @@ const SECTION_CLASSES = [
   FsSection,
   NetIsolatorSection,
   LogsSection,
+  AuthSection,
 ];
 
 /** Every `section.key` BMI reads, from the section classes. */
@@ -139,6 +142,7 @@ function validate(sections: Sections, source: string): AppConfig {
     fs: read(FsSection),
     netIsolator: read(NetIsolatorSection),
     logs: read(LogsSection),
+    auth: read(AuthSection),
     warnings,
   };
   problems.push(...cfg.iscsi.check(cfg), ...cfg.fs.check(cfg), ...cfg.netIsolator.check(cfg));

@@ -83,13 +83,6 @@ export class DbSection {
   locks: (typeof LOCK_PLACES)[number] = 'auto';
 }
 
-export class HttpSection {
-  @Ini('rest_api.ip', { aliases: ['http.bind_ip'] })
-  ip = '127.0.0.1';
-  @Ini('rest_api.port', { aliases: ['http.bind_port'], kind: 'int', min: 0, max: 65535 })
-  port = 8000;
-}
-
 /** A list whose every entry must pass `test`: one problem per bad entry. */
 const eachEntry = (test: (entry: string) => boolean, problem: (entry: string) => string) =>
   Rule<string[]>(
@@ -100,6 +93,22 @@ const eachEntry = (test: (entry: string) => boolean, problem: (entry: string) =>
         .map(problem)
         .join('\n'),
   );
+export class HttpSection {
+  @Ini('rest_api.ip', { aliases: ['http.bind_ip'] })
+  ip = '127.0.0.1';
+  @Ini('rest_api.port', { aliases: ['http.bind_port'], kind: 'int', min: 0, max: 65535 })
+  port = 8000;
+  /**
+   * Seconds a client has to send a whole request (headers and body); a slower one is cut off (408), so that slow
+   * clients cannot hold connections open. The answer itself may take longer: long work runs as an operation.
+   */
+  @Ini('rest_api.request_timeout_seconds', { kind: 'int', min: 1, max: 3600 })
+  requestTimeoutSeconds = 30;
+  /** client addresses (IPs or CIDRs) GET /metrics answers; empty: any */
+  @Ini('rest_api.metrics_allow', { kind: 'list' })
+  @eachEntry(isCidr, (e) => `[rest_api] metrics_allow: "${e}" is not an IP address or CIDR`)
+  metricsAllow: string[] = [];
+}
 
 /** Directory paths work with or without their trailing slash (the original needed one). */
 const dir = (p: string) => path.resolve(p);
@@ -261,11 +270,42 @@ export class NetIsolatorSection {
   }
 }
 
+/** [auth]: how refused logins are throttled, and the cost of standalone mode's password hashes. */
+export class AuthSection {
+  /** refused logins of one user name within the window; the next refusal blocks the name */
+  @Ini('auth.max_failures_per_user', { kind: 'int', min: 1, max: 100000 })
+  maxFailuresPerUser = 20;
+  /** refused logins from one client address within the window; the next refusal blocks the address */
+  @Ini('auth.max_failures_per_address', { kind: 'int', min: 1, max: 100000 })
+  maxFailuresPerAddress = 10;
+  /** the window refused logins are counted in, in seconds */
+  @Ini('auth.failure_window_seconds', { kind: 'int', min: 1, max: 86400 })
+  failureWindowSeconds = 600;
+  /** how long a blocked user name or address is refused (429), in seconds */
+  @Ini('auth.block_seconds', { kind: 'int', min: 1, max: 86400 })
+  blockSeconds = 300;
+  /**
+   * Standalone mode: log2 of scrypt's N for new password hashes (r = 8, p = 1). 17 (128 MiB, a few hundred ms)
+   * follows today's guidance; an older, cheaper hash is replaced at its user's next successful login.
+   */
+  @Ini('auth.scrypt_cost', { kind: 'int', min: 10, max: 20 })
+  scryptCost = 17;
+}
+
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+
+/** [logs]: JSON lines (one access line per request) to standard output or to a file. */
 export class LogsSection {
+  /** a file, or a directory (bmi.log in it), reopened on SIGHUP; empty: standard output */
   @Ini('logs.path', { aliases: ['logs.url'] })
   path = '';
+  /** debug lines too */
   @Ini('logs.debug', { kind: 'bool' })
   debug = false;
+  /** debug and trace lines (every driver call) */
   @Ini('logs.verbose', { kind: 'bool' })
   verbose = false;
+  /** json, pretty (coloured text for a person), or auto: pretty on a terminal, JSON otherwise */
+  @Ini('logs.format', { kind: 'choice', values: LOG_FORMATS })
+  format: (typeof LOG_FORMATS)[number] = 'auto';
 }

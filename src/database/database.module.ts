@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import * as sqlite3 from 'sqlite3';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, DataSourceOptions, LoggerOptions, MigrationExecutor } from 'typeorm';
@@ -40,9 +40,20 @@ export const MIGRATIONS = [
   ApiV11764700000000,
 ];
 
-/** The SQLite file of `[db] path`, its directory made when missing. */
+/**
+ * The SQLite file of `[db] path`, made (with its directory) when missing, readable by BMI's user only: it holds
+ * password hashes and CHAP secrets. A file (or its -wal or -shm, which SQLite makes with the file's mode) that
+ * others can read is made private, with a warning.
+ */
 export function sqliteFile(file: string): string {
-  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  if (file === ':memory:') return file;
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
+  closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    if (!existsSync(f) || (statSync(f).mode & 0o077) === 0) continue;
+    chmodSync(f, 0o600);
+    new Logger('Database').warn(`${f} was readable by other users: its mode is now 0600`);
+  }
   return file;
 }
 

@@ -95,12 +95,16 @@ describe('the server process, started from a config written for the original BMI
     const port = await freePort();
     const file = path.join(dir, 'bmiconfig.cfg');
     writeFileSync(file, originalConfig(dir, port, hil.url));
-    const s = startServer({
-      BMI_CONFIG: file,
-      BMI_DRIVER_FS: 'fake',
-      BMI_DRIVER_ISCSI: 'fake',
-      BMI_FS_FAKE_IMAGES: 'bmi_test',
-    });
+    const s = startServer(
+      {
+        BMI_CONFIG: file,
+        BMI_DRIVER_FS: 'fake',
+        BMI_DRIVER_ISCSI: 'fake',
+        BMI_FS_FAKE_IMAGES: 'bmi_test',
+      },
+      undefined,
+      path.join(dir, 'logs', 'bmi.log'),
+    );
     try {
       await waitFor(s, 'serving on');
       const url = `http://127.0.0.1:${port}`;
@@ -152,12 +156,16 @@ describe('the server process, started from a config written for the original BMI
     writeFileSync(file, originalConfig(dir, port, hil.url));
     // no tgtd answers on this control port (and without tgt installed, tgtadm cannot even start)
     const controlPort = String(30000 + Math.floor(Math.random() * 2000));
-    const s = startServer({
-      BMI_CONFIG: file,
-      BMI_DRIVER_FS: 'fake',
-      BMI_FS_FAKE_IMAGES: 'bmi_test',
-      BMI_ISCSI_TGT_CONTROL_PORT: controlPort,
-    });
+    const s = startServer(
+      {
+        BMI_CONFIG: file,
+        BMI_DRIVER_FS: 'fake',
+        BMI_FS_FAKE_IMAGES: 'bmi_test',
+        BMI_ISCSI_TGT_CONTROL_PORT: controlPort,
+      },
+      undefined,
+      path.join(dir, 'logs', 'bmi.log'),
+    );
     try {
       await waitFor(s, 'serving on');
       expect(s.output()).toContain('cannot check the iSCSI targets');

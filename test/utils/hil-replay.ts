@@ -25,6 +25,32 @@ export const HIL_USERS = {
   wrongPassword: { username: 'alice', password: 'WRONG' },
 };
 
+const basic = (u: { username: string; password: string }) =>
+  `Basic ${Buffer.from(`${u.username}:${u.password}`).toString('base64')}`;
+
+/**
+ * The Authorization header of the recording to answer a request with. GET /v0/projects was recorded for one
+ * non-admin (alice); HIL refuses it alike to every authenticated non-admin ("administrator-only"), so bob gets
+ * alice's answer.
+ */
+function asRecorded(method: string | undefined, url: string | undefined, auth: string | undefined): string {
+  if (method === 'GET' && url === '/v0/projects' && auth === basic(HIL_USERS.bob)) return basic(HIL_USERS.alice);
+  return auth ?? '';
+}
+
+/**
+ * HIL checks credentials before it routes a request: for credentials it refused on every recorded path (a
+ * wrong password, an unknown user), its answer does not depend on the path, and is given for any path.
+ */
+function pathless(auth: string | undefined): HilFixture['response'] | undefined {
+  const answers = HIL_FIXTURES.filter((f) => (f.request.headers.Authorization ?? '') === (auth ?? '')).map(
+    (f) => f.response,
+  );
+  const first = answers[0];
+  if (!auth || !first || first.status === 200) return undefined;
+  return answers.every((a) => a.status === first.status && a.body === first.body) ? first : undefined;
+}
+
 export interface HilReplay {
   server: Server;
   url: string;
@@ -44,13 +70,14 @@ export function startHilReplay(extra?: (req: IncomingMessage, res: ServerRespons
         f.request.method === req.method &&
         f.request.path === req.url &&
         f.request.body === null &&
-        (f.request.headers.Authorization ?? '') === (req.headers.authorization ?? ''),
+        (f.request.headers.Authorization ?? '') === asRecorded(req.method, req.url, req.headers.authorization),
     );
-    if (!hit) {
+    const answer = hit?.response ?? pathless(req.headers.authorization);
+    if (!answer) {
       res.writeHead(599).end('no fixture');
       return;
     }
-    res.writeHead(hit.response.status, { 'Content-Type': 'text/html; charset=utf-8' }).end(hit.response.body);
+    res.writeHead(answer.status, { 'Content-Type': 'text/html; charset=utf-8' }).end(answer.body);
   });
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () =>

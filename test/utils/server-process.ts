@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
 
@@ -25,14 +26,18 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-/** `node dist/main.js` with only PATH and `env` in its environment, in `cwd` (default: the checkout). */
-export function startServer(env: NodeJS.ProcessEnv, cwd = ROOT): ServerProcess {
+/**
+ * `node dist/main.js` with only PATH and `env` in its environment, in `cwd` (default: the checkout). With
+ * `logFile` (its [logs] path), what it logged there counts as its output too.
+ */
+export function startServer(env: NodeJS.ProcessEnv, cwd = ROOT, logFile?: string): ServerProcess {
   const proc = spawn(process.execPath, [SERVER_MAIN], { env: { PATH: process.env.PATH, ...env }, cwd });
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  return { proc, output: () => out, exited };
+  const logged = () => (logFile && existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
+  return { proc, output: () => out + logged(), exited };
 }
 
 /** Waits until the server prints `text`; fails with its output when it exits or takes longer than `ms`. */

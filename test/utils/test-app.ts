@@ -44,6 +44,16 @@ export interface TestApp {
  * dir. `extraIni` lines are appended to the config (e.g. `[bmi]\nsnapshot = x`). `hilSeed` replaces the fake HIL's
  * users, projects and nodes (default: config/hil-seed.json).
  */
+/**
+ * Tests make and check many passwords, and send many wrong ones from one address: cheap hashes, and throttling
+ * out of the way (its own tests set it back: pass these keys in `env`).
+ */
+export const TEST_AUTH = {
+  BMI_AUTH_SCRYPT_COST: '10',
+  BMI_AUTH_MAX_FAILURES_PER_USER: '100000',
+  BMI_AUTH_MAX_FAILURES_PER_ADDRESS: '100000',
+};
+
 export async function startTestApp(
   opts: {
     fakeImages?: string[];
@@ -89,7 +99,7 @@ export async function startTestApp(
   let config: AppConfig;
   let app: INestApplication;
   try {
-    config = loadConfig({ text, env: opts.env ?? {} });
+    config = loadConfig({ text, env: { ...TEST_AUTH, ...opts.env } });
     app = await createApp(config, { logger: false });
   } catch (e) {
     // a start that is meant to fail (tests of bad configs) leaves no temp dir behind

@@ -8,4 +8,6 @@ export interface Credentials {
 export interface Caller {
   credentials: Credentials;
   project: string;
+  /** the client's address, for throttling refused logins; absent outside HTTP */
+  address?: string;
 }

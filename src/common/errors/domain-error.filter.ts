@@ -1,4 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
+import { noteErrorCode } from '../observability/request-context';
+import { TooManyRequestsError } from './domain-error';
 import type { Request, Response } from 'express';
 import { toErrorReply } from './error-body';
 
@@ -30,12 +32,17 @@ export class DomainErrorFilter implements ExceptionFilter {
     const res = ctx.getResponse<Response>();
     const reply = toErrorReply(error);
     const where = `${req.method} ${req.path}`;
+    // the request's access line carries the code; the message is logged where it helps an operator
+    noteErrorCode(req, reply.code);
     if (reply.unexpected) {
       this.logger.error(`${where} failed: ${error instanceof Error ? error.stack : String(error)}`);
-    } else {
+    } else if (reply.status >= 500) {
       this.logger.warn(`${where} -> ${reply.status} ${reply.code}: ${reply.message}`);
+    } else {
+      this.logger.debug(`${where} -> ${reply.status} ${reply.code}: ${reply.message}`);
     }
     if (res.headersSent) return;
+    if (error instanceof TooManyRequestsError) res.set('Retry-After', String(error.retryAfterSeconds));
     if (res.locals?.legacyFace) {
       res.status(reply.status).type('text/plain; charset=utf-8').send(reply.message);
     } else {

@@ -45,6 +45,21 @@ export class ConflictError extends DomainError {
   override readonly code: ErrorCode = 'CONFLICT';
 }
 /** 500: BMI itself failed. */
+/**
+ * 429: the caller is refused for a while (too many failed logins, too many requests); the answer's Retry-After
+ * says for how long.
+ */
+export class TooManyRequestsError extends DomainError {
+  override readonly status: number = 429;
+  override readonly code: ErrorCode = 'TOO_MANY_REQUESTS';
+
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message, { details: { retryAfterSeconds } });
+  }
+}
 export class InternalError extends DomainError {}
 /** 502: a dependency (HIL, Ceph, tgt) answered something BMI cannot use. */
 export class BadGatewayError extends DomainError {

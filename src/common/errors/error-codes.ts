@@ -22,6 +22,9 @@ export const ERROR_CODES = {
   ADMIN_REQUIRED: [403, 'the operation needs a BMI admin'],
   NODE_NOT_OWNED: [403, 'the node does not belong to the project in HIL'],
   BOOT_CLIENT_NOT_ALLOWED: [403, 'this client may not fetch boot scripts'],
+  METRICS_CLIENT_NOT_ALLOWED: [403, 'this client may not read the metrics'],
+  TOO_MANY_REQUESTS: [429, 'too many requests from this client: wait as Retry-After says'],
+  TOO_MANY_FAILED_LOGINS: [429, 'too many refused logins for this user or from this address: wait as Retry-After says'],
   // what does not exist
   NOT_FOUND: [404, 'no such route or resource'],
   PROJECT_NOT_FOUND: [404, 'no such project in BMI'],
@@ -101,6 +104,8 @@ export function codeOfStatus(status: number): ErrorCode {
       return 'PAYLOAD_TOO_LARGE';
     case 415:
       return 'UNSUPPORTED_MEDIA_TYPE';
+    case 429:
+      return 'TOO_MANY_REQUESTS';
     case 502:
       return 'BAD_GATEWAY';
     case 503:

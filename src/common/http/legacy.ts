@@ -74,6 +74,7 @@ const LEGACY_ERRORS: Record<number, string> = {
   405: 'The path exists with other methods (Allow header)',
   409: 'Exists already, busy, in use, has clones or snapshots',
   413: 'The body is over 64 KiB',
+  429: 'Too many refused logins for this user or from this address (Retry-After says how long to wait)',
   500: 'BMI failed',
   502: 'A dependency (HIL, Ceph, tgt) answered something BMI cannot use',
   503: 'A dependency cannot be reached',

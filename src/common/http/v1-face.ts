@@ -88,6 +88,7 @@ const STATUS_TEXT: Record<number, string> = {
   413: 'The body is too large (64 KiB at most)',
   415: 'A body of a type or charset BMI does not read',
   422: 'Idempotency-Key reused for another request',
+  429: 'Too many refused logins; wait as Retry-After says',
   500: 'BMI failed',
   502: 'A dependency answered something BMI cannot use',
   503: 'A dependency cannot be reached',
@@ -95,9 +96,9 @@ const STATUS_TEXT: Record<number, string> = {
 
 /**
  * What can fail on any authenticated route: the input (its body too large or of a type BMI does not read, on
- * any method), the credentials, the project, BMI and HIL.
+ * any method), the credentials (429 when too many were refused), the project, BMI and HIL.
  */
-const ALWAYS = [400, 401, 404, 413, 415, 500, 502, 503];
+const ALWAYS = [400, 401, 404, 413, 415, 429, 500, 502, 503];
 
 /**
  * Documents the error answers of a route: the statuses every authenticated route can give, and `extra`. Each
@@ -111,13 +112,16 @@ export function ApiErrors(...extra: number[]): MethodDecorator {
         status,
         description: `${STATUS_TEXT[status] ?? 'Error'}: ${codesOf(status).join(', ')}`,
         content: { 'application/json': { schema: { $ref: getSchemaPath(ErrorBodyDto) } } },
-        ...(status === 401
-          ? { headers: { 'WWW-Authenticate': { description: 'how to authenticate', schema: { type: 'string' } } } }
-          : {}),
+        ...(RESPONSE_HEADERS[status] ? { headers: RESPONSE_HEADERS[status] } : {}),
       }),
     ),
   );
 }
+
+const RESPONSE_HEADERS: Record<number, Record<string, { description: string; schema: { type: 'string' } }>> = {
+  401: { 'WWW-Authenticate': { description: 'how to authenticate', schema: { type: 'string' } } },
+  429: { 'Retry-After': { description: 'seconds to wait before trying again', schema: { type: 'string' } } },
+};
 
 function codesOf(status: number): string[] {
   return ERROR_CODE_NAMES.filter((c) => ERROR_CODES[c][0] === status && c !== 'HTTP_ERROR');

@@ -19,6 +19,7 @@ const TAGS: [string, string][] = [
     'Users, memberships, nodes and NICs of standalone mode (no HIL: `[driver] net_isolator = standalone`).',
   ],
   ['boot', 'What booting nodes fetch: unauthenticated, one provisioned node’s script at a time.'],
+  ['service', 'This instance, for operators’ tooling, unauthenticated: liveness, readiness, version and metrics.'],
   ['legacy images', 'The original BMI routes for images, snapshots and disks (form or JSON bodies, plain-text errors).'],
   ['legacy nodes', 'The original BMI routes for provisioning nodes.'],
   ['legacy projects', 'Project administration over the original conventions (BMI extension).'],
@@ -36,8 +37,13 @@ const DESCRIPTION = [
   '- the original BMI routes (tags `legacy …`), kept byte for byte for existing clients: a `project` field in ' +
     'every body, form-encoded or JSON, plain-text `Success` and plain-text errors.',
   '',
-  'Every route but `/boot/ipxe` takes HTTP Basic credentials: the caller’s HIL user (or BMI user in standalone mode).',
+  'Every route but `/boot/ipxe` and the `service` routes takes HTTP Basic credentials: the caller’s HIL user (or BMI ' +
+    'user in standalone mode).',
 ].join('\n');
+
+/** Routes outside /v1 that are not the original's either: what booting nodes and operators' tools fetch. */
+const NEITHER_FACE = new Set(['BootController', 'ServiceController']);
+const NEITHER_FACE_TAGS = new Set(['boot', 'service']);
 
 /**
  * The OpenAPI document: operationIds are the controller method names (those of the original's routes prefixed
@@ -54,7 +60,7 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
   for (const [name, description] of TAGS) builder.addTag(name, description);
   const document = SwaggerModule.createDocument(app, builder.build(), {
     operationIdFactory: (controllerKey: string, methodKey: string) =>
-      controllerKey.endsWith('V1Controller') || controllerKey === 'BootController'
+      controllerKey.endsWith('V1Controller') || NEITHER_FACE.has(controllerKey)
         ? methodKey
         : `legacy${methodKey[0].toUpperCase()}${methodKey.slice(1)}`,
   });
@@ -63,7 +69,9 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
       if (typeof op !== 'object' || op === null || !('responses' in op)) continue;
       // an operation that declares no credentials takes none
       op.security ??= [];
-      if (!isV1Path(path) && path !== '/boot/ipxe') op.tags = (op.tags ?? []).map((t) => `legacy ${t}`);
+      if (!isV1Path(path) && !op.tags?.some((t) => NEITHER_FACE_TAGS.has(t))) {
+        op.tags = (op.tags ?? []).map((t) => `legacy ${t}`);
+      }
     }
   }
   return sortKeys(document) as OpenAPIObject;

@@ -13,6 +13,7 @@ import type { Caller } from '../../common/auth/caller';
 import { callerCredentials } from '../../common/http/credentials';
 import { validationPipe } from '../../common/http/validation';
 import { IdempotencyStore } from '../../common/http/idempotency';
+import { noteCaller } from '../../common/observability/request-context';
 import { AppConfig } from '../../config/app-config';
 import { isSafeName } from '../../common/validation/names';
 import { ProjectNotFoundError } from '../projects/projects.errors';
@@ -65,9 +66,15 @@ export class AccessPipe implements PipeTransform<AccessRequest, Promise<ProjectS
     ) as Record<string, unknown>;
     for (const precondition of req.preconditions) precondition(this.config);
     const project = this.project(req, body);
-    const caller: Caller = { credentials: callerCredentials(req.request), project };
+    const caller: Caller = {
+      credentials: callerCredentials(req.request),
+      project,
+      address: req.request.socket.remoteAddress,
+    };
     const fields = { ...(req.request.params ?? {}), ...body, project };
     const level = typeof req.rule === 'function' ? req.rule(fields, caller) : req.rule;
+    // named before the check, so that a refused caller's access line and audit record say who tried
+    noteCaller(req.request, caller.credentials.username.slice(0, 64), project);
     const scope = await this.access.resolve(caller, level);
     // an Idempotency-Key is claimed (or its kept answer found) only now that the caller's access is known
     await this.idempotency.claim(req.request, caller.credentials.username.slice(0, 64));

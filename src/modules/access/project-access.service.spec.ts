@@ -4,6 +4,7 @@ import type { HilSeed } from '../hil/hil-directory';
 import { ProjectNotFoundError } from '../projects/projects.errors';
 import type { ProjectsService } from '../projects/projects.service';
 import { AccessLevel } from './access-level';
+import { TooManyFailedLoginsError } from './login-throttle';
 import { ProjectAccess } from './project-access.service';
 import {
   AdminRequiredError,
@@ -91,19 +92,56 @@ describe('ProjectAccess.resolve', () => {
   });
 
   it.each<AccessLevel>(['member', 'admin', 'authenticated'])(
-    'a project BMI does not know is 404 at level %s, before HIL is asked',
+    'at level %s, the credentials are checked before the project is looked up: 401 for bad ones, known project or not',
     async (l) => {
       const hil = new FakeHilClient(SEED);
-      const isAdmin = jest.spyOn(hil, 'isAdmin');
-      const listProjectNodes = jest.spyOn(hil, 'listProjectNodes');
+      const lookup = jest.spyOn(projects, 'require');
       const s = new ProjectAccess(hil, projects, settings());
+      for (const project of ['unknown_to_bmi', 'proj1']) {
+        lookup.mockClear();
+        const err = await rejection(s.resolve(caller('wrong', project), l));
+        expect([project, err.status]).toEqual([project, 401]);
+        expect(lookup).not.toHaveBeenCalled();
+      }
+      // good credentials: an unknown project is 404, without asking HIL about it
+      const listProjectNodes = jest.spyOn(hil, 'listProjectNodes');
       const err = await rejection(s.resolve(caller('admin', 'unknown_to_bmi'), l));
       expect(err).toBeInstanceOf(ProjectNotFoundError);
-      expect(err.status).toBe(404);
-      expect(isAdmin).not.toHaveBeenCalled();
       expect(listProjectNodes).not.toHaveBeenCalled();
+      lookup.mockRestore();
     },
   );
+
+  it('throttles refused logins per user name and per address: 429 with a wait, before HIL is asked', async () => {
+    const hil = new FakeHilClient(SEED);
+    const isAdmin = jest.spyOn(hil, 'isAdmin');
+    const config = settings();
+    Object.assign(config.auth, { maxFailuresPerUser: 3, maxFailuresPerAddress: 5, blockSeconds: 120 });
+    const s = new ProjectAccess(hil, projects, config);
+    const from = (who: Who, address: string) => ({ ...caller(who, 'proj1'), address });
+    // four refusals of alice's name from several addresses: the fourth blocks the name
+    for (const address of ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4']) {
+      const c = { credentials: { username: 'alice', password: 'guess' }, project: 'proj1', address };
+      expect((await rejection(s.resolve(c, 'member'))).status).toBe(401);
+    }
+    const calls = isAdmin.mock.calls.length;
+    const blocked = from('alice', '10.0.0.9');
+    const err = (await rejection(s.resolve(blocked, 'member'))) as TooManyFailedLoginsError;
+    expect(err).toBeInstanceOf(TooManyFailedLoginsError);
+    expect([err.status, err.code]).toEqual([429, 'TOO_MANY_FAILED_LOGINS']);
+    expect(err.retryAfterSeconds).toBeGreaterThan(100);
+    expect(err.retryAfterSeconds).toBeLessThanOrEqual(120);
+    expect(isAdmin.mock.calls.length).toBe(calls); // the password was not even checked
+    // bob, from an address of his own, is not affected
+    await expect(s.resolve(from('bob', '10.0.0.9'), 'authenticated')).resolves.toBeDefined();
+    // one address guessing many names is blocked after its own limit
+    for (const who of ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'] as const) {
+      const c = { credentials: { username: who, password: 'x' }, project: 'proj1', address: '10.9.9.9' };
+      expect((await rejection(s.resolve(c, 'member'))).status).toBe(401);
+    }
+    const fromThere = { ...caller('dave', 'proj2'), address: '10.9.9.9' };
+    expect((await rejection(s.resolve(fromThere, 'member'))).status).toBe(429);
+  });
 
   it('authenticated: any user whose password HIL accepts, member of the project or not', async () => {
     await expect(svc.resolve(caller('bob', 'proj1'), 'authenticated')).resolves.toMatchObject({

@@ -11,9 +11,14 @@ import {
 } from '../hil/hil.errors';
 import { ProjectsService } from '../projects/projects.service';
 import { AccessLevel, ProjectScope } from './access-level';
+import { LoginThrottle } from './login-throttle';
+import { Metrics } from '../../common/observability/metrics';
 
 /**
  * BMI's authorisation rules, the same for every face (REST, CLI), decided here and nowhere else:
+ * - the credentials are checked first, throttled (LoginThrottle), before anything is looked up, so that a
+ *   caller without good credentials learns nothing, not even which projects exist (the original answered 404
+ *   for an unknown project before checking them);
  * - every call acts from a project BMI knows (404 otherwise, reference §2.1);
  * - a project-scoped operation needs access to the project in HIL (member or HIL admin);
  * - admin operations need a HIL admin or a member of the admin project ([bmi] admin_project);
@@ -22,25 +27,46 @@ import { AccessLevel, ProjectScope } from './access-level';
 @Injectable()
 export class ProjectAccess {
   private readonly granted: GrantCache;
+  private readonly throttle: LoginThrottle;
 
   constructor(
     private readonly hil: HilClient,
     private readonly projects: ProjectsService,
     private readonly config: AppConfig,
+    metrics?: Metrics,
   ) {
     // Standalone mode answers from BMI's own DB: no round trip to save, and a revoked member must lose access
     // at once, so grants are kept only for a remote HIL.
     const ttlMs = config.drivers.netIsolator === 'standalone' ? 0 : config.netIsolator.cacheSeconds * 1000;
-    this.granted = new GrantCache(ttlMs);
+    this.granted = new GrantCache(ttlMs, Date.now, (kind, hit) =>
+      metrics?.accessChecks.inc({ kind, cache: hit ? 'hit' : 'miss' }),
+    );
+    this.throttle = new LoginThrottle(config.auth, (outcome) => metrics?.loginFailures.inc({ outcome }));
   }
 
   /** The caller's project, once the caller is found to have `level` access from it. */
   async resolve(caller: Caller, level: AccessLevel): Promise<ProjectScope> {
+    await this.authenticate(caller);
     const project = await this.projects.require(caller.project);
     if (level === 'member') await this.assertProjectAccess(caller);
     else if (level === 'admin') await this.assertAdmin(caller);
-    else await this.hil.isAdmin(caller.credentials);
     return new ProjectScope(caller, project, level, (node) => this.ownedNode(caller, node));
+  }
+
+  /**
+   * The credentials are good (HIL, or the standalone directory, knows the user with this password); refused
+   * ones count towards the caller's throttle. Recently checked credentials are not checked again.
+   */
+  private async authenticate(caller: Caller): Promise<void> {
+    const c = caller.credentials;
+    await this.granted.remember('user', c, '', () =>
+      this.throttle.guard(
+        c.username,
+        caller.address,
+        () => this.hil.isAdmin(c),
+        (e) => e instanceof HilAuthenticationError,
+      ),
+    );
   }
 
   private async assertProjectAccess(caller: Caller): Promise<void> {
@@ -99,13 +125,20 @@ export class GrantCache {
   constructor(
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
+    private readonly counted: (kind: string, hit: boolean) => void = () => undefined,
   ) {}
 
-  async remember(kind: string, c: Credentials, scope: string, check: () => Promise<void>): Promise<void> {
-    if (this.ttlMs <= 0) return check();
+  async remember(kind: string, c: Credentials, scope: string, check: () => Promise<unknown>): Promise<void> {
+    if (this.ttlMs <= 0) {
+      this.counted(kind, false);
+      await check();
+      return;
+    }
     const key = [kind, c.username, createHash('sha256').update(c.password).digest('hex'), scope].join('\0');
     const expiry = this.until.get(key);
-    if (expiry !== undefined && expiry > this.now()) return;
+    const hit = expiry !== undefined && expiry > this.now();
+    this.counted(kind, hit);
+    if (hit) return;
     await check();
     if (this.until.size >= GrantCache.MAX_ENTRIES) this.prune();
     this.until.set(key, this.now() + this.ttlMs);

@@ -15,6 +15,8 @@ export abstract class HilClient {
   abstract listProjectNodes(credentials: Credentials, project: string): Promise<string[]>;
   /** GET /v0/projects succeeds only for HIL admins; false for an authenticated non-admin. */
   abstract isAdmin(credentials: Credentials): Promise<boolean>;
+  /** Resolves when the isolator can be reached (readiness); one that lives in BMI's database always can. */
+  async ping(): Promise<void> {}
 }
 
 export interface HilNic {

@@ -22,8 +22,9 @@ import { StorageLifecycle } from './storage/storage-lifecycle';
 import { StorageSteps } from './storage/storage-steps';
 import { Fencing, SagaActions } from '../../common/orchestration/actions';
 import { TargetReconciler } from './target-reconciler.service';
+import { Metrics } from '../../common/observability/metrics';
 
-export async function storageFactory(config: AppConfig, fencing: Fencing): Promise<BlockStorage> {
+export async function storageFactory(config: AppConfig, fencing: Fencing, metrics?: Metrics): Promise<BlockStorage> {
   switch (config.drivers.fs) {
     case 'fake':
       if (config.fs.fakeState) mkdirSync(path.dirname(path.resolve(config.fs.fakeState)), { recursive: true });
@@ -41,6 +42,7 @@ export async function storageFactory(config: AppConfig, fencing: Fencing): Promi
         timeoutSeconds: config.fs.timeoutSeconds,
         maxCalls: config.fs.maxCalls,
         downSeconds: config.fs.downSeconds,
+        observe: metrics?.cephCall,
       });
       // recorded with each operation, so that recovery after this process died can fence it
       fencing.use(await ceph.session(), (session) => ceph.fence(session));
@@ -53,7 +55,7 @@ export async function storageFactory(config: AppConfig, fencing: Fencing): Promi
   imports: [TypeOrmModule.forFeature([ImageEntity]), ProjectsModule, AccessModule, OperationsModule, IscsiModule],
   controllers: [ImagesController, ImagesV1Controller, DisksV1Controller, AdminV1Controller],
   providers: [
-    { provide: BlockStorage, inject: [AppConfig, Fencing], useFactory: storageFactory },
+    { provide: BlockStorage, inject: [AppConfig, Fencing, Metrics], useFactory: storageFactory },
     {
       provide: StorageSteps,
       inject: [BlockStorage, AppConfig, SagaActions],

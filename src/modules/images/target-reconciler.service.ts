@@ -1,4 +1,5 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Metrics } from '../../common/observability/metrics';
 import { hostname } from 'node:os';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig } from '../../config/app-config';
@@ -56,6 +57,7 @@ export class TargetReconciler implements OnApplicationBootstrap, BeforeApplicati
     private readonly scheduler: SchedulerRegistry,
     private readonly leases: Leases,
     private readonly instance: BmiInstance,
+    private readonly metrics: Metrics,
   ) {
     this.leaseName = `targets@${hostname()}:${config.iscsi.tgtControlPort}`;
   }
@@ -109,6 +111,11 @@ export class TargetReconciler implements OnApplicationBootstrap, BeforeApplicati
     return this.running;
   }
 
+  private countDrift(kind: string, n: number): void {
+    this.metrics.drift.set({ kind }, n);
+    if (n) this.metrics.driftFound.inc({ kind }, n);
+  }
+
   private async pass(): Promise<ReconcileReport | null> {
     try {
       const rows = await this.catalog.listExported();
@@ -129,6 +136,9 @@ export class TargetReconciler implements OnApplicationBootstrap, BeforeApplicati
         mismatched: diff.mismatched.map((m) => m.wanted.name),
         unknown: diff.unknown.map((t) => t.name),
       };
+      this.countDrift('missing_target', diff.missing.length);
+      this.countDrift('wrong_target', diff.mismatched.length);
+      this.countDrift('unknown_target', diff.unknown.length);
       for (const missing of diff.missing) {
         if (this.stopping) break;
         await this.recreate(wanted.get(missing.name)!.row, report);

@@ -11,6 +11,8 @@ export abstract class IscsiTargetDriver {
   abstract addTarget(target: IscsiTarget): Promise<void>;
   abstract removeTarget(name: string): Promise<void>;
   abstract listTargets(): Promise<IscsiTarget[]>;
+  /** Resolves when the target daemon answers (readiness), without listing its targets. */
+  abstract ping(): Promise<void>;
 }
 
 export interface IscsiTarget {

@@ -6,8 +6,9 @@ import { FakeIscsiTargetDriver } from './drivers/fake-iscsi-target.driver';
 import { TgtIscsiTargetDriver } from './drivers/tgt-iscsi-target.driver';
 import { IscsiTargetDriver } from './iscsi-target.driver';
 import { IscsiService } from './iscsi.service';
+import { Metrics } from '../../common/observability/metrics';
 
-export function iscsiDriverFactory(config: AppConfig, runner: CommandRunner): IscsiTargetDriver {
+export function iscsiDriverFactory(config: AppConfig, runner: CommandRunner, metrics?: Metrics): IscsiTargetDriver {
   switch (config.drivers.iscsi) {
     case 'fake':
       return new FakeIscsiTargetDriver();
@@ -19,6 +20,7 @@ export function iscsiDriverFactory(config: AppConfig, runner: CommandRunner): Is
         cephId: config.fs.id,
         lun: config.iscsi.lun,
         shared: config.iscsi.tgtShared,
+        observe: metrics?.tgtadmCall,
       });
   }
 }
@@ -26,7 +28,7 @@ export function iscsiDriverFactory(config: AppConfig, runner: CommandRunner): Is
 @Module({
   imports: [ProcessModule],
   providers: [
-    { provide: IscsiTargetDriver, inject: [AppConfig, CommandRunner], useFactory: iscsiDriverFactory },
+    { provide: IscsiTargetDriver, inject: [AppConfig, CommandRunner, Metrics], useFactory: iscsiDriverFactory },
     IscsiService,
   ],
   exports: [IscsiService],

@@ -42,6 +42,11 @@ export class IscsiService {
     });
   }
 
+  /** Resolves when the target daemon answers (readiness). */
+  ping(): Promise<void> {
+    return this.driver.ping();
+  }
+
   /** Step: export the image over iSCSI; undo removes the target. */
   exportStep(image: string): Step {
     return {

@@ -13,6 +13,8 @@ import {
   StepRecord,
   withinOperation,
 } from '../../common/orchestration/journal';
+import { Metrics } from '../../common/observability/metrics';
+import { noteOperation } from '../../common/observability/request-context';
 import { BmiInstance, DatabaseLocks, deadLocalProcess } from './coordination';
 import { OperationEntity, OperationState } from './operation.entity';
 
@@ -75,6 +77,7 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
     private readonly fencing: Fencing,
     private readonly locks: DatabaseLocks,
     self: BmiInstance,
+    private readonly metrics: Metrics,
   ) {
     super();
     this.instance = self.id;
@@ -119,6 +122,8 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
     await this.dbLock.run(() => this.repo.insert(row));
     this.live.add(row.id);
     announceOperation(row.id);
+    noteOperation(row.id);
+    const measure = this.measure(row.kind, now);
     const steps: StepRecord[] = [];
     const stepsJson = () => ({ steps: JSON.stringify(steps) });
     let ended = false;
@@ -134,7 +139,10 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
       },
       update: async (index, state) => {
         const step = steps[index];
-        if (step.ms === undefined && step.state === 'started') step.ms = this.now() - step.at;
+        if (step.ms === undefined && step.state === 'started') {
+          step.ms = this.now() - step.at;
+          measure.step(step.name, step.ms, state);
+        }
         step.state = state;
         // A step's `done` rides on the next write (the next step's start, or the end): until then it reads
         // `started`, which recovery treats alike (undo and redo work whatever part of the step ran).
@@ -148,6 +156,7 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
             const done: StepRecord = { name, state: 'done', at, ms: this.now() - at, undo: undo(result) };
             await tx.update(OperationEntity, { id: row.id }, this.stamp(JSON.stringify([...steps, done])));
             steps.push(done);
+            measure.step(name, done.ms!, 'done');
             return { result, index: steps.length - 1 };
           }),
         );
@@ -164,6 +173,7 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
       handOver: async (error: string) => {
         if (ended) return;
         ended = true;
+        measure.end('interrupted');
         await progressWrite;
         this.live.delete(row.id);
         await this.write(row.id, { state: 'interrupted', error, ...stepsJson() });
@@ -171,6 +181,7 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
       end: async (state: OperationEnd, error?: string) => {
         if (ended) return;
         ended = true;
+        measure.end(state);
         await progressWrite;
         const last = { state, error: error ?? null, ...stepsJson() };
         try {
@@ -181,6 +192,21 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
           throw e;
         }
         this.live.delete(row.id);
+      },
+    };
+  }
+
+  /** The metrics of one operation this instance runs: in flight from now until it ends, and its steps' times. */
+  private measure(kind: string, startedAt: number) {
+    const m = this.metrics;
+    m.operationsInFlight.inc({ kind });
+    return {
+      step: (step: string, ms: number, state: string) =>
+        m.stepDuration.observe({ kind, step, outcome: state === 'done' ? 'ok' : 'error' }, ms / 1000),
+      end: (state: OperationEnd | 'interrupted') => {
+        m.operationsInFlight.dec({ kind });
+        m.operationDuration.observe({ kind, outcome: state }, (this.now() - startedAt) / 1000);
+        if (state !== 'done') m.operationsFailed.inc({ kind, state });
       },
     };
   }

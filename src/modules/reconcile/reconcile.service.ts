@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { Metrics } from '../../common/observability/metrics';
 import { AppConfig } from '../../config/app-config';
 import { exclusive, lockKey, OperationLocks } from '../../common/concurrency/locks';
 import { ImageCatalog } from '../images/image-catalog';
@@ -83,11 +84,17 @@ export class ReconcileService {
     private readonly journal: TypeOrmOperationJournal,
     private readonly locks: OperationLocks,
     private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   async reconcile(options: { fix?: boolean } = {}): Promise<ReconcileReport> {
     if (options.fix) await this.journal.recoverInterrupted();
     const report = await this.compare();
+    for (const kind of DRIFT_KINDS) {
+      const n = report.drift.filter((d) => d.kind === kind).length;
+      this.metrics.drift.set({ kind }, n);
+      if (n) this.metrics.driftFound.inc({ kind }, n);
+    }
     if (options.fix) {
       for (const drift of report.drift) if (drift.repair) await this.repair(drift);
       report.fixed = true;

@@ -1,5 +1,5 @@
 import * as crypto from 'node:crypto';
-import { burnVerification, DEFAULT_COST, hashPassword, verifyPassword } from './password-hash';
+import { burnVerification, costOf, DEFAULT_COST, hashPassword, needsRehash, verifyPassword } from './password-hash';
 
 jest.mock('node:crypto', () => {
   const actual = jest.requireActual<typeof import('node:crypto')>('node:crypto');
@@ -15,9 +15,18 @@ describe('hashPassword', () => {
     expect(h).not.toContain('s3cret');
   });
 
-  it("uses node's default scrypt cost unless told otherwise (N = 16384, r = 8, p = 1)", async () => {
-    expect(DEFAULT_COST).toEqual({ ln: 14, r: 8, p: 1 });
-    expect(await hashPassword('x')).toMatch(/^\$scrypt\$ln=14,r=8,p=1\$/);
+  it('uses the recommended scrypt cost unless told otherwise (N = 2^17, r = 8, p = 1)', async () => {
+    expect(DEFAULT_COST).toEqual({ ln: 17, r: 8, p: 1 });
+    expect(await hashPassword('x')).toMatch(/^\$scrypt\$ln=17,r=8,p=1\$/);
+    expect(costOf(12)).toEqual({ ln: 12, r: 8, p: 1 });
+  });
+
+  it('says when a stored hash is cheaper than the cost asked for, or does not parse', async () => {
+    const old = await hashPassword('pw', { ln: 5, r: 8, p: 1 });
+    expect(needsRehash(old, { ln: 6, r: 8, p: 1 })).toBe(true);
+    expect(needsRehash(old, { ln: 5, r: 8, p: 1 })).toBe(false);
+    expect(needsRehash(old, { ln: 4, r: 8, p: 1 })).toBe(false);
+    expect(needsRehash('$scrypt$garbage', CHEAP)).toBe(true);
   });
 
   it('salts every hash afresh: the same password never hashes the same twice', async () => {

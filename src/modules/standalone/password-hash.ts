@@ -13,8 +13,17 @@ export interface ScryptCost {
   p: number;
 }
 
-/** Node's defaults for scrypt (N = 16384, r = 8, p = 1): about 16 MiB and tens of milliseconds per hash. */
-export const DEFAULT_COST: ScryptCost = { ln: 14, r: 8, p: 1 };
+/**
+ * N = 2^17, r = 8, p = 1: OWASP's recommendation for scrypt (128 MiB and a few hundred ms per hash). Hashes made
+ * at a lower cost (BMI's first releases used Node's default, N = 2^14) still verify, and are replaced at their
+ * user's next successful login (needsRehash).
+ */
+export const DEFAULT_COST: ScryptCost = { ln: 17, r: 8, p: 1 };
+
+/** The cost of new hashes for `[auth] scrypt_cost` (log2 N). */
+export function costOf(ln: number): ScryptCost {
+  return { ...DEFAULT_COST, ln };
+}
 
 const SALT_BYTES = 16;
 const KEY_BYTES = 32;
@@ -41,6 +50,13 @@ export async function hashPassword(password: string, cost: ScryptCost = DEFAULT_
   return `$scrypt$ln=${cost.ln},r=${cost.r},p=${cost.p}$${b64(salt)}$${b64(key)}`;
 }
 
+/** Whether a stored hash was made at a lower cost than `cost` (or does not parse), so that it should be redone. */
+export function needsRehash(stored: string, cost: ScryptCost): boolean {
+  const m = PHC.exec(stored);
+  if (!m) return true;
+  return Number(m[1]) < cost.ln || Number(m[2]) < cost.r || Number(m[3]) < cost.p;
+}
+
 /** Whether `password` matches `stored` (compared in constant time); false for a hash that does not parse. */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const m = PHC.exec(stored);
@@ -54,13 +70,14 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return timingSafeEqual(key, expected);
 }
 
-let dummy: Promise<string> | undefined;
+const dummies = new Map<number, Promise<string>>();
 
 /**
- * Spends the time of one verification without a user to verify against, so that an unknown user name takes as
- * long to refuse as a wrong password (user names cannot be probed by timing).
+ * Spends the time of one verification at `cost` without a user to verify against, so that an unknown user
+ * name takes as long to refuse as a wrong password (user names cannot be probed by timing).
  */
-export async function burnVerification(password: string): Promise<void> {
-  dummy ??= hashPassword('standalone-mode-dummy-password');
+export async function burnVerification(password: string, cost: ScryptCost = DEFAULT_COST): Promise<void> {
+  let dummy = dummies.get(cost.ln);
+  if (!dummy) dummies.set(cost.ln, (dummy = hashPassword('standalone-mode-dummy-password', cost)));
   await verifyPassword(password, await dummy);
 }

@@ -8,7 +8,7 @@ import { AppConfig } from '../../config/app-config';
 import { ProjectsService } from '../projects/projects.service';
 import type { ProjectScope } from '../access/access-level';
 import { HilNodeNotFoundError, NicNotFoundError } from '../hil/hil.errors';
-import { hashPassword } from './password-hash';
+import { costOf, hashPassword } from './password-hash';
 import { StandaloneMembershipEntity } from './standalone-membership.entity';
 import { StandaloneNicEntity } from './standalone-nic.entity';
 import { StandaloneNodeEntity } from './standalone-node.entity';
@@ -89,7 +89,7 @@ export class StandaloneAdminService implements OnApplicationBootstrap {
         `[net_isolator] admin_user "${adminUser}" is not a valid user name: ${NAME_RULE}`,
       );
     }
-    const passwordHash = await hashPassword(adminPassword);
+    const passwordHash = await hashPassword(adminPassword, costOf(this.config.auth.scryptCost));
     try {
       await this.dbLock.run(() => this.users.insert({ name: adminUser, passwordHash, isAdmin: true }));
     } catch (e) {
@@ -107,7 +107,7 @@ export class StandaloneAdminService implements OnApplicationBootstrap {
   }
 
   async createUser(scope: ProjectScope, name: string, password: string, isAdmin: boolean): Promise<UserRow> {
-    const passwordHash = await hashPassword(password);
+    const passwordHash = await hashPassword(password, costOf(this.config.auth.scryptCost));
     await this.dbLock.run(async () => {
       if (await this.users.existsBy({ name })) throw new UserExistsError(name);
       try {
@@ -135,7 +135,7 @@ export class StandaloneAdminService implements OnApplicationBootstrap {
 
   /** An admin may set anyone's password; any user their own (they authenticate with the current one). */
   async changePassword(scope: ProjectScope, name: string, newPassword: string): Promise<void> {
-    const passwordHash = await hashPassword(newPassword);
+    const passwordHash = await hashPassword(newPassword, costOf(this.config.auth.scryptCost));
     await this.dbLock.run(async () => {
       const user = await this.requireUser(name);
       await this.users.update({ id: user.id }, { passwordHash });

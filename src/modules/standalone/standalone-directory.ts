@@ -12,6 +12,11 @@ export abstract class StandaloneDirectory {
   abstract projectExists(name: string): Promise<boolean>;
   /** The names of the nodes owned by `project`, or of the free nodes when `project` is null, sorted. */
   abstract listNodes(project: string | null): Promise<string[]>;
+  /**
+   * Replaces the user's password hash with `next` (the same password, hashed at a higher cost), only if it is
+   * still `current`: a password changed meanwhile is kept. Whether it was replaced.
+   */
+  abstract replacePasswordHash(name: string, current: string, next: string): Promise<boolean>;
 }
 
 export interface DirectoryUser {

@@ -51,6 +51,11 @@ export class TypeOrmStandaloneDirectory extends StandaloneDirectory {
     return this.users.manager.existsBy(ProjectEntity, { name });
   }
 
+  async replacePasswordHash(name: string, current: string, next: string): Promise<boolean> {
+    const r = await this.users.update({ name, passwordHash: current }, { passwordHash: next });
+    return (r.affected ?? 0) > 0;
+  }
+
   async listNodes(project: string | null): Promise<string[]> {
     const rows = await this.nodes.find({
       where: project === null ? { projectId: IsNull() } : { project: { name: project } },

@@ -120,7 +120,7 @@ export type ErrorBody = {
 /**
  * what went wrong; stable, to branch on
  */
-export type ErrorCode = 'ADMIN_REQUIRED' | 'BAD_GATEWAY' | 'BAD_REQUEST' | 'BOOT_CLIENT_NOT_ALLOWED' | 'BOOT_FILE_FAILED' | 'BUSY' | 'CONFLICT' | 'DISK_EXISTS' | 'DISK_NOT_EXPORTED' | 'FORBIDDEN' | 'HIL_AUTHENTICATION_FAILED' | 'HIL_BAD_MAC' | 'HIL_BAD_RESPONSE' | 'HIL_BLOCKED' | 'HIL_PROJECT_NOT_FOUND' | 'HIL_UNAVAILABLE' | 'HTTP_BOOT_OFF' | 'HTTP_ERROR' | 'IDEMPOTENCY_KEY_REUSED' | 'IMAGE_EXISTS' | 'IMAGE_HAS_CLONES' | 'IMAGE_IN_USE' | 'IMAGE_NOT_FOUND' | 'INTERNAL' | 'INVALID_MAC' | 'ISCSI_COMMAND_FAILED' | 'ISCSI_UNAVAILABLE' | 'LAST_ADMIN' | 'MAC_IN_USE' | 'MEMBERSHIP_EXISTS' | 'MEMBERSHIP_NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'NIC_EXISTS' | 'NIC_NOT_FOUND' | 'NODE_EXISTS' | 'NODE_NOT_FOUND' | 'NODE_NOT_OWNED' | 'NODE_OWNERSHIP_CONFLICT' | 'NOT_FOUND' | 'NOT_PROVISIONED' | 'NO_LEASE' | 'OPERATION_NOT_FOUND' | 'PAYLOAD_TOO_LARGE' | 'PRECONDITION_FAILED' | 'PROJECT_EXISTS' | 'PROJECT_NOT_EMPTY' | 'PROJECT_NOT_FOUND' | 'RBD_IMAGE_BUSY' | 'RBD_IMAGE_EXISTS' | 'RBD_IMAGE_HAS_SNAPSHOTS' | 'RBD_IMAGE_NOT_FOUND' | 'RBD_INVALID_OPERATION' | 'RBD_SNAPSHOT_PROTECTED' | 'SERVICE_UNAVAILABLE' | 'STANDALONE_MODE_OFF' | 'STORAGE_FAILED' | 'STORAGE_UNAVAILABLE' | 'TARGET_EXISTS' | 'TARGET_NOT_FOUND' | 'UNAUTHORIZED' | 'UNSAFE_BOOT_FILE_NAME' | 'UNSUPPORTED_MEDIA_TYPE' | 'USER_EXISTS' | 'USER_NOT_FOUND' | 'WRONG_IMAGE_KIND';
+export type ErrorCode = 'ADMIN_REQUIRED' | 'BAD_GATEWAY' | 'BAD_REQUEST' | 'BOOT_CLIENT_NOT_ALLOWED' | 'BOOT_FILE_FAILED' | 'BUSY' | 'CONFLICT' | 'DISK_EXISTS' | 'DISK_NOT_EXPORTED' | 'FORBIDDEN' | 'HIL_AUTHENTICATION_FAILED' | 'HIL_BAD_MAC' | 'HIL_BAD_RESPONSE' | 'HIL_BLOCKED' | 'HIL_PROJECT_NOT_FOUND' | 'HIL_UNAVAILABLE' | 'HTTP_BOOT_OFF' | 'HTTP_ERROR' | 'IDEMPOTENCY_KEY_REUSED' | 'IMAGE_EXISTS' | 'IMAGE_HAS_CLONES' | 'IMAGE_IN_USE' | 'IMAGE_NOT_FOUND' | 'INTERNAL' | 'INVALID_MAC' | 'ISCSI_COMMAND_FAILED' | 'ISCSI_UNAVAILABLE' | 'LAST_ADMIN' | 'MAC_IN_USE' | 'MEMBERSHIP_EXISTS' | 'MEMBERSHIP_NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'METRICS_CLIENT_NOT_ALLOWED' | 'NIC_EXISTS' | 'NIC_NOT_FOUND' | 'NODE_EXISTS' | 'NODE_NOT_FOUND' | 'NODE_NOT_OWNED' | 'NODE_OWNERSHIP_CONFLICT' | 'NOT_FOUND' | 'NOT_PROVISIONED' | 'NO_LEASE' | 'OPERATION_NOT_FOUND' | 'PAYLOAD_TOO_LARGE' | 'PRECONDITION_FAILED' | 'PROJECT_EXISTS' | 'PROJECT_NOT_EMPTY' | 'PROJECT_NOT_FOUND' | 'RBD_IMAGE_BUSY' | 'RBD_IMAGE_EXISTS' | 'RBD_IMAGE_HAS_SNAPSHOTS' | 'RBD_IMAGE_NOT_FOUND' | 'RBD_INVALID_OPERATION' | 'RBD_SNAPSHOT_PROTECTED' | 'SERVICE_UNAVAILABLE' | 'STANDALONE_MODE_OFF' | 'STORAGE_FAILED' | 'STORAGE_UNAVAILABLE' | 'TARGET_EXISTS' | 'TARGET_NOT_FOUND' | 'TOO_MANY_FAILED_LOGINS' | 'TOO_MANY_REQUESTS' | 'UNAUTHORIZED' | 'UNSAFE_BOOT_FILE_NAME' | 'UNSUPPORTED_MEDIA_TYPE' | 'USER_EXISTS' | 'USER_NOT_FOUND' | 'WRONG_IMAGE_KIND';
 
 export type ExportImageRequest = {
     /**
@@ -517,7 +517,7 @@ export type ListImageRecordsErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -532,6 +532,10 @@ export type ListImageRecordsErrors = {
      * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
      */
     415: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -580,7 +584,7 @@ export type ListNodesErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -599,6 +603,10 @@ export type ListNodesErrors = {
      * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
      */
     415: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -644,7 +652,7 @@ export type RegisterNodeErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -667,6 +675,10 @@ export type RegisterNodeErrors = {
      * Idempotency-Key reused for another request: IDEMPOTENCY_KEY_REUSED
      */
     422: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -708,7 +720,7 @@ export type DeleteNodeErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -727,6 +739,10 @@ export type DeleteNodeErrors = {
      * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
      */
     415: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -777,7 +793,7 @@ export type AddNicErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -800,6 +816,10 @@ export type AddNicErrors = {
      * Idempotency-Key reused for another request: IDEMPOTENCY_KEY_REUSED
      */
     422: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -842,7 +862,7 @@ export type RemoveNicErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -861,6 +881,10 @@ export type RemoveNicErrors = {
      * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
      */
     415: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -905,7 +929,7 @@ export type DetachNodeErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -924,6 +948,10 @@ export type DetachNodeErrors = {
      * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
      */
     415: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -968,7 +996,7 @@ export type ConnectNodeErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -987,6 +1015,10 @@ export type ConnectNodeErrors = {
      * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
      */
     415: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -1042,7 +1074,7 @@ export type ListAllOperationsErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -1057,6 +1089,10 @@ export type ListAllOperationsErrors = {
      * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
      */
     415: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -1105,7 +1141,7 @@ export type ListProjectsErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -1120,6 +1156,10 @@ export type ListProjectsErrors = {
      * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
      */
     415: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -1165,7 +1205,7 @@ export type CreateProjectErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -1188,6 +1228,10 @@ export type CreateProjectErrors = {
      * Idempotency-Key reused for another request: IDEMPOTENCY_KEY_REUSED
      */
     422: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -1238,7 +1282,7 @@ export type DeleteProjectErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -1261,6 +1305,10 @@ export type DeleteProjectErrors = {
      * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
      */
     415: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -1319,6 +1367,10 @@ export type GetProjectErrors = {
      * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
      */
     415: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -1383,6 +1435,10 @@ export type ListDisksErrors = {
      * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
      */
     415: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -1452,6 +1508,10 @@ export type CreateDiskErrors = {
      * Idempotency-Key reused for another request: IDEMPOTENCY_KEY_REUSED
      */
     422: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -1523,6 +1583,10 @@ export type DeleteDiskErrors = {
      */
     415: ErrorBody;
     /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
+    /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
     500: ErrorBody;
@@ -1581,6 +1645,10 @@ export type GetDiskErrors = {
      * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
      */
     415: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -1652,6 +1720,10 @@ export type CreateSnapshotErrors = {
      */
     422: ErrorBody;
     /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
+    /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
     500: ErrorBody;
@@ -1704,7 +1776,7 @@ export type AddImageRecordErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -1727,6 +1799,10 @@ export type AddImageRecordErrors = {
      * Idempotency-Key reused for another request: IDEMPOTENCY_KEY_REUSED
      */
     422: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -1772,7 +1848,7 @@ export type DeleteImageRecordErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -1791,6 +1867,10 @@ export type DeleteImageRecordErrors = {
      * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
      */
     415: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -1863,6 +1943,10 @@ export type ListImagesErrors = {
      */
     415: ErrorBody;
     /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
+    /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
     500: ErrorBody;
@@ -1912,7 +1996,7 @@ export type ImportImageErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -1935,6 +2019,10 @@ export type ImportImageErrors = {
      * Idempotency-Key reused for another request: IDEMPOTENCY_KEY_REUSED
      */
     422: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -2009,6 +2097,10 @@ export type RemoveImageErrors = {
      */
     415: ErrorBody;
     /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
+    /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
     500: ErrorBody;
@@ -2068,6 +2160,10 @@ export type GetImageErrors = {
      */
     415: ErrorBody;
     /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
+    /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
     500: ErrorBody;
@@ -2118,7 +2214,7 @@ export type CopyImageErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -2141,6 +2237,10 @@ export type CopyImageErrors = {
      * Idempotency-Key reused for another request: IDEMPOTENCY_KEY_REUSED
      */
     422: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -2195,7 +2295,7 @@ export type ExportImageErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -2218,6 +2318,10 @@ export type ExportImageErrors = {
      * Idempotency-Key reused for another request: IDEMPOTENCY_KEY_REUSED
      */
     422: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -2272,7 +2376,7 @@ export type MoveImageErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -2295,6 +2399,10 @@ export type MoveImageErrors = {
      * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
      */
     415: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -2346,7 +2454,7 @@ export type UmountImageErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -2369,6 +2477,10 @@ export type UmountImageErrors = {
      * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
      */
     415: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -2417,7 +2529,7 @@ export type MountImageErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -2436,6 +2548,10 @@ export type MountImageErrors = {
      * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
      */
     415: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -2492,7 +2608,7 @@ export type DeleteBootErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -2515,6 +2631,10 @@ export type DeleteBootErrors = {
      * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
      */
     415: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -2563,7 +2683,7 @@ export type GetBootErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -2578,6 +2698,10 @@ export type GetBootErrors = {
      * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
      */
     415: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -2629,7 +2753,7 @@ export type PutBootErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -2652,6 +2776,10 @@ export type PutBootErrors = {
      * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
      */
     415: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -2702,7 +2830,7 @@ export type GetNodeIpErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -2717,6 +2845,10 @@ export type GetNodeIpErrors = {
      * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
      */
     415: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -2786,6 +2918,10 @@ export type ListOperationsErrors = {
      */
     415: ErrorBody;
     /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
+    /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
     500: ErrorBody;
@@ -2842,6 +2978,10 @@ export type GetOperationErrors = {
      */
     415: ErrorBody;
     /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
+    /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
     500: ErrorBody;
@@ -2894,7 +3034,7 @@ export type ListTargetsErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -2909,6 +3049,10 @@ export type ListTargetsErrors = {
      * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
      */
     415: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -2948,7 +3092,7 @@ export type ReconcileErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -2967,6 +3111,10 @@ export type ReconcileErrors = {
      * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
      */
     415: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -3015,7 +3163,7 @@ export type ListUsersErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -3034,6 +3182,10 @@ export type ListUsersErrors = {
      * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
      */
     415: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -3079,7 +3231,7 @@ export type CreateUserErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -3102,6 +3254,10 @@ export type CreateUserErrors = {
      * Idempotency-Key reused for another request: IDEMPOTENCY_KEY_REUSED
      */
     422: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -3143,7 +3299,7 @@ export type DeleteUserErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -3162,6 +3318,10 @@ export type DeleteUserErrors = {
      * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
      */
     415: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -3206,7 +3366,7 @@ export type ChangePasswordErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -3225,6 +3385,10 @@ export type ChangePasswordErrors = {
      * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
      */
     415: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -3270,7 +3434,7 @@ export type RevokeProjectErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -3289,6 +3453,10 @@ export type RevokeProjectErrors = {
      * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
      */
     415: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */
@@ -3334,7 +3502,7 @@ export type GrantProjectErrors = {
      */
     401: ErrorBody;
     /**
-     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, NODE_NOT_OWNED
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
      */
     403: ErrorBody;
     /**
@@ -3353,6 +3521,10 @@ export type GrantProjectErrors = {
      * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
      */
     415: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
     /**
      * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
      */

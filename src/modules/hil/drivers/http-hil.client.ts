@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import axios, { AxiosError, AxiosInstance } from 'axios';
 import { HilClient, HilNode } from '../hil.client';
 import { Credentials } from '../../../common/auth/caller';
+import { CallObserver, timed } from '../../../common/observability/metrics';
 import {
   HilAuthenticationError,
   HilBadResponseError,
@@ -24,12 +25,14 @@ export interface HttpHilOptions {
   retries?: number;
   /** wait before the first extra attempt, tripled for each next one, in ms (default 100) */
   retryDelayMs?: number;
+  /** told the time of every request (its attempts included) */
+  observe?: CallObserver;
 }
 
 /** Errors that mean the request never reached HIL, so trying again is safe and may help. */
 const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNTIMEOUT', 'EHOSTUNREACH', 'EAI_AGAIN', 'EPIPE']);
 
-type Resource = { kind: 'node'; name: string } | { kind: 'project'; name: string } | { kind: 'other' };
+type Resource = { kind: 'node'; name: string } | { kind: 'project'; name: string } | { kind: 'projects' };
 
 /**
  * HIL over HTTP (../shared/docs/hil-contract.md), with the caller's credentials as Basic auth on every
@@ -40,9 +43,11 @@ export class HttpHilClient extends HilClient {
   private readonly http: AxiosInstance;
   private readonly retries: number;
   private readonly retryDelayMs: number;
+  private readonly observe?: CallObserver;
 
   constructor(options: HttpHilOptions, client?: AxiosInstance) {
     super();
+    this.observe = options.observe;
     const connectMs = options.connectTimeoutMs ?? options.timeoutMs;
     this.retries = options.retries ?? 2;
     this.retryDelayMs = options.retryDelayMs ?? 100;
@@ -79,7 +84,7 @@ export class HttpHilClient extends HilClient {
 
   async isAdmin(c: Credentials): Promise<boolean> {
     try {
-      await this.get(c, 'projects', { kind: 'other' });
+      await this.get(c, 'projects', { kind: 'projects' });
       return true;
     } catch (e) {
       if (e instanceof HilAuthenticationError && /administrator-only/i.test(e.message)) return false;
@@ -87,8 +92,20 @@ export class HttpHilClient extends HilClient {
     }
   }
 
+  /** Whether HIL answers HTTP at all (any status): one GET without credentials and without retries. */
+  override async ping(): Promise<void> {
+    await timed(this.observe, 'ping', async () => {
+      try {
+        await this.http.get<string>('projects');
+      } catch (e) {
+        throw new HilUnavailableError(`HIL is unreachable (${e instanceof AxiosError ? e.code : 'network error'})`);
+      }
+    });
+  }
+
   private async get(c: Credentials, path: string, resource: Resource): Promise<unknown> {
-    return this.check(await this.send(path, c), path, resource);
+    const answer = await timed(this.observe, resource.kind, () => this.send(path, c));
+    return this.check(answer, path, resource);
   }
 
   /** One GET with the caller's credentials, tried again with backoff while HIL cannot be reached. */

@@ -35,6 +35,13 @@ class MemoryDirectory extends StandaloneDirectory {
     const u = this.users.get(name);
     return u ? { ...u, projects: [...u.projects] } : null;
   }
+  async replacePasswordHash(name: string, current: string, next: string): Promise<boolean> {
+    const user = this.users.get(name);
+    if (!user || user.passwordHash !== current) return false;
+    this.users.set(name, { ...user, passwordHash: next });
+    return true;
+  }
+
   async findNode(name: string): Promise<DirectoryNode | null> {
     const n = this.nodes.get(name);
     return n ? { ...n, nics: n.nics.map((x) => ({ ...x })) } : null;
@@ -80,7 +87,7 @@ beforeEach(async () => {
   dir.nodes.set('node-02', { name: 'node-02', project: null, nics: [] });
   dir.nodes.set('node-03', { name: 'node-03', project: 'proj2', nics: [] });
   dir.nodes.set('node-00', { name: 'node-00', project: null, nics: [] });
-  hil = new StandaloneHilClient(dir);
+  hil = new StandaloneHilClient(dir, { cost: CHEAP });
 });
 afterEach(() => jest.restoreAllMocks());
 
@@ -136,6 +143,24 @@ describe('StandaloneHilClient: authentication', () => {
     await expect(hil.isAdmin({ username: 'alice', password: 'new-pw' })).resolves.toBe(false);
   });
 
+  it('redoes a hash made at a lower cost at the next successful login, and keeps a password changed meanwhile', async () => {
+    const stronger = { ...CHEAP, ln: 6 };
+    const upgrading = new StandaloneHilClient(dir, { cost: stronger });
+    const before = dir.users.get('alice')!.passwordHash;
+    await expect(upgrading.isAdmin({ username: 'alice', password: 'wrong' })).rejects.toThrow(HilAuthenticationError);
+    expect(dir.users.get('alice')!.passwordHash).toBe(before); // a refused login changes nothing
+    await upgrading.isAdmin(c.alice);
+    const after = dir.users.get('alice')!.passwordHash;
+    expect(after).toMatch(/^\$scrypt\$ln=6,r=8,p=1\$/);
+    expect(await hashing.verifyPassword('alice:pw', after)).toBe(true);
+    // the new hash is the one remembered: the next login does not verify again
+    const verify = jest.spyOn(hashing, 'verifyPassword');
+    await upgrading.isAdmin(c.alice);
+    expect(verify).not.toHaveBeenCalled();
+    // replaced only if unchanged: a password set meanwhile wins
+    expect(await dir.replacePasswordHash('alice', before, 'stale')).toBe(false);
+  });
+
   it('a deleted user is refused at once', async () => {
     await hil.isAdmin(c.alice);
     dir.users.delete('alice');
@@ -145,7 +170,7 @@ describe('StandaloneHilClient: authentication', () => {
   it('forgets a success after the TTL, and remembers nothing with a TTL of 0', async () => {
     let now = 1000;
     const verify = jest.spyOn(hashing, 'verifyPassword');
-    const timed = new StandaloneHilClient(dir, { verifiedTtlMs: 500, now: () => now });
+    const timed = new StandaloneHilClient(dir, { verifiedTtlMs: 500, now: () => now, cost: CHEAP });
     await timed.isAdmin(c.alice);
     now += 499;
     await timed.isAdmin(c.alice);
@@ -153,7 +178,7 @@ describe('StandaloneHilClient: authentication', () => {
     now += 1;
     await timed.isAdmin(c.alice);
     expect(verify).toHaveBeenCalledTimes(2);
-    const off = new StandaloneHilClient(dir, { verifiedTtlMs: 0 });
+    const off = new StandaloneHilClient(dir, { verifiedTtlMs: 0, cost: CHEAP });
     await off.isAdmin(c.alice);
     await off.isAdmin(c.alice);
     expect(verify).toHaveBeenCalledTimes(4);

@@ -3,7 +3,14 @@ import { HilClient, HilNode } from '../hil.client';
 import { Credentials } from '../../../common/auth/caller';
 import { HilAuthenticationError, HilNodeNotFoundError, HilProjectNotFoundError } from '../hil.errors';
 import { canAccess, NO_PROJECT_ACCESS } from '../hil-directory';
-import { burnVerification, verifyPassword } from '../../standalone/password-hash';
+import {
+  burnVerification,
+  DEFAULT_COST,
+  hashPassword,
+  needsRehash,
+  ScryptCost,
+  verifyPassword,
+} from '../../standalone/password-hash';
 import { DirectoryUser, StandaloneDirectory } from '../../standalone/standalone-directory';
 
 export interface StandaloneHilClientOptions {
@@ -17,6 +24,10 @@ export interface StandaloneHilClientOptions {
   /** at most this many remembered checks (oldest dropped first) */
   maxVerified?: number;
   now?: () => number;
+  /** the cost of password hashes: a user's hash made at a lower cost is redone at its next successful login */
+  cost?: ScryptCost;
+  /** told when a hash could not be redone (the login itself succeeds) */
+  onRehashFailure?: (user: string, error: unknown) => void;
 }
 
 /**
@@ -33,17 +44,19 @@ export class StandaloneHilClient extends HilClient {
   private readonly ttlMs: number;
   private readonly maxVerified: number;
   private readonly now: () => number;
+  private readonly cost: ScryptCost;
   private readonly key = randomBytes(32);
   private readonly verified = new Map<string, { storedHash: string; digest: Buffer; until: number }>();
 
   constructor(
     private readonly directory: StandaloneDirectory,
-    options: StandaloneHilClientOptions = {},
+    private readonly options: StandaloneHilClientOptions = {},
   ) {
     super();
     this.ttlMs = options.verifiedTtlMs ?? 60_000;
     this.maxVerified = options.maxVerified ?? 1000;
     this.now = options.now ?? Date.now;
+    this.cost = options.cost ?? DEFAULT_COST;
   }
 
   async getNode(c: Credentials, node: string): Promise<HilNode> {
@@ -71,12 +84,29 @@ export class StandaloneHilClient extends HilClient {
   private async authenticate(c: Credentials): Promise<DirectoryUser> {
     const user = await this.directory.findUser(c.username);
     if (!user) {
-      await burnVerification(c.password);
+      await burnVerification(c.password, this.cost);
       throw new HilAuthenticationError();
     }
     if (this.recentlyVerified(user, c.password)) return user;
     if (!(await verifyPassword(c.password, user.passwordHash))) throw new HilAuthenticationError();
-    this.remember(user, c.password);
+    const current = needsRehash(user.passwordHash, this.cost) ? await this.rehash(user, c.password) : user;
+    this.remember(current, c.password);
+    return current;
+  }
+
+  /**
+   * The user with its password hashed again at the configured cost, now that the password is known to be
+   * right; the user as it was when that cannot be written (the login succeeds either way).
+   */
+  private async rehash(user: DirectoryUser, password: string): Promise<DirectoryUser> {
+    try {
+      const next = await hashPassword(password, this.cost);
+      if (await this.directory.replacePasswordHash(user.name, user.passwordHash, next)) {
+        return { ...user, passwordHash: next };
+      }
+    } catch (e) {
+      this.options.onRehashFailure?.(user.name, e);
+    }
     return user;
   }
 

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { CallGate } from '../../../common/concurrency/call-gate';
+import { CallObserver, timed } from '../../../common/observability/metrics';
 import type * as Rbd from 'ceph-rbd-napi';
 import { BlockStorage, checkMetadataEntries, checkMetadataKey, ParentInfo, SnapshotInfo } from './block-storage';
 import {
@@ -67,6 +68,8 @@ export interface CephRbdOptions {
   maxCalls?: number;
   /** after Ceph did not answer, calls fail at once for this long (0: never); default 10 */
   downSeconds?: number;
+  /** told the time of every librbd call */
+  observe?: CallObserver;
 }
 
 /** RBD feature bit for layering, the one feature BMI's clones need (as the original's `features=1`). */
@@ -81,14 +84,16 @@ export class CephRbdStorage extends BlockStorage {
   private readonly logger = new Logger(CephRbdStorage.name);
 
   private readonly gate: CallGate;
+  private readonly observe?: CallObserver;
 
   private constructor(
     private readonly cluster: RbdCluster,
     private readonly io: RbdIoCtx,
     readonly pool: string,
-    options: Pick<CephRbdOptions, 'maxCalls' | 'downSeconds'>,
+    options: Pick<CephRbdOptions, 'maxCalls' | 'downSeconds' | 'observe'>,
   ) {
     super();
+    this.observe = options.observe;
     this.gate = new CallGate({
       maxConcurrent: options.maxCalls ?? 12,
       cooldownMs: (options.downSeconds ?? 10) * 1000,
@@ -248,7 +253,7 @@ export class CephRbdStorage extends BlockStorage {
   private call<T>(op: RbdOp, image: string, fn: () => Promise<T>, snapshot?: string, child?: string): Promise<T> {
     return this.gate.run(async () => {
       try {
-        return await fn();
+        return await timed(this.observe, op, fn);
       } catch (e) {
         throw translate(e, op, image, snapshot, child);
       }

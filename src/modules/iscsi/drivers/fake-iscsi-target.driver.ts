@@ -5,6 +5,8 @@ import { TargetExistsError, TargetNotFoundError } from '../iscsi.errors';
 export class FakeIscsiTargetDriver extends IscsiTargetDriver {
   private readonly targets = new Map<string, IscsiTarget>();
 
+  async ping(): Promise<void> {}
+
   async addTarget(target: IscsiTarget): Promise<void> {
     if (this.targets.has(target.name)) throw new TargetExistsError(target.name);
     this.targets.set(target.name, copy(target));

@@ -7,6 +7,7 @@ import {
   formatArgv,
 } from '../../../common/process/command-runner';
 import { KeyedLock } from '../../../common/concurrency/keyed-lock';
+import { CallObserver, stopwatch } from '../../../common/observability/metrics';
 import { isCidr } from '../../../common/net';
 import { TGT_NAME } from '../../../common/validation/names';
 import { IscsiTarget, IscsiTargetDriver } from '../iscsi-target.driver';
@@ -27,6 +28,8 @@ export interface TgtDriverOptions {
   timeoutMs?: number;
   /** the tgtadm binary; default `tgtadm` from PATH */
   tgtadm?: string;
+  /** told the time of every tgtadm run */
+  observe?: CallObserver;
   /**
    * other BMI instances manage targets in this tgtd too: a target is looked up in a fresh listing before it is
    * deleted (its caller holds the image's lock, so nobody else changes that target meanwhile), never by a tid
@@ -153,6 +156,11 @@ export class TgtIscsiTargetDriver extends IscsiTargetDriver {
   async listTargets(): Promise<IscsiTarget[]> {
     const shown = await this.list();
     return shown.map((t) => this.toTarget(t)).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async ping(): Promise<void> {
+    const r = await this.tgt(['--mode', 'sys', '--op', 'show']);
+    if (r.exitCode !== 0) throw this.failure(r, 'ask tgtd how it is');
   }
 
   /** The map of known targets, listing them first if this driver has not yet. */
@@ -293,7 +301,18 @@ export class TgtIscsiTargetDriver extends IscsiTargetDriver {
   /** tgtadm on our control port with the iscsi LLD; the exit code is the caller's to judge. */
   private async tgt(args: string[]): Promise<TgtResult> {
     const argv = [this.tgtadm, '-C', String(this.options.controlPort), '--lld', 'iscsi', ...args];
-    return { ...(await this.runner.run(argv, { check: false, timeoutMs: this.timeoutMs })), argv };
+    // `<mode> <op>`, e.g. "target new", "logicalunit new": the label of the call's time
+    const call = `${args[args.indexOf('--mode') + 1]} ${args[args.indexOf('--op') + 1]}`;
+    const seconds = stopwatch();
+    let r: CommandResult;
+    try {
+      r = await this.runner.run(argv, { check: false, timeoutMs: this.timeoutMs });
+    } catch (e) {
+      this.options.observe?.(call, seconds(), 'error');
+      throw e;
+    }
+    this.options.observe?.(call, seconds(), r.exitCode === 0 ? 'ok' : 'error');
+    return { ...r, argv };
   }
 
   /** The error for a failed call; its exit code and stderr go to the log, not into the client's message. */
