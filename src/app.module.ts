@@ -15,6 +15,7 @@ import { ReconcileModule } from './modules/reconcile/reconcile.module';
 import { ProjectsAdminModule } from './modules/projects/projects-admin.module';
 import { TftpModule } from './modules/tftp/tftp.module';
 import { ServiceModule } from './modules/service/service.module';
+import { AuditModule } from './modules/audit/audit.module';
 import { MetricsModule } from './common/observability/metrics';
 
 @Module({})
@@ -41,6 +42,7 @@ export class AppModule {
         ReconcileModule,
         StandaloneModule,
         ServiceModule,
+        AuditModule,
       ],
     };
   }

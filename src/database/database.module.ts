@@ -20,6 +20,10 @@ import { LeaseEntity, ResourceLockEntity } from '../modules/operations/coordinat
 import { Coordination1764600000000 } from './migrations/1764600000000-coordination';
 import { ApiV11764700000000 } from './migrations/1764700000000-api-v1';
 import { IdempotencyKeyEntity } from '../common/http/idempotency.entity';
+import { Audit1764800000000 } from './migrations/1764800000000-audit';
+import { AuditRecordEntity } from '../modules/audit/audit-record.entity';
+import { IscsiChap1764900000000 } from './migrations/1764900000000-iscsi-chap';
+import { IscsiCredentialEntity } from '../modules/iscsi/iscsi-credential.entity';
 
 export const ENTITIES = [
   ProjectEntity,
@@ -29,6 +33,8 @@ export const ENTITIES = [
   ResourceLockEntity,
   LeaseEntity,
   IdempotencyKeyEntity,
+  AuditRecordEntity,
+  IscsiCredentialEntity,
 ];
 export const MIGRATIONS = [
   InitialSchema1764100000000,
@@ -38,6 +44,8 @@ export const MIGRATIONS = [
   OperationClient1764500000000,
   Coordination1764600000000,
   ApiV11764700000000,
+  Audit1764800000000,
+  IscsiChap1764900000000,
 ];
 
 /**

@@ -216,6 +216,22 @@ describe('bmi CLI: a whole lifecycle', () => {
     );
   });
 
+  it('audit lists the mutations, newest first, filtered (admin)', async () => {
+    const rows = await json<{ actor: string; action: string; resource: string; status: number; result: string }[]>(
+      ADMIN,
+      'audit',
+      '--actor',
+      'alice',
+      '--action',
+      'putBoot',
+      '--limit',
+      '1',
+    );
+    expect(rows).toEqual([expect.objectContaining({ actor: 'alice', action: 'putBoot', status: 200, result: 'ok' })]);
+    expect(rows[0].resource).toMatch(/node=node-01/);
+    expect((await bmi(ALICE, 'audit')).code).toBe(4);
+  });
+
   it('snap create --wait draws its progress on a terminal and saves the disk as a snapshot', async () => {
     let err = '';
     let out = '';

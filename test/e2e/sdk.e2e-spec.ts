@@ -162,6 +162,33 @@ describe('the SDK', () => {
     expect([off.status, off.code]).toEqual([409, 'STANDALONE_MODE_OFF']);
   });
 
+  it('left one audit record per mutation it sent, with the status it got, for admins only', async () => {
+    const mutations = seen.filter((a) => a.method !== 'GET');
+    const records: bmi.AuditRecord[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await unwrap(op('listAudit')({ client: admin, query: { limit: 7, cursor } }));
+      records.push(...page.items);
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+    expect(mutations.length).toBeGreaterThanOrEqual(20);
+    const key = (method: string, status: number) => `${method} ${status}`;
+    expect(records.map((r) => key(r.route.split(' ')[0], r.status)).sort()).toEqual(
+      mutations.map((m) => key(m.method, m.status)).sort(),
+    );
+    // newest first, each with who, what and how it ended
+    expect(records.map((r) => r.id)).toEqual([...records.map((r) => r.id)].sort((a, b) => b - a));
+    const disk = records.find((r) => r.action === 'createDisk' && r.status === 201)!;
+    expect(disk).toMatchObject({ actor: 'alice', project: P, result: 'ok', route: 'POST /v1/projects/:project/disks' });
+    expect(disk.resource).toMatchObject({ name: expect.any(String) });
+    expect(records.filter((r) => r.status === 202).every((r) => r.operation !== null)).toBe(true);
+    const filtered = await unwrap(op('listAudit')({ client: admin, query: { actor: 'alice', action: 'createDisk' } }));
+    expect(filtered.items.length).toBeGreaterThan(0);
+    expect(filtered.items.every((r) => r.actor === 'alice' && r.action === 'createDisk')).toBe(true);
+    const refused = await unwrap(op('listAudit')({ client: alice })).catch((e: unknown) => e);
+    expect((refused as bmi.BmiApiError).status).toBe(403);
+  });
+
   it("runs the README's example (packages/client/examples/quickstart.ts)", async () => {
     const lines: string[] = [];
     await quickstart(baseUrl, (line) => lines.push(line));

@@ -1,5 +1,12 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { getOperation, listAllOperations, listOperations, type OperationState, reconcile } from '@bmi/client';
+import {
+  getOperation,
+  listAllOperations,
+  listAudit,
+  listOperations,
+  type OperationState,
+  reconcile,
+} from '@bmi/client';
 import { Session, OPERATION_COLUMNS, operationRow } from '../session';
 
 const STATES: OperationState[] = ['running', 'done', 'rolled_back', 'failed', 'interrupted', 'rolled_forward'];
@@ -18,8 +25,12 @@ function limit(value: string): number {
 const OP_LS_COLUMNS = ['started', 'id', 'kind', 'project', 'actor', 'args', 'state', 'progress', 'steps_done', 'error'];
 const OP_SHOW_COLUMNS = [...OPERATION_COLUMNS, 'actor', 'args', 'steps_done', 'updated'];
 const DRIFT_COLUMNS = ['kind', 'subject', 'detail', 'repair', 'repaired', 'error'];
+const AUDIT_COLUMNS = ['at', 'actor', 'project', 'action', 'resource', 'status', 'result', 'operation', 'request_id'];
 
-/** `bmi op …`: the operation journal; `bmi reconcile`: the consistency check (admin). */
+/**
+ * `bmi op …`: the operation journal; `bmi reconcile`: the consistency check (admin); `bmi audit`: the audit
+ * trail (admin).
+ */
 export function addOperationCommands(program: Command, s: Session): void {
   const op = program.command('op').description('the journal of multi-step operations');
   op.command('ls')
@@ -56,6 +67,27 @@ export function addOperationCommands(program: Command, s: Session): void {
     .action((project: string, id: string) =>
       s.operation((client) => getOperation({ client, path: { project, operation: id } }), true),
     );
+  program
+    .command('audit')
+    .hook('preAction', () => s.print.check(AUDIT_COLUMNS))
+    .description('list the mutations asked of BMI, newest first: who, from which project, what, the answer (admin)')
+    .option('--project <project>', 'only what was asked from this project')
+    .option('--actor <user>', 'only what this user asked')
+    .option('--action <operation>', 'only this operation, e.g. deleteDisk')
+    .option('--limit <n>', 'at most this many (default 100)', limit)
+    .action(async (o: { project?: string; actor?: string; action?: string; limit?: number }) => {
+      const query = { project: o.project, actor: o.actor, action: o.action, limit: o.limit ?? 100 };
+      const page = await s.call((client) => listAudit({ client, query }));
+      s.print.list(
+        page.items.map((r) => ({
+          ...r,
+          resource: Object.entries(r.resource)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' '),
+        })),
+        AUDIT_COLUMNS,
+      );
+    });
   program
     .command('reconcile')
     .hook('preAction', () => s.print.check(DRIFT_COLUMNS))

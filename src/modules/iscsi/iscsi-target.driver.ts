@@ -25,4 +25,11 @@ export interface IscsiTarget {
    * CIDR, or an initiator name (IQN); an empty list lets no one in.
    */
   initiators?: string[];
+  /**
+   * The CHAP account an initiator must log in with: given when a target is made; a listed target names the
+   * account's user only (daemons do not show secrets). Absent: no CHAP.
+   */
+  chap?: { user: string; secret?: string };
+  /** how many initiators are logged in right now (listed targets that have any) */
+  sessions?: number;
 }

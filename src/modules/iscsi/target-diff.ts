@@ -4,13 +4,13 @@ import { IscsiTarget } from './iscsi-target.driver';
 export interface TargetDiff {
   /** wanted, and absent from the daemon */
   missing: IscsiTarget[];
-  /** present under a wanted name, but exporting another image or with another ACL */
+  /** present under a wanted name, but exporting another image, or with another ACL or CHAP account */
   mismatched: { wanted: IscsiTarget; present: IscsiTarget; why: string }[];
   /** present, and not wanted: another tool's, or left over (reported, never deleted) */
   unknown: IscsiTarget[];
 }
 
-/** Compares by target name; ACLs compare as sets (absent = any initiator). */
+/** Compares by target name; ACLs compare as sets (absent = any initiator), CHAP accounts by user. */
 export function diffTargets(wanted: readonly IscsiTarget[], present: readonly IscsiTarget[]): TargetDiff {
   const byName = new Map(present.map((t) => [t.name, t]));
   const wantedNames = new Set(wanted.map((t) => t.name));
@@ -21,6 +21,8 @@ export function diffTargets(wanted: readonly IscsiTarget[], present: readonly Is
     else if (p.image !== w.image) diff.mismatched.push({ wanted: w, present: p, why: `exports "${p.image}"` });
     else if (!sameAcl(w.initiators, p.initiators)) {
       diff.mismatched.push({ wanted: w, present: p, why: `lets in ${describeAcl(p.initiators)}` });
+    } else if (w.chap?.user !== p.chap?.user) {
+      diff.mismatched.push({ wanted: w, present: p, why: p.chap ? 'has another CHAP account' : 'has no CHAP account' });
     }
   }
   diff.unknown = present.filter((p) => !wantedNames.has(p.name));

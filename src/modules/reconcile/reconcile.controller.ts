@@ -1,3 +1,4 @@
+import { Audited } from '../../common/http/audited';
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { LegacyApi } from '../../common/http/legacy';
@@ -14,6 +15,7 @@ export class ReconcileController {
   constructor(private readonly reconciler: ReconcileService) {}
 
   @Post('reconcile')
+  @Audited()
   @HttpCode(200)
   @ApiOperation({
     summary:

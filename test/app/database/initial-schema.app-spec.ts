@@ -110,9 +110,13 @@ describe.each([
       (r: { name: string }) => r.name,
     );
     expect(tables).toEqual([
+      // the later migration 1764800000000-audit
+      'audit_record',
       // the later migration 1764700000000-api-v1
       'idempotency_key',
       'image',
+      // the later migration 1764900000000-iscsi-chap
+      'iscsi_credential',
       // the later migration 1764600000000-coordination
       'lease',
       'migrations',
@@ -198,6 +202,8 @@ describe.each([
       { name: 'OperationClient1764500000000' },
       { name: 'Coordination1764600000000' },
       { name: 'ApiV11764700000000' },
+      { name: 'Audit1764800000000' },
+      { name: 'IscsiChap1764900000000' },
     ]);
   });
 });

@@ -11,6 +11,52 @@ export type Action = {
     type: string;
 };
 
+export type AuditPage = {
+    items: Array<AuditRecord>;
+    /**
+     * pass as `cursor` for the next page; null on the last page
+     */
+    next_cursor: string | null;
+};
+
+export type AuditRecord = {
+    /**
+     * the operation asked for
+     */
+    action: string;
+    /**
+     * the caller’s user name, as sent (a refused caller’s too)
+     */
+    actor: string;
+    at: string;
+    /**
+     * the client’s address
+     */
+    client: string | null;
+    id: number;
+    /**
+     * the journaled operation it ran
+     */
+    operation: string | null;
+    project: string | null;
+    /**
+     * the request’s X-Request-Id
+     */
+    request_id: string;
+    /**
+     * the names it acted on
+     */
+    resource: {
+        [key: string]: string;
+    };
+    /**
+     * `ok`, or the error code answered
+     */
+    result: string;
+    route: string;
+    status: number;
+};
+
 export type BootRequest = {
     /**
      * the disk to boot from (exported)
@@ -473,6 +519,85 @@ export type NewUserWritable = {
      */
     password: string;
 };
+
+export type ListAuditData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * at most this many items (default 100)
+         */
+        limit?: number;
+        /**
+         * where to go on from: the `next_cursor` of the previous page
+         */
+        cursor?: string;
+        /**
+         * only what was asked from this project
+         */
+        project?: string;
+        /**
+         * only what this user asked
+         */
+        actor?: string;
+        /**
+         * only this operation
+         */
+        action?: string;
+    };
+    url: '/v1/audit';
+};
+
+export type ListAuditErrors = {
+    /**
+     * Bad request: BAD_REQUEST, INVALID_MAC, UNSAFE_BOOT_FILE_NAME, WRONG_IMAGE_KIND
+     */
+    400: ErrorBody;
+    /**
+     * No credentials, or refused: HIL_AUTHENTICATION_FAILED, UNAUTHORIZED
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed to this caller: ADMIN_REQUIRED, BOOT_CLIENT_NOT_ALLOWED, FORBIDDEN, METRICS_CLIENT_NOT_ALLOWED, NODE_NOT_OWNED
+     */
+    403: ErrorBody;
+    /**
+     * Not found: HIL_PROJECT_NOT_FOUND, HTTP_BOOT_OFF, IMAGE_NOT_FOUND, MEMBERSHIP_NOT_FOUND, NIC_NOT_FOUND, NODE_NOT_FOUND, NOT_FOUND, NOT_PROVISIONED, NO_LEASE, OPERATION_NOT_FOUND, PROJECT_NOT_FOUND, RBD_IMAGE_NOT_FOUND, TARGET_NOT_FOUND, USER_NOT_FOUND
+     */
+    404: ErrorBody;
+    /**
+     * The body is too large (64 KiB at most): PAYLOAD_TOO_LARGE
+     */
+    413: ErrorBody;
+    /**
+     * A body of a type or charset BMI does not read: UNSUPPORTED_MEDIA_TYPE
+     */
+    415: ErrorBody;
+    /**
+     * Too many refused logins; wait as Retry-After says: TOO_MANY_FAILED_LOGINS, TOO_MANY_REQUESTS
+     */
+    429: ErrorBody;
+    /**
+     * BMI failed: BOOT_FILE_FAILED, INTERNAL, ISCSI_COMMAND_FAILED, STORAGE_FAILED
+     */
+    500: ErrorBody;
+    /**
+     * A dependency answered something BMI cannot use: BAD_GATEWAY, HIL_BAD_MAC, HIL_BAD_RESPONSE
+     */
+    502: ErrorBody;
+    /**
+     * A dependency cannot be reached: HIL_UNAVAILABLE, ISCSI_UNAVAILABLE, SERVICE_UNAVAILABLE, STORAGE_UNAVAILABLE
+     */
+    503: ErrorBody;
+};
+
+export type ListAuditError = ListAuditErrors[keyof ListAuditErrors];
+
+export type ListAuditResponses = {
+    200: AuditPage;
+};
+
+export type ListAuditResponse = ListAuditResponses[keyof ListAuditResponses];
 
 export type ListImageRecordsData = {
     body?: never;

@@ -21,9 +21,15 @@ export class FakeIscsiTargetDriver extends IscsiTargetDriver {
   }
 }
 
-/** A target as stored and reported: `initiators` only when the target has an ACL. */
+/**
+ * A target as stored and reported: `initiators` only when the target has an ACL, `chap` (its user, never the
+ * secret, as tgtd shows it) only when it has an account.
+ */
 function copy(t: IscsiTarget): IscsiTarget {
-  return t.initiators === undefined
-    ? { name: t.name, image: t.image }
-    : { name: t.name, image: t.image, initiators: [...t.initiators] };
+  return {
+    name: t.name,
+    image: t.image,
+    ...(t.initiators === undefined ? {} : { initiators: [...t.initiators] }),
+    ...(t.chap === undefined ? {} : { chap: { user: t.chap.user } }),
+  };
 }

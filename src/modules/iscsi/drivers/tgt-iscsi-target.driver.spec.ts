@@ -48,16 +48,17 @@ beforeEach(() => {
 afterEach(() => jest.restoreAllMocks());
 
 describe('TgtIscsiTargetDriver.listTargets', () => {
-  it('parses --op show into targets: name, image of LUN 1 in the pool, ACL (absent for ALL)', async () => {
+  it('parses --op show into targets: name, image of LUN 1 in the pool, ACL (absent for ALL), CHAP user, sessions', async () => {
     runner.on(SHOW, { stdout: MIXED });
     expect(await driver.listTargets()).toEqual([
       {
         name: '5img12',
         image: '5img12',
         initiators: ['10.0.2.15', '192.168.1.0/24', 'iqn.2026-11.org.bmi:5img12:initiator'],
+        sessions: 1,
       },
       { name: 'iqn.2026-11.org.bmi:5img11', image: '5img11' },
-      { name: 'iqn.2026-11.org.bmi:half-made', image: '', initiators: [] },
+      { name: 'iqn.2026-11.org.bmi:half-made', image: '', initiators: [], chap: { user: 'fixture-user' } },
     ]);
     expect(runner.calls).toEqual([SHOW]);
   });
@@ -96,6 +97,49 @@ describe('TgtIscsiTargetDriver.addTarget', () => {
       LUN(2, '5img12'),
       BIND(2, '--initiator-address', 'ALL'),
     ]);
+  });
+
+  it('with CHAP: an account of its own, bound to the target, after the ACL; the secret never logged', async () => {
+    const ACCOUNT = (op: string, ...rest: string[]) => [...TGTADM, '--mode', 'account', '--op', op, ...rest];
+    runner.on(SHOW, { stdout: ONE }).on(() => true, {});
+    const chap = { user: 'bmi-5img12', secret: 'Zq81mNVa0pLk3sTu' };
+    await driver.addTarget({ name: '5img12', image: '5img12', initiators: ['iqn.x:n1'], chap });
+    expect(runner.calls).toEqual([
+      SHOW,
+      NEW(2, '5img12'),
+      ACCOUNT('delete', '--user', 'bmi-5img12'),
+      LUN(2, '5img12'),
+      BIND(2, '--initiator-name', 'iqn.x:n1'),
+      ACCOUNT('new', '--user', 'bmi-5img12', '--password', 'Zq81mNVa0pLk3sTu'),
+      ACCOUNT('bind', '--tid', '2', '--user', 'bmi-5img12'),
+    ]);
+    // removing the target removes its account
+    runner.calls.length = 0;
+    await driver.removeTarget('5img12');
+    expect(runner.calls).toEqual([DELETE(2), ACCOUNT('delete', '--user', 'bmi-5img12')]);
+    // a failed account call: the target is deleted again, and neither log nor error carries the secret
+    runner = new FakeCommandRunner();
+    driver = new TgtIscsiTargetDriver(runner, OPTIONS);
+    runner
+      .on(SHOW, { stdout: EMPTY })
+      .on((argv) => argv.includes('--password'), { exitCode: 22, stderr: 'tgtadm: out of memory' })
+      .on(() => true, {});
+    const e = (await driver.addTarget({ name: '5img13', image: '5img13', chap }).catch((x: unknown) => x)) as Error;
+    expect(e).toBeInstanceOf(IscsiCommandError);
+    expect(runner.calls.at(-2)).toEqual(DELETE(1));
+    expect(JSON.stringify({ e, details: (e as IscsiCommandError).details, logged })).not.toContain(chap.secret);
+    expect(logged.join('\n')).toContain("--password '***'");
+  });
+
+  it('refuses CHAP credentials tgtd or iPXE would misread, before any call', async () => {
+    for (const chap of [
+      { user: 'has space', secret: 'Zq81mNVa0pLk3sTu' },
+      { user: 'u', secret: 'short' },
+      { user: 'u', secret: 'has;semicolon123' },
+    ]) {
+      await expect(driver.addTarget({ name: 't1', image: 'i1', chap })).rejects.toThrow(IscsiCommandError);
+    }
+    expect(runner.calls).toEqual([]);
   });
 
   it('fills the first gap in the tids', async () => {

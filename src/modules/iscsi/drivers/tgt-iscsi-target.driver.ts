@@ -5,6 +5,7 @@ import {
   EXIT_NOT_STARTED,
   EXIT_TIMED_OUT,
   formatArgv,
+  redactArgv,
 } from '../../../common/process/command-runner';
 import { KeyedLock } from '../../../common/concurrency/keyed-lock';
 import { CallObserver, stopwatch } from '../../../common/observability/metrics';
@@ -71,6 +72,8 @@ export class TgtIscsiTargetDriver extends IscsiTargetDriver {
   private readonly tgtadm: string;
   /** name -> tid of the targets tgtd has, as far as this driver knows; null until the first listing */
   private tids: Map<string, number> | null = null;
+  /** target name -> the CHAP account bound to it, as far as this driver knows (made here, or listed) */
+  private readonly accounts = new Map<string, string>();
   private loading: Promise<Map<string, number>> | null = null;
   /** the changes made while each listing under way runs */
   private readonly listings = new Set<[string, number | null][]>();
@@ -92,6 +95,10 @@ export class TgtIscsiTargetDriver extends IscsiTargetDriver {
     if (!target.image || target.image.includes('/')) throw new IscsiCommandError(`bad image name "${target.image}"`);
     for (const who of target.initiators ?? []) {
       if (!isCidr(who)) assertTgtName(who, 'initiator name');
+    }
+    if (target.chap) {
+      if (!CHAP_USER.test(target.chap.user)) throw new IscsiCommandError('bad CHAP user name');
+      if (!target.chap.secret || !CHAP_SECRET.test(target.chap.secret)) throw new IscsiCommandError('bad CHAP secret');
     }
     return this.oneAtATime(target.name, async () => {
       // a name the map holds is looked up again: tgtd may have lost it (restarted) since
@@ -141,7 +148,10 @@ export class TgtIscsiTargetDriver extends IscsiTargetDriver {
           this.claim(tid);
           try {
             const r = await this.tgt(['--mode', 'target', '--op', 'delete', '--force', '--tid', String(tid)]);
-            if (r.exitCode === 0) return this.note(name, null);
+            if (r.exitCode === 0) {
+              this.note(name, null);
+              return await this.deleteAccount(name);
+            }
             if (!/can't find the target/.test(r.stderr)) throw this.failure(r, `delete target ${name} (tid ${tid})`);
           } finally {
             this.release(tid);
@@ -190,6 +200,10 @@ export class TgtIscsiTargetDriver extends IscsiTargetDriver {
       this.listings.delete(meanwhile);
     }
     this.tids = new Map(shown.map((t) => [t.name, t.tid]));
+    for (const t of shown) {
+      const account = incomingAccount(t);
+      if (account) this.accounts.set(t.name, account);
+    }
     for (const [name, tid] of meanwhile) this.note(name, tid);
     return shown;
   }
@@ -253,6 +267,22 @@ export class TgtIscsiTargetDriver extends IscsiTargetDriver {
         args: ['--mode', 'target', '--op', 'bind', '--tid', String(tid), flag, value],
       })),
     ];
+    if (target.chap) {
+      const { user, secret } = target.chap;
+      // an account of that name left by a target half made before is replaced
+      await this.tgt(['--mode', 'account', '--op', 'delete', '--user', user]).catch(() => undefined);
+      steps.push(
+        {
+          what: `make the CHAP account of target ${target.name}`,
+          args: ['--mode', 'account', '--op', 'new', '--user', user, '--password', secret!],
+        },
+        {
+          what: `require the CHAP account on target ${target.name}`,
+          args: ['--mode', 'account', '--op', 'bind', '--tid', String(tid), '--user', user],
+        },
+      );
+      this.accounts.set(target.name, user);
+    }
     for (const step of steps) {
       let error: unknown;
       try {
@@ -270,13 +300,22 @@ export class TgtIscsiTargetDriver extends IscsiTargetDriver {
   private async deleteHalfMade(tid: number, name: string): Promise<void> {
     try {
       const r = await this.tgt(['--mode', 'target', '--op', 'delete', '--force', '--tid', String(tid)]);
-      if (r.exitCode === 0) return;
+      if (r.exitCode === 0) return await this.deleteAccount(name);
       this.logger.error(
         `target ${name} (tid ${tid}) is left half-made: tgtadm delete exited ${r.exitCode}: ${r.stderr.trim()}`,
       );
     } catch (e) {
       this.logger.error(`target ${name} (tid ${tid}) is left half-made: ${(e as Error).message}`);
     }
+  }
+
+  /** Deletes the CHAP account of a deleted target, if it had one; one left behind is only logged. */
+  private async deleteAccount(target: string): Promise<void> {
+    const user = this.accounts.get(target);
+    if (user === undefined) return;
+    this.accounts.delete(target);
+    const r = await this.tgt(['--mode', 'account', '--op', 'delete', '--user', user]);
+    if (r.exitCode !== 0) this.logger.warn(`the CHAP account of deleted target ${target} is left: ${r.stderr.trim()}`);
   }
 
   private async show(): Promise<TgtShowTarget[]> {
@@ -295,7 +334,14 @@ export class TgtIscsiTargetDriver extends IscsiTargetDriver {
     const path = t.luns.find((l) => l.lun === this.options.lun)?.backingStorePath ?? '';
     const prefix = `${this.options.pool}/`;
     const image = path.startsWith(prefix) ? path.slice(prefix.length) : path;
-    return t.acl.includes('ALL') ? { name: t.name, image } : { name: t.name, image, initiators: [...t.acl] };
+    const account = incomingAccount(t);
+    return {
+      name: t.name,
+      image,
+      ...(t.acl.includes('ALL') ? {} : { initiators: [...t.acl] }),
+      ...(account ? { chap: { user: account } } : {}),
+      ...(t.sessions.length ? { sessions: t.sessions.length } : {}),
+    };
   }
 
   /** tgtadm on our control port with the iscsi LLD; the exit code is the caller's to judge. */
@@ -317,9 +363,11 @@ export class TgtIscsiTargetDriver extends IscsiTargetDriver {
 
   /** The error for a failed call; its exit code and stderr go to the log, not into the client's message. */
   private failure(r: TgtResult, what: string): Error {
-    const details = { argv: r.argv, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+    // the CHAP secret of an account call never reaches a log or a client
+    const argv = redactArgv(r.argv);
+    const details = { argv, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
     const stderr = r.stderr.trim().replace(/\s*\n\s*/g, ' | ');
-    this.logger.error(`${what} failed: \`${formatArgv(r.argv)}\` exited ${r.exitCode}: ${stderr}`);
+    this.logger.error(`${what} failed: \`${formatArgv(argv)}\` exited ${r.exitCode}: ${stderr}`);
     if (r.exitCode === EXIT_NOT_CONNECTED || r.exitCode === EXIT_NOT_STARTED || r.exitCode === EXIT_TIMED_OUT) {
       return new IscsiUnavailableError(
         `the iSCSI target daemon is not reachable (tgtd on control port ${this.options.controlPort})`,
@@ -328,6 +376,15 @@ export class TgtIscsiTargetDriver extends IscsiTargetDriver {
     }
     return new IscsiCommandError(`iSCSI target operation failed: ${what}`, details);
   }
+}
+
+/** CHAP user names and secrets BMI makes: plain tokens tgtd and iPXE take as they are. */
+const CHAP_USER = /^[A-Za-z0-9._:-]{1,64}$/;
+const CHAP_SECRET = /^[A-Za-z0-9]{12,64}$/;
+
+/** The account an initiator logs in with (tgtd lists an outgoing one as `NAME (outgoing)`). */
+function incomingAccount(t: TgtShowTarget): string | undefined {
+  return t.accounts.find((a) => !a.endsWith(' (outgoing)'));
 }
 
 function newTarget(tid: number, name: string): string[] {
