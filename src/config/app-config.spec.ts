@@ -664,13 +664,13 @@ describe('test_config.py, adapted', () => {
 
     it('a missing optional section leaves its defaults', () => {
       const cfg = loadConfig({ text: fakeConfig(), env: {} });
-      expect(cfg.logs).toEqual({ path: '', debug: false, verbose: false, format: 'auto' });
+      expect(cfg.logs).toEqual({ path: '', debug: false, verbose: false, format: 'auto', auditDays: 365 });
       expect(cfg.http).toMatchObject({ ip: '127.0.0.1', port: 8000, requestTimeoutSeconds: 30, metricsAllow: [] });
     });
 
     it('a missing optional option leaves its default', () => {
       const cfg = loadConfig({ text: fakeConfig('[logs]\ndebug = true'), env: {} });
-      expect(cfg.logs).toEqual({ path: '', debug: true, verbose: false, format: 'auto' });
+      expect(cfg.logs).toEqual({ path: '', debug: true, verbose: false, format: 'auto', auditDays: 365 });
       expect(cfg.tftp.ipxeInterface).toBe('net2');
       expect(cfg.bmi.adminProject).toBe('bmi_infra');
     });

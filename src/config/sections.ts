@@ -104,6 +104,13 @@ export class HttpSection {
    */
   @Ini('rest_api.request_timeout_seconds', { kind: 'int', min: 1, max: 3600 })
   requestTimeoutSeconds = 30;
+  /**
+   * At SIGTERM or SIGINT, BMI stops taking requests and waits this many seconds at most for the operations it
+   * runs to end; what still runs then is left to the journal (recovered at the next start, or by another
+   * instance).
+   */
+  @Ini('rest_api.shutdown_grace_seconds', { kind: 'int', min: 0, max: 3600 })
+  shutdownGraceSeconds = 30;
   /** client addresses (IPs or CIDRs) GET /metrics answers; empty: any */
   @Ini('rest_api.metrics_allow', { kind: 'list' })
   @eachEntry(isCidr, (e) => `[rest_api] metrics_allow: "${e}" is not an IP address or CIDR`)
@@ -149,6 +156,9 @@ export class TftpSection {
   @Ini('tftp.http_boot_allow', { kind: 'list' })
   @eachEntry(isCidr, (e) => `[tftp] http_boot_allow: "${e}" is not an IP address or CIDR`)
   httpBootAllow: string[] = [];
+  /** requests GET /boot/ipxe answers per client address and minute; more are 429 for the rest of the minute */
+  @Ini('tftp.http_boot_rate', { kind: 'int', min: 1, max: 100000 })
+  httpBootRate = 30;
 }
 
 export class IscsiSection {
@@ -181,6 +191,13 @@ export class IscsiSection {
   /** each target lets in only the initiator name IscsiService.initiatorName gives (off: any initiator) */
   @Ini('iscsi.initiator_acl', { kind: 'bool' })
   initiatorAcl = false;
+  /**
+   * Every target gets CHAP credentials of its own and lets in one initiator name of its own, both random, kept
+   * in the database and written into the node's boot script (initiator_acl is then moot). Off: the original's
+   * open targets (and initiator_acl as set).
+   */
+  @Ini('iscsi.chap', { kind: 'bool' })
+  chap = true;
   /** how often the targets are checked and missing ones re-created (tgt driver); 0: only at start */
   @Ini('iscsi.reconcile_seconds', { kind: 'int', min: 0, max: 86400 })
   reconcileSeconds = 60;
@@ -272,12 +289,15 @@ export class NetIsolatorSection {
 
 /** [auth]: how refused logins are throttled, and the cost of standalone mode's password hashes. */
 export class AuthSection {
-  /** refused logins of one user name within the window; the next refusal blocks the name */
-  @Ini('auth.max_failures_per_user', { kind: 'int', min: 1, max: 100000 })
-  maxFailuresPerUser = 20;
-  /** refused logins from one client address within the window; the next refusal blocks the address */
+  /** refused logins of one user name from one address within the window; the next refusal blocks that pair */
+  @Ini('auth.max_failures_per_user_and_address', { kind: 'int', min: 1, max: 100000 })
+  maxFailuresPerUserAndAddress = 5;
+  /** refused logins from one client address, any user, within the window; the next refusal blocks the address */
   @Ini('auth.max_failures_per_address', { kind: 'int', min: 1, max: 100000 })
-  maxFailuresPerAddress = 10;
+  maxFailuresPerAddress = 20;
+  /** refused logins of one user name, from any address, within the window; the next refusal blocks the name */
+  @Ini('auth.max_failures_per_user', { kind: 'int', min: 1, max: 100000 })
+  maxFailuresPerUser = 50;
   /** the window refused logins are counted in, in seconds */
   @Ini('auth.failure_window_seconds', { kind: 'int', min: 1, max: 86400 })
   failureWindowSeconds = 600;
@@ -308,4 +328,7 @@ export class LogsSection {
   /** json, pretty (coloured text for a person), or auto: pretty on a terminal, JSON otherwise */
   @Ini('logs.format', { kind: 'choice', values: LOG_FORMATS })
   format: (typeof LOG_FORMATS)[number] = 'auto';
+  /** days an audit record is kept (older ones are deleted, at most once an hour) */
+  @Ini('logs.audit_days', { kind: 'int', min: 1, max: 36500 })
+  auditDays = 365;
 }

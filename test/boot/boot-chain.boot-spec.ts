@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Logger } from '@nestjs/common';
 import type { HilSeed } from '../../src/modules/hil/hil-directory';
 import { addProject, call, createDisk, expectOk, expectText, imageRow, importImage } from '../utils/e2e';
 import { ADMIN, ALICE, startTestApp, TestApp } from '../utils/test-app';
+import { tgtShow } from '../utils/tgt-env';
 import {
   Accel,
   BootEnv,
@@ -192,6 +193,14 @@ describeWithBoot('a node PXE-boots from the disk BMI made: PXE, iPXE, iSCSI (tgt
       );
       // what BMI wrote, and the lease dnsmasq gave the node (POST /node_ip/)
       expect(bootFiles()).toEqual(['mac/52-54-00-b0-00-01.ipxe', 'node-a.ipxe', 'pxelinux.cfg/01-52-54-00-b0-00-01']);
+      // it logged in with the target's own initiator name and CHAP account (and so did its /init, from the iBFT)
+      const script = readFileSync(path.join(env.tftpRoot, 'node-a.ipxe'), 'utf8');
+      const user = /\n\s+set username (bmi-[0-9a-f]{16})\n\s+set password [A-Za-z0-9]{16}\n/.exec(script)?.[1];
+      expect(script).toMatch(/\n\s+set initiator-iqn iqn\.2026-11\.org\.bmi\.node:[0-9a-f]{24}\n/);
+      expect(user).toBeDefined();
+      const show = tgtShow(env.tgtControlPort);
+      const block = show.slice(show.indexOf(`: ${a.target}\n`)).split(/\nTarget \d+: /)[0];
+      expect(block).toMatch(new RegExp(`Account information:\\n\\s+${user}\\n`));
       const ip = await expectOk(call(t, 'post', '/node_ip/', ALICE, { project: P, node: 'node-a', nic: NIC }));
       expect(JSON.parse(ip.text)).toMatch(/^10\.99\.0\.1\d\d$/);
 

@@ -31,7 +31,8 @@ const PROGRAMS = ['qemu-system-x86_64', 'dnsmasq', 'tgtd', 'tgtadm', 'ip', 'rbd'
 /**
  * The settings of a BMI that provisions the nodes of `env`: Ceph and the namespace's tgtd (portal as the nodes
  * see it: the bridge address), iQN targets with `prefix` and ACLs, the namespace's TFTP root and leases, and
- * the scripts over HTTP too (the nodes' requests arrive through the namespace's forwarder, from 127.0.0.1).
+ * the scripts over HTTP too (the nodes' requests arrive through the namespace's forwarder, from 127.0.0.1, so
+ * the per-address rate is raised), and CHAP on every target (the tests' default is off).
  */
 export function bootAppEnv(env: BootEnv, uid: string, prefix: string): NodeJS.ProcessEnv {
   const [portalIp, portalPort] = env.tgtPortal.split(':');
@@ -41,7 +42,7 @@ export function bootAppEnv(env: BootEnv, uid: string, prefix: string): NodeJS.Pr
     BMI_ISCSI_PORT: portalPort,
     BMI_ISCSI_TGT_CONTROL_PORT: String(env.tgtControlPort),
     BMI_ISCSI_TARGET_PREFIX: prefix,
-    BMI_ISCSI_INITIATOR_ACL: 'true',
+    BMI_ISCSI_CHAP: 'true',
     BMI_ISCSI_RECONCILE_SECONDS: '0',
     BMI_TFTP_IPXE_PATH: env.tftpRoot,
     BMI_TFTP_PXELINUX_PATH: path.join(env.tftpRoot, 'pxelinux.cfg'),
@@ -50,6 +51,7 @@ export function bootAppEnv(env: BootEnv, uid: string, prefix: string): NodeJS.Pr
     BMI_TFTP_LEASES_FILE: env.leases,
     BMI_TFTP_HTTP_BOOT: 'true',
     BMI_TFTP_HTTP_BOOT_ALLOW: '127.0.0.1',
+    BMI_TFTP_HTTP_BOOT_RATE: '1000',
   };
 }
 

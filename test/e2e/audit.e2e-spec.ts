@@ -5,6 +5,9 @@
 import { Logger } from '@nestjs/common';
 import { basicAuthHeader } from '../../src/common/http/basic-auth';
 import type { Credentials } from '../../src/common/auth/caller';
+import { DataSource } from 'typeorm';
+import { AuditRecordEntity } from '../../src/modules/audit/audit-record.entity';
+import { AuditService } from '../../src/modules/audit/audit.service';
 import { ADMIN, ALICE, BOB, startTestApp, TestApp } from '../utils/test-app';
 
 const P = 'proj1';
@@ -126,6 +129,24 @@ describe('the audit trail', () => {
     const rows = await since(from);
     expect(rows).toHaveLength(1);
     expect(JSON.stringify(rows)).not.toContain('S3cr3t!');
+  });
+
+  it('keeps records [logs] audit_days: older ones are deleted', async () => {
+    const repo = t.app.get(DataSource).getRepository(AuditRecordEntity);
+    const old = { at: Date.now() - 366 * 86_400_000, actor: 'ghost', project: P, action: 'createDisk' };
+    await repo.insert({
+      ...old,
+      route: 'PUT /create_disk',
+      resource: '{}',
+      status: 200,
+      result: 'ok',
+      operationId: null,
+      requestId: 'r',
+      client: null,
+    });
+    (t.app.get(AuditService) as unknown as { purgedAt: number }).purgedAt = 0;
+    await t.http().delete(`/v1/projects/${P}/disks/nope`).set(as(ALICE));
+    expect(await repo.countBy({ actor: 'ghost' })).toBe(0);
   });
 
   it('is for admins, filtered by project, actor and action, and paged newest first', async () => {

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { spawn } from 'node:child_process';
 import { parsePrometheus, samples, total } from '../utils/prometheus';
 import { freePort, SERVER_MAIN, ServerProcess, startServer, waitFor } from '../utils/server-process';
 
@@ -222,6 +223,29 @@ describe('operating a BMI process', () => {
     expect(total(m, 'bmi_process_resident_memory_bytes')).toBeGreaterThan(0);
   });
 
+  it('boots nodes with CHAP, and no secret of a boot script reaches the operations an admin reads', async () => {
+    const provision = (disk: string) =>
+      call(`${url}/v1/projects/proj1/nodes/node-01/boot`, { method: 'PUT', user: ALICE, body: { disk, nic: 'eth0' } });
+    expect((await provision('web1')).status).toBe(200);
+    const script = readFileSync(path.join(dir, 'tftp', 'node-01.ipxe'), 'utf8');
+    const secret = /\n\s+set password ([A-Za-z0-9]{16})\n/.exec(script)?.[1];
+    expect(secret).toBeDefined();
+    expect(script).toMatch(/\n\s+set username bmi-[0-9a-f]{16}\n/);
+    // provisioning again keeps the previous script in the journal, to put back: shown without its secret
+    expect((await provision('web1')).status).toBe(200);
+    const ops = await call(`${url}/v1/operations?limit=5`, { user: ADMIN });
+    expect(ops.status).toBe(200);
+    expect(ops.text).toContain('set password ***');
+    expect(ops.text).not.toContain(secret!);
+    const legacy = await call(`${url}/list_operations/`, {
+      method: 'POST',
+      user: ADMIN,
+      body: { project: 'bmi_infra' },
+    });
+    expect(legacy.text).not.toContain(secret!);
+    expect(readFileSync(logFile, 'utf8')).not.toContain(secret!);
+  });
+
   it('sends standard security headers and no X-Powered-By', async () => {
     for (const p of ['/healthz', '/v1/projects', '/list_images/', '/docs/']) {
       const r = await call(`${url}${p}`);
@@ -256,24 +280,78 @@ describe('operating a BMI process', () => {
 
   // last: it blocks this test's address
   it('throttles refused logins: past the limit, 429 with Retry-After on both faces, before the password is checked', async () => {
-    const guess = (n: number) => ({ username: 'alice', password: `guess-${n}` });
+    const guess = (username: string, n: number) => ({ username, password: `guess-${n}` });
+    const v1 = (user: { username: string; password: string }) => call(`${url}/v1/projects/proj1`, { user });
+    // the defaults: 5 refusals of one user from one address (one was the first test's); the next attempt is
+    // refused unchecked, and the pair blocked for 300 s
     const statuses: number[] = [];
-    // the default limits: 10 refusals from one address (one was the first test's), and the next one blocks it
-    // for 300 s
-    for (let n = 0; n < 10; n++) statuses.push((await call(`${url}/v1/projects/proj1`, { user: guess(n) })).status);
-    expect(statuses).toEqual(Array(10).fill(401));
-    const v1 = await call(`${url}/v1/projects/proj1`, { user: guess(99) });
-    expect(v1.status).toBe(429);
-    expect(JSON.parse(v1.text)).toMatchObject({ code: 'TOO_MANY_FAILED_LOGINS' });
-    expect(Number(v1.headers.get('retry-after'))).toBeGreaterThan(290);
-    const legacy = await call(`${url}/list_images/`, { method: 'POST', user: guess(100), body: { project: 'proj1' } });
+    for (let n = 0; n < 4; n++) statuses.push((await v1(guess('alice', n))).status);
+    expect(statuses).toEqual(Array(4).fill(401));
+    const blocked = await v1(guess('alice', 99));
+    expect(blocked.status).toBe(429);
+    expect(JSON.parse(blocked.text)).toMatchObject({ code: 'TOO_MANY_FAILED_LOGINS' });
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(290);
+    // another name from the same address is still checked, until the address's own limit (20)
+    expect((await v1(guess('bob', 0))).status).toBe(401);
+    const m14: number[] = [];
+    for (let n = 0; n < 14; n++) m14.push((await v1(guess(`guesser${n}`, n))).status);
+    expect(m14).toEqual(Array(14).fill(401));
+    const legacy = await call(`${url}/list_images/`, {
+      method: 'POST',
+      user: guess('eve', 0),
+      body: { project: 'proj1' },
+    });
     expect(legacy.status).toBe(429);
     expect(legacy.text).toMatch(/^too many failed logins: try again in \d+ s$/);
     expect(Number(legacy.headers.get('retry-after'))).toBeGreaterThan(290);
     // credentials checked within [net_isolator] cache_seconds (60 s here) are not checked again
     expect((await call(`${url}/v1/projects/proj1`, { user: ALICE })).status).toBe(200);
     const m = parsePrometheus((await call(`${url}/metrics`)).text);
-    expect(total(m, 'bmi_login_failures_total', { outcome: 'refused' })).toBe(11); // with the first test's
+    expect(total(m, 'bmi_login_failures_total', { outcome: 'refused' })).toBe(20); // with the first test's
     expect(total(m, 'bmi_login_failures_total', { outcome: 'throttled' })).toBe(2);
   });
 });
+
+describe('npm start', () => {
+  it('hands SIGTERM to the server, which stops cleanly instead of being left without a parent', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bmi-npm-'));
+    const port = await freePort();
+    writeFileSync(path.join(dir, 'bmi.cfg'), config(dir, port).replace(`path = ${dir}/logs/`, 'format = json'));
+    const npm = spawn('npm', ['start', '--silent'], {
+      cwd: path.resolve(__dirname, '../..'),
+      env: { PATH: process.env.PATH, BMI_CONFIG: path.join(dir, 'bmi.cfg') },
+    });
+    let out = '';
+    npm.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    npm.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    let npmExited = false;
+    npm.on('exit', () => (npmExited = true));
+    let pid: number | undefined;
+    try {
+      await until('the server to listen', () => (out.includes('serving on') ? true : undefined), 20000);
+      pid = (JSON.parse(out.split('\n').find((l) => l.includes('serving on'))!) as { pid: number }).pid;
+      expect(pid).not.toBe(npm.pid);
+      // SIGHUP (systemctl reload) with logs on standard output: nothing to reopen, and the server goes on
+      process.kill(pid, 'SIGHUP');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(alive(pid)).toBe(true);
+      npm.kill('SIGTERM');
+      await until('the server to exit', () => (alive(pid!) ? undefined : true), 10000);
+      await until('npm to exit', () => (npmExited ? true : undefined), 10000);
+      expect(out).toContain('SIGTERM: no new requests');
+    } finally {
+      npm.kill('SIGKILL');
+      if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

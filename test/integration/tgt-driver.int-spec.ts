@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { CephRbdStorage } from '../../src/modules/images/storage/ceph-rbd.storage';
@@ -99,6 +100,30 @@ describeWithTgt('the tgt driver against a real tgtd and RBD clones', (env) => {
     expect(await ours()).toEqual([{ name: iqn(clones[2]), image: clones[2], initiators: [allowed] }]);
     expect(canLogIn(env.portal, iqn(clones[2]), allowed)).toBe(true);
     expect(canLogIn(env.portal, iqn(clones[2]), 'iqn.2026-11.org.bmi.test:another-node')).toBe(false);
+  });
+
+  it('CHAP: only the initiator named, with the account’s secret, logs in; tgtd refuses the rest', async () => {
+    const node = 'iqn.2026-11.org.bmi.node:0123456789abcdef01234567';
+    const chap = { user: `bmi-${tag}0000000000`, secret: 'Zq81mNVa0pLk3sTu' };
+    await driver.addTarget({ name: iqn(clones[1]), image: clones[1], initiators: [node], chap });
+    expect(await ours()).toEqual([
+      { name: iqn(clones[1]), image: clones[1], initiators: [node], chap: { user: chap.user } },
+    ]);
+    expect(canLogIn(env.portal, iqn(clones[1]), node, chap)).toBe(true);
+    expect(canLogIn(env.portal, iqn(clones[1]), node)).toBe(false); // no credentials
+    expect(canLogIn(env.portal, iqn(clones[1]), node, { ...chap, secret: 'Zq81mNVa0pLk3sTv' })).toBe(false);
+    expect(canLogIn(env.portal, iqn(clones[1]), 'iqn.2026-11.org.bmi.node:guessed', chap)).toBe(false);
+    expect(tgtShow(env.controlPort)).not.toContain(chap.secret);
+    // removing the target removes its account from tgtd
+    await driver.removeTarget(iqn(clones[1]));
+    const accounts = execFileSync(
+      'tgtadm',
+      ['-C', String(env.controlPort), '--lld', 'iscsi', '--mode', 'account', '--op', 'show'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(accounts).not.toContain(chap.user);
   });
 
   it('ACL by address: the initiator on 127.0.0.1 gets in only when its address (or network) is listed', async () => {

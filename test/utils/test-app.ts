@@ -46,12 +46,14 @@ export interface TestApp {
  */
 /**
  * Tests make and check many passwords, and send many wrong ones from one address: cheap hashes, and throttling
- * out of the way (its own tests set it back: pass these keys in `env`).
+ * out of the way. They compare boot scripts with the original's byte for byte: targets without CHAP. The
+ * tests of those features set them back (pass these keys in `env`).
  */
 export const TEST_AUTH = {
   BMI_AUTH_SCRYPT_COST: '10',
-  BMI_AUTH_MAX_FAILURES_PER_USER: '100000',
+  BMI_AUTH_MAX_FAILURES_PER_USER_AND_ADDRESS: '100000',
   BMI_AUTH_MAX_FAILURES_PER_ADDRESS: '100000',
+  BMI_ISCSI_CHAP: 'false',
 };
 
 export async function startTestApp(

@@ -80,12 +80,18 @@ export function tgtHas(controlPort: number, name: string): boolean {
 }
 
 /**
- * Logs in to the target as an iSCSI initiator (iscsi-inq, LUN 1) and runs an INQUIRY: true when the target let
- * the initiator in and answered as a disk.
+ * Logs in to the target as an iSCSI initiator (iscsi-inq, LUN 1), with CHAP when given, and runs an INQUIRY:
+ * true when the target let the initiator in and answered as a disk.
  */
-export function canLogIn(portal: string, target: string, initiator = 'iqn.2026-11.org.bmi.test:probe'): boolean {
+export function canLogIn(
+  portal: string,
+  target: string,
+  initiator = 'iqn.2026-11.org.bmi.test:probe',
+  chap?: { user: string; secret: string },
+): boolean {
+  const auth = chap ? `${encodeURIComponent(chap.user)}%${encodeURIComponent(chap.secret)}@` : '';
   try {
-    const out = execFileSync('iscsi-inq', ['-i', initiator, `iscsi://${portal}/${target}/1`], {
+    const out = execFileSync('iscsi-inq', ['-i', initiator, `iscsi://${auth}${portal}/${target}/1`], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: 15000,

@@ -130,7 +130,10 @@ export function accessLogOptions(level: LevelWithSilent): Options {
 
 const REOPEN = Symbol('reopen the log file');
 
-/** Reopens the log file on SIGHUP (after logrotate moved it), for as long as the app runs. */
+/**
+ * Handles SIGHUP for as long as the app runs: reopens the log file (after logrotate moved it), or with logs on
+ * standard output does nothing, rather than letting the signal end the process (`systemctl reload`).
+ */
 class LogFileReopener implements OnModuleInit, OnApplicationShutdown {
   private readonly onHangup = () => this.reopen?.();
 
@@ -155,10 +158,12 @@ export class LoggingModule {
     const level: LevelWithSilent = silent ? 'silent' : logLevel(settings);
     const { stream, reopen } = silent ? { stream: pino.destination('/dev/null') } : logDestination(settings);
     const params: Params = { pinoHttp: [accessLogOptions(level), stream] };
+    // a silent app (tests, tools) leaves SIGHUP to its process
+    const onHangup = silent ? undefined : (reopen ?? (() => undefined));
     return {
       module: LoggingModule,
       imports: [LoggerModule.forRoot(params)],
-      providers: [{ provide: REOPEN, useValue: reopen }, LogFileReopener],
+      providers: [{ provide: REOPEN, useValue: onHangup }, LogFileReopener],
     };
   }
 }

@@ -41,91 +41,77 @@ const OPERATION_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 30
 @Injectable()
 export class Metrics {
   readonly registry = new Registry();
-
-  readonly httpRequests = new Counter({
-    name: 'bmi_http_requests_total',
-    help: 'HTTP requests answered, by method, route template and status',
-    labelNames: ['method', 'route', 'status'],
-    registers: [this.registry],
-  });
-  readonly httpDuration = new Histogram({
-    name: 'bmi_http_request_duration_seconds',
-    help: 'Time from a request arriving to its answer being sent, by method, route template and status',
-    labelNames: ['method', 'route', 'status'],
-    buckets: CALL_BUCKETS,
-    registers: [this.registry],
-  });
-  readonly operationDuration = new Histogram({
-    name: 'bmi_operation_duration_seconds',
-    help: 'Journaled operations run by this instance, from start to end, by kind and outcome',
-    labelNames: ['kind', 'outcome'],
-    buckets: OPERATION_BUCKETS,
-    registers: [this.registry],
-  });
-  readonly stepDuration = new Histogram({
-    name: 'bmi_operation_step_duration_seconds',
-    help: 'Steps of journaled operations, by operation kind, step and outcome',
-    labelNames: ['kind', 'step', 'outcome'],
-    buckets: OPERATION_BUCKETS,
-    registers: [this.registry],
-  });
-  readonly operationsInFlight = new Gauge({
-    name: 'bmi_operations_in_flight',
-    help: 'Journaled operations this instance is running now, by kind',
-    labelNames: ['kind'],
-    registers: [this.registry],
-  });
-  readonly operationsFailed = new Counter({
-    name: 'bmi_operations_failed_total',
-    help: 'Journaled operations that did not end done, by kind and end state (rolled_back, failed, interrupted)',
-    labelNames: ['kind', 'state'],
-    registers: [this.registry],
-  });
-  readonly cephCalls = new Histogram({
-    name: 'bmi_ceph_call_duration_seconds',
-    help: 'librbd calls, by call and outcome',
-    labelNames: ['call', 'outcome'],
-    buckets: CALL_BUCKETS,
-    registers: [this.registry],
-  });
-  readonly tgtadmCalls = new Histogram({
-    name: 'bmi_tgtadm_call_duration_seconds',
-    help: 'tgtadm runs, by mode and op, and outcome',
-    labelNames: ['call', 'outcome'],
-    buckets: CALL_BUCKETS,
-    registers: [this.registry],
-  });
-  readonly hilCalls = new Histogram({
-    name: 'bmi_hil_call_duration_seconds',
-    help: 'Requests to HIL, by call and outcome',
-    labelNames: ['call', 'outcome'],
-    buckets: CALL_BUCKETS,
-    registers: [this.registry],
-  });
-  readonly accessChecks = new Counter({
-    name: 'bmi_access_checks_total',
-    help: 'Access decisions, answered from the grant cache (hit) or by asking HIL (miss), by kind',
-    labelNames: ['kind', 'cache'],
-    registers: [this.registry],
-  });
-  readonly loginFailures = new Counter({
-    name: 'bmi_login_failures_total',
-    help: 'Refused credentials (401), and requests refused as throttled (429), by outcome',
-    labelNames: ['outcome'],
-    registers: [this.registry],
-  });
-  readonly drift = new Gauge({
-    name: 'bmi_reconcile_drift',
-    help: 'Drift between the database, Ceph and the targets found by the last check, by kind',
-    labelNames: ['kind'],
-    registers: [this.registry],
-  });
-  readonly driftFound = new Counter({
-    name: 'bmi_reconcile_drift_found_total',
-    help: 'Drift found by the reconcilers since start, by kind',
-    labelNames: ['kind'],
-    registers: [this.registry],
-  });
+  readonly httpRequests = this.counter(
+    'bmi_http_requests_total',
+    'HTTP requests answered, by method, route template and status',
+    ['method', 'route', 'status'],
+  );
+  readonly httpDuration = this.histogram(
+    'bmi_http_request_duration_seconds',
+    'Time from a request arriving to its answer being sent, by method, route template and status',
+    ['method', 'route', 'status'],
+    CALL_BUCKETS,
+  );
+  readonly operationDuration = this.histogram(
+    'bmi_operation_duration_seconds',
+    'Journaled operations run by this instance, from start to end, by kind and outcome',
+    ['kind', 'outcome'],
+    OPERATION_BUCKETS,
+  );
+  readonly stepDuration = this.histogram(
+    'bmi_operation_step_duration_seconds',
+    'Steps of journaled operations, by operation kind, step number (1 is the first) and outcome',
+    ['kind', 'step', 'outcome'],
+    OPERATION_BUCKETS,
+  );
+  readonly operationsInFlight = this.gauge(
+    'bmi_operations_in_flight',
+    'Journaled operations this instance is running now, by kind',
+    ['kind'],
+  );
+  readonly operationsFailed = this.counter(
+    'bmi_operations_failed_total',
+    'Journaled operations that did not end done, by kind and end state (rolled_back, failed, interrupted)',
+    ['kind', 'state'],
+  );
+  readonly cephCalls = this.histogram(
+    'bmi_ceph_call_duration_seconds',
+    'librbd calls, by call and outcome',
+    ['call', 'outcome'],
+    CALL_BUCKETS,
+  );
+  readonly tgtadmCalls = this.histogram(
+    'bmi_tgtadm_call_duration_seconds',
+    'tgtadm runs, by mode and op, and outcome',
+    ['call', 'outcome'],
+    CALL_BUCKETS,
+  );
+  readonly hilCalls = this.histogram(
+    'bmi_hil_call_duration_seconds',
+    'Requests to HIL, by call and outcome',
+    ['call', 'outcome'],
+    CALL_BUCKETS,
+  );
+  readonly accessChecks = this.counter(
+    'bmi_access_checks_total',
+    'Access decisions, answered from the grant cache (hit) or by asking HIL (miss), by kind',
+    ['kind', 'cache'],
+  );
+  readonly loginFailures = this.counter(
+    'bmi_login_failures_total',
+    'Refused credentials (401), and requests refused as throttled (429), by outcome',
+    ['outcome'],
+  );
+  readonly drift = this.gauge(
+    'bmi_reconcile_drift',
+    'Drift between the database, Ceph and the targets found by the last check, by kind',
+    ['kind'],
+  );
+  readonly driftFound = this.counter(
+    'bmi_reconcile_drift_found_total',
+    'Drift found by the reconcilers since start, by kind',
+    ['kind'],
+  );
 
   readonly cephCall: CallObserver = (call, s, outcome) => this.cephCalls.observe({ call, outcome }, s);
   readonly tgtadmCall: CallObserver = (call, s, outcome) => this.tgtadmCalls.observe({ call, outcome }, s);
@@ -133,6 +119,18 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'bmi_' });
+  }
+
+  private counter<L extends string>(name: string, help: string, labelNames: L[]): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  private gauge<L extends string>(name: string, help: string, labelNames: L[]): Gauge<L> {
+    return new Gauge({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  private histogram<L extends string>(name: string, help: string, labelNames: L[], buckets: number[]): Histogram<L> {
+    return new Histogram({ name, help, labelNames, buckets, registers: [this.registry] });
   }
 
   /** The metrics in Prometheus' text format. */

@@ -1,45 +1,58 @@
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { TooManyRequestsError } from '../../common/errors/domain-error';
 
-/** Credentials were refused too often, from this address or for this user: 429 with Retry-After. */
+/** Credentials were refused too often (for this user, from this address, or both): 429 with Retry-After. */
 export class TooManyFailedLoginsError extends TooManyRequestsError {
   override readonly code = 'TOO_MANY_FAILED_LOGINS';
 }
 
 export interface LoginThrottleSettings {
-  /** refused logins of one user name (from any address) within the window before it is blocked */
-  maxFailuresPerUser: number;
-  /** refused logins from one client address (for any user) within the window before it is blocked */
+  /** refused logins of one user name from one address within the window before that pair is blocked */
+  maxFailuresPerUserAndAddress: number;
+  /** refused logins from one client address (any user) within the window before the address is blocked */
   maxFailuresPerAddress: number;
+  /** refused logins of one user name (any address) within the window before the name is blocked */
+  maxFailuresPerUser: number;
   /** the window failures are counted in, in seconds */
   failureWindowSeconds: number;
-  /** how long a user name or an address stays blocked once over its limit, in seconds */
+  /** how long a user, an address or a pair stays blocked once over its limit, in seconds */
   blockSeconds: number;
 }
 
 /**
- * Throttles password guessing: refused logins are counted per user name and per client address (in this
- * process, with rate-limiter-flexible's in-memory limiter); past either limit, further attempts are refused
- * with 429 before the password is checked, so that guessing costs BMI (and HIL) nothing and cannot starve the
- * worker threads other users' logins need. A user blocked by someone else's guessing can still log in from an
- * address of its own until that user's limit, which is higher, is reached too.
+ * Throttles password guessing, in this process, with rate-limiter-flexible's in-memory limiters. Three counts:
+ * a user name from one address (low: one guesser), an address whatever the name (a guesser trying names), and
+ * a user name whatever the address (high: many guessers at one account, which then blocks its owner too: the
+ * price of capping distributed guessing). Each check takes a point from all three before the password is
+ * checked, so that a burst of parallel guesses cannot slip past the limit; a good password gives them back.
+ * Past a limit, requests are refused with 429 before any password is checked, so that guessing costs BMI (and
+ * HIL) nothing and cannot starve the worker threads other users' logins need.
  */
 export class LoginThrottle {
-  private readonly byUser: RateLimiterMemory;
-  private readonly byAddress: RateLimiterMemory;
+  private readonly limiters: { limiter: RateLimiterMemory; key: (user: string, addr: string) => string }[];
 
   constructor(
-    private readonly settings: LoginThrottleSettings,
+    settings: LoginThrottleSettings,
     private readonly counted: (outcome: 'refused' | 'throttled') => void = () => undefined,
   ) {
-    const common = { duration: settings.failureWindowSeconds, blockDuration: settings.blockSeconds };
-    this.byUser = new RateLimiterMemory({ ...common, keyPrefix: 'user', points: settings.maxFailuresPerUser });
-    this.byAddress = new RateLimiterMemory({ ...common, keyPrefix: 'addr', points: settings.maxFailuresPerAddress });
+    const limiter = (keyPrefix: string, points: number) =>
+      new RateLimiterMemory({
+        keyPrefix,
+        points,
+        duration: settings.failureWindowSeconds,
+        blockDuration: settings.blockSeconds,
+      });
+    this.limiters = [
+      // a user name and an address cannot run into each other: a NUL is in neither
+      { limiter: limiter('pair', settings.maxFailuresPerUserAndAddress), key: (u, a) => `${u}\0${a}` },
+      { limiter: limiter('addr', settings.maxFailuresPerAddress), key: (_u, a) => a },
+      { limiter: limiter('user', settings.maxFailuresPerUser), key: (u) => u },
+    ];
   }
 
   /**
-   * Runs `check` (which throws `isRefusal` errors for wrong credentials) unless the user or the address is
-   * blocked; a refusal counts against both.
+   * Runs `check` (which throws `isRefusal` errors for wrong credentials) unless the user, the address or the
+   * pair is blocked. A refusal keeps the points taken; anything else gives them back.
    */
   async guard<T>(
     user: string,
@@ -47,34 +60,31 @@ export class LoginThrottle {
     check: () => Promise<T>,
     isRefusal: (e: unknown) => boolean,
   ): Promise<T> {
-    const addr = address ?? 'unknown';
-    const [u, a] = await Promise.all([this.byUser.get(user), this.byAddress.get(addr)]);
-    const wait = Math.max(
-      this.blockedFor(u, this.settings.maxFailuresPerUser),
-      this.blockedFor(a, this.settings.maxFailuresPerAddress),
-    );
-    if (wait > 0) {
-      const seconds = Math.ceil(wait / 1000);
+    const keys = this.limiters.map((l) => l.key(user, address ?? 'unknown'));
+    const taken = await Promise.allSettled(this.limiters.map((l, i) => l.limiter.consume(keys[i])));
+    const refused = taken.filter((t): t is PromiseRejectedResult => t.status === 'rejected');
+    if (refused.length) {
+      await this.giveBack(keys, taken);
+      const wait = Math.max(...refused.map((r) => (r.reason instanceof RateLimiterRes ? r.reason.msBeforeNext : 1000)));
+      const seconds = Math.max(1, Math.ceil(wait / 1000));
       this.counted('throttled');
       throw new TooManyFailedLoginsError(`too many failed logins: try again in ${seconds} s`, seconds);
     }
     try {
-      return await check();
+      const result = await check();
+      await this.giveBack(keys, taken);
+      return result;
     } catch (e) {
-      if (isRefusal(e)) {
-        this.counted('refused');
-        await Promise.all([this.count(this.byUser, user), this.count(this.byAddress, addr)]);
-      }
+      if (isRefusal(e)) this.counted('refused');
+      else await this.giveBack(keys, taken);
       throw e;
     }
   }
 
-  private blockedFor(res: RateLimiterRes | null, limit: number): number {
-    return res && res.consumedPoints > limit ? res.msBeforeNext : 0;
-  }
-
-  private async count(limiter: RateLimiterMemory, key: string): Promise<void> {
-    // past the limit, consume rejects with the block's RateLimiterRes: the block is what it was for
-    await limiter.consume(key).catch(() => undefined);
+  /** Returns the points taken from the limiters that gave one. */
+  private async giveBack(keys: string[], taken: PromiseSettledResult<unknown>[]): Promise<void> {
+    await Promise.all(
+      this.limiters.map((l, i) => (taken[i].status === 'fulfilled' ? l.limiter.reward(keys[i], 1) : undefined)),
+    );
   }
 }

@@ -112,35 +112,68 @@ describe('ProjectAccess.resolve', () => {
     },
   );
 
-  it('throttles refused logins per user name and per address: 429 with a wait, before HIL is asked', async () => {
+  it('throttles refused logins per user and address, and per address: 429 with a wait, before HIL is asked', async () => {
     const hil = new FakeHilClient(SEED);
     const isAdmin = jest.spyOn(hil, 'isAdmin');
     const config = settings();
-    Object.assign(config.auth, { maxFailuresPerUser: 3, maxFailuresPerAddress: 5, blockSeconds: 120 });
+    Object.assign(config.auth, {
+      maxFailuresPerUserAndAddress: 3,
+      maxFailuresPerAddress: 6,
+      maxFailuresPerUser: 10,
+      blockSeconds: 120,
+    });
     const s = new ProjectAccess(hil, projects, config);
-    const from = (who: Who, address: string) => ({ ...caller(who, 'proj1'), address });
-    // four refusals of alice's name from several addresses: the fourth blocks the name
-    for (const address of ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4']) {
-      const c = { credentials: { username: 'alice', password: 'guess' }, project: 'proj1', address };
-      expect((await rejection(s.resolve(c, 'member'))).status).toBe(401);
-    }
+    const guess = (username: string, address: string) => ({
+      credentials: { username, password: 'guess' },
+      project: 'proj1',
+      address,
+    });
+    // three refusals of alice from one address: the next attempt is refused unchecked
+    for (let i = 0; i < 3; i++)
+      expect((await rejection(s.resolve(guess('alice', '10.0.0.1'), 'member'))).status).toBe(401);
     const calls = isAdmin.mock.calls.length;
-    const blocked = from('alice', '10.0.0.9');
-    const err = (await rejection(s.resolve(blocked, 'member'))) as TooManyFailedLoginsError;
+    const err = (await rejection(
+      s.resolve({ ...caller('alice', 'proj1'), address: '10.0.0.1' }, 'member'),
+    )) as TooManyFailedLoginsError;
     expect(err).toBeInstanceOf(TooManyFailedLoginsError);
     expect([err.status, err.code]).toEqual([429, 'TOO_MANY_FAILED_LOGINS']);
     expect(err.retryAfterSeconds).toBeGreaterThan(100);
     expect(err.retryAfterSeconds).toBeLessThanOrEqual(120);
     expect(isAdmin.mock.calls.length).toBe(calls); // the password was not even checked
-    // bob, from an address of his own, is not affected
-    await expect(s.resolve(from('bob', '10.0.0.9'), 'authenticated')).resolves.toBeDefined();
-    // one address guessing many names is blocked after its own limit
-    for (const who of ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'] as const) {
-      const c = { credentials: { username: who, password: 'x' }, project: 'proj1', address: '10.9.9.9' };
-      expect((await rejection(s.resolve(c, 'member'))).status).toBe(401);
+    // alice herself, from her own address, is not locked out by the guessing
+    await expect(s.resolve({ ...caller('alice', 'proj1'), address: '10.0.0.2' }, 'member')).resolves.toBeDefined();
+    // one address guessing many names is blocked after its own limit, for every user
+    for (const who of ['u1', 'u2', 'u3', 'u4', 'u5', 'u6']) {
+      expect((await rejection(s.resolve(guess(who, '10.9.9.9'), 'member'))).status).toBe(401);
     }
-    const fromThere = { ...caller('dave', 'proj2'), address: '10.9.9.9' };
-    expect((await rejection(s.resolve(fromThere, 'member'))).status).toBe(429);
+    expect((await rejection(s.resolve({ ...caller('dave', 'proj2'), address: '10.9.9.9' }, 'member'))).status).toBe(
+      429,
+    );
+    // one name guessed from many addresses is blocked after its own limit, from everywhere
+    for (let i = 1; i <= 10; i++) {
+      expect((await rejection(s.resolve(guess('bob', `10.1.0.${i}`), 'member'))).status).toBe(401);
+    }
+    expect((await rejection(s.resolve({ ...caller('bob', 'proj2'), address: '10.2.0.1' }, 'member'))).status).toBe(429);
+  });
+
+  it('a burst of parallel guesses gets no more password checks than the limit', async () => {
+    const hil = new FakeHilClient(SEED);
+    const isAdmin = jest.spyOn(hil, 'isAdmin');
+    const config = settings();
+    Object.assign(config.auth, { maxFailuresPerUserAndAddress: 5 });
+    const s = new ProjectAccess(hil, projects, config);
+    const burst = Array.from({ length: 40 }, (_, i) =>
+      rejection(
+        s.resolve(
+          { credentials: { username: 'alice', password: `g${i}` }, project: 'proj1', address: '10.3.0.1' },
+          'member',
+        ),
+      ),
+    );
+    const statuses = (await Promise.all(burst)).map((e) => e.status);
+    expect(statuses.filter((x) => x === 401)).toHaveLength(5);
+    expect(statuses.filter((x) => x === 429)).toHaveLength(35);
+    expect(isAdmin).toHaveBeenCalledTimes(5);
   });
 
   it('authenticated: any user whose password HIL accepts, member of the project or not', async () => {

@@ -58,6 +58,8 @@ export class AuditInterceptor implements NestInterceptor {
       concatMap((body: unknown) => from(this.write(ctx, req, success, 'ok').then(() => body))),
       catchError((e: unknown) => {
         const reply = toErrorReply(e);
+        // a throttled guess is counted (bmi_login_failures_total), not written: a flood must not fill the table
+        if (reply.code === 'TOO_MANY_FAILED_LOGINS') return throwError(() => e);
         return from(this.write(ctx, req, reply.status, reply.code)).pipe(concatMap(() => throwError(() => e)));
       }),
     );

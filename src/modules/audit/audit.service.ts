@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { LessThan, Repository } from 'typeorm';
+import { AppConfig } from '../../config/app-config';
 import { DbWriteLock } from '../../common/concurrency/locks';
 import { AuditRecordEntity } from './audit-record.entity';
 
@@ -22,16 +23,28 @@ export interface AuditRow {
 
 export type NewAuditRecord = Omit<AuditRecordEntity, 'id'>;
 
-/** The audit trail: written once per mutation (AuditInterceptor), read by admins, newest first. */
+const HOUR_MS = 3_600_000;
+
+/**
+ * The audit trail: written once per mutation (AuditInterceptor), read by admins, newest first, kept `[logs]
+ * audit_days` (older records are deleted at most once an hour, by the instance that writes one).
+ */
 @Injectable()
 export class AuditService {
+  private purgedAt = 0;
+
   constructor(
     @InjectRepository(AuditRecordEntity) private readonly repo: Repository<AuditRecordEntity>,
     private readonly dbLock: DbWriteLock,
+    private readonly config: AppConfig,
   ) {}
 
   async record(row: NewAuditRecord): Promise<void> {
     await this.dbLock.run(() => this.repo.insert(row));
+    if (row.at - this.purgedAt < HOUR_MS) return;
+    this.purgedAt = row.at;
+    const before = row.at - this.config.logs.auditDays * 24 * HOUR_MS;
+    await this.dbLock.run(() => this.repo.delete({ at: LessThan(before) }));
   }
 
   /** A page of records, newest first; `before` is the id of the last record of the previous page. */

@@ -6,6 +6,7 @@ import { AppConfig } from '../../config/app-config';
 import { AccessModule } from '../access/access.module';
 import { OperationsModule } from '../operations/operations.module';
 import { IscsiModule } from '../iscsi/iscsi.module';
+import { TftpModule } from '../tftp/tftp.module';
 import { ProjectsModule } from '../projects/projects.module';
 import { DisksService } from './disks.service';
 import { ImageCatalog } from './image-catalog';
@@ -52,7 +53,14 @@ export async function storageFactory(config: AppConfig, fencing: Fencing, metric
 }
 
 @Module({
-  imports: [TypeOrmModule.forFeature([ImageEntity]), ProjectsModule, AccessModule, OperationsModule, IscsiModule],
+  imports: [
+    TypeOrmModule.forFeature([ImageEntity]),
+    ProjectsModule,
+    AccessModule,
+    OperationsModule,
+    IscsiModule,
+    TftpModule,
+  ],
   controllers: [ImagesController, ImagesV1Controller, DisksV1Controller, AdminV1Controller],
   providers: [
     { provide: BlockStorage, inject: [AppConfig, Fencing, Metrics], useFactory: storageFactory },

@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Metrics } from '../../common/observability/metrics';
+import { TftpService } from '../tftp/tftp.service';
 import { hostname } from 'node:os';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig } from '../../config/app-config';
@@ -18,6 +19,8 @@ export interface ReconcileReport {
   wanted: number;
   /** missing targets made again */
   recreated: string[];
+  /** targets made before CHAP was on, made again with credentials (their nodes' boot scripts rewritten) */
+  upgraded: string[];
   /** missing targets that could not be made, with why */
   failed: { target: string; error: string }[];
   /** wanted targets present with another image or ACL (left as they are) */
@@ -46,6 +49,8 @@ export class TargetReconciler implements OnApplicationBootstrap, BeforeApplicati
   /** the last reported unknown/mismatched summary, and failures, so that a steady state is logged once */
   private lastAnomalies = '';
   private readonly lastFailures = new Map<string, string>();
+  /** older targets left without CHAP because an initiator is logged in (said once each) */
+  private readonly inUse = new Set<string>();
   private readonly leaseName: string;
   private leaseHeld = false;
 
@@ -58,6 +63,7 @@ export class TargetReconciler implements OnApplicationBootstrap, BeforeApplicati
     private readonly leases: Leases,
     private readonly instance: BmiInstance,
     private readonly metrics: Metrics,
+    private readonly tftp: TftpService,
   ) {
     this.leaseName = `targets@${hostname()}:${config.iscsi.tgtControlPort}`;
   }
@@ -120,10 +126,8 @@ export class TargetReconciler implements OnApplicationBootstrap, BeforeApplicati
     try {
       const rows = await this.catalog.listExported();
       const wanted = new Map<string, { row: ImageEntity; target: IscsiTarget }>();
-      for (const row of rows) {
-        const target = this.iscsi.targetFor(this.catalog.cephName(row));
-        wanted.set(target.name, { row, target });
-      }
+      const targets = await this.iscsi.targetsFor(rows.map((row) => this.catalog.cephName(row)));
+      rows.forEach((row, i) => wanted.set(targets[i].name, { row, target: targets[i] }));
       const present = await this.iscsi.list();
       const diff = diffTargets(
         [...wanted.values()].map((w) => w.target),
@@ -132,6 +136,7 @@ export class TargetReconciler implements OnApplicationBootstrap, BeforeApplicati
       const report: ReconcileReport = {
         wanted: wanted.size,
         recreated: [],
+        upgraded: [],
         failed: [],
         mismatched: diff.mismatched.map((m) => m.wanted.name),
         unknown: diff.unknown.map((t) => t.name),
@@ -143,6 +148,19 @@ export class TargetReconciler implements OnApplicationBootstrap, BeforeApplicati
         if (this.stopping) break;
         await this.recreate(wanted.get(missing.name)!.row, report);
       }
+      // targets made before CHAP was on (no credentials yet, or given some by a pass a crash cut short): made
+      // again with credentials, with their nodes' scripts, once no initiator is logged in
+      if (this.config.iscsi.chap) {
+        const byName = new Map(present.map((p) => [p.name, p]));
+        for (const [name, w] of wanted) {
+          const p = byName.get(name);
+          if (this.stopping || !p || p.chap || p.image !== w.target.image) continue;
+          await this.giveCredentials(w.row, p, report);
+        }
+      }
+      const upgraded = new Set(report.upgraded);
+      diff.mismatched = diff.mismatched.filter((m) => !upgraded.has(m.wanted.name));
+      report.mismatched = diff.mismatched.map((m) => m.wanted.name);
       for (const name of [...this.lastFailures.keys()]) {
         if (!report.failed.some((f) => f.target === name)) this.lastFailures.delete(name);
       }
@@ -174,6 +192,47 @@ export class TargetReconciler implements OnApplicationBootstrap, BeforeApplicati
         if (this.lastFailures.get(name) === error) this.logger.debug(line);
         else this.logger.error(line);
         this.lastFailures.set(name, error);
+      }
+    });
+  }
+
+  /**
+   * Gives a target made before CHAP was on its credentials: under the image's lock, the credentials are made,
+   * the boot scripts that boot from the target are written again with them (a target without CHAP lets such a
+   * script in too), then the target is made again with them. A target an initiator is logged in to (asked
+   * afresh under the lock) is left until it is not: making it again would cut that node's disk off. A crash
+   * half way leaves a target without CHAP, finished by the next pass (each part is idempotent).
+   */
+  private async giveCredentials(row: ImageEntity, seen: IscsiTarget, report: ReconcileReport): Promise<void> {
+    const name = seen.name;
+    await this.locks.run([exclusive(lockKey.image(row.projectId, row.name))], async () => {
+      const now = await this.catalog.byId(row.id);
+      if (!now?.exported || now.name !== row.name || now.projectId !== row.projectId) return;
+      const ceph = this.catalog.cephName(now);
+      try {
+        const present = (await this.iscsi.list()).find((t) => t.name === name);
+        if (!present || present.chap) return;
+        if (present.sessions) {
+          if (!this.inUse.has(name)) {
+            this.logger.warn(
+              `target ${name} has no CHAP credentials yet: it gets them once no initiator is logged in to it`,
+            );
+          }
+          this.inUse.add(name);
+          return;
+        }
+        this.inUse.delete(name);
+        await this.iscsi.giveCredentials(ceph);
+        const scripts = await this.tftp.rewriteScripts(name, await this.iscsi.accessFor(ceph));
+        await this.iscsi.unexport(ceph);
+        await this.iscsi.export(ceph);
+        report.upgraded.push(name);
+        this.lastFailures.delete(name);
+        this.logger.log(`gave the iSCSI target ${name} CHAP credentials; ${scripts} boot script(s) rewritten`);
+      } catch (e) {
+        const error = (e as Error).message;
+        report.failed.push({ target: name, error });
+        this.logger.error(`cannot give the iSCSI target ${name} CHAP credentials: ${error}`);
       }
     });
   }

@@ -2,8 +2,9 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 /**
  * The CHAP credentials and the initiator name of one iSCSI target (table `iscsi_credential`): made at random
- * when the target is first made, kept while the image is exported (a target made again after a tgtd restart
- * gets the same, which the nodes' boot scripts carry), removed with the target. Never logged.
+ * when the target is first made and kept (a target made again, after a tgtd restart or by an undo, gets the
+ * same, which the nodes' boot scripts carry; target names are never reused, image ids being never reused).
+ * Never logged, never sent by the API.
  */
 @Entity('iscsi_credential')
 export class IscsiCredentialEntity {

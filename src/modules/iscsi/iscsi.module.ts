@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { IscsiCredentialEntity } from './iscsi-credential.entity';
 import { AppConfig } from '../../config/app-config';
 import { CommandRunner } from '../../common/process/command-runner';
 import { ProcessModule } from '../../common/process/process.module';
@@ -26,7 +28,7 @@ export function iscsiDriverFactory(config: AppConfig, runner: CommandRunner, met
 }
 
 @Module({
-  imports: [ProcessModule],
+  imports: [ProcessModule, TypeOrmModule.forFeature([IscsiCredentialEntity])],
   providers: [
     { provide: IscsiTargetDriver, inject: [AppConfig, CommandRunner, Metrics], useFactory: iscsiDriverFactory },
     IscsiService,

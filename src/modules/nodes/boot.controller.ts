@@ -6,6 +6,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { BootScriptQueryDto } from './dto/boot.dto';
@@ -27,8 +28,8 @@ export class BootController {
     summary: 'The iPXE script of the node provisioned with this MAC (unauthenticated; [tftp] http_boot)',
     description:
       'dnsmasq hands iPXE the URL `http://<bmi>/boot/ipxe?mac=${netX/mac}`. The script names the node’s iSCSI ' +
-      'portal and target, as the TFTP files do; turn on [iscsi] initiator_acl so that the name alone does not ' +
-      'let anyone in, and limit the clients with [tftp] http_boot_allow.',
+      'portal and target and the CHAP credentials, as the TFTP files do: limit the clients with [tftp] ' +
+      'http_boot_allow; each client may ask [tftp] http_boot_rate times a minute.',
   })
   @ApiOkResponse({
     description: 'the iPXE script',
@@ -37,6 +38,9 @@ export class BootController {
   @ApiBadRequestResponse({ description: 'mac is missing or not a MAC address (plain text)' })
   @ApiForbiddenResponse({ description: 'the client is not in [tftp] http_boot_allow (plain text)' })
   @ApiNotFoundResponse({ description: 'HTTP boot is off, or no node is provisioned with this MAC (plain text)' })
+  @ApiTooManyRequestsResponse({
+    description: 'more requests from this client than [tftp] http_boot_rate a minute (plain text; Retry-After)',
+  })
   getBootScript(@Query() query: BootScriptQueryDto, @Req() req: Request): Promise<string> {
     return this.nodes.bootScript(query.mac, req.socket.remoteAddress);
   }

@@ -66,7 +66,7 @@ export class NodesService {
         mac,
         target: this.iscsi.targetName(ceph),
         label: diskName,
-        initiator: this.iscsi.initiatorName(ceph),
+        ...(await this.iscsi.accessFor(ceph)),
       });
       await this.sagas.of(scope, { node, disk: diskName, nic }).run('provision', async (s) => {
         for (const step of steps) await s.step(step);

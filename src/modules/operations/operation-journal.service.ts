@@ -141,7 +141,7 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
         const step = steps[index];
         if (step.ms === undefined && step.state === 'started') {
           step.ms = this.now() - step.at;
-          measure.step(step.name, step.ms, state);
+          measure.step(index, step.ms, state);
         }
         step.state = state;
         // A step's `done` rides on the next write (the next step's start, or the end): until then it reads
@@ -156,7 +156,7 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
             const done: StepRecord = { name, state: 'done', at, ms: this.now() - at, undo: undo(result) };
             await tx.update(OperationEntity, { id: row.id }, this.stamp(JSON.stringify([...steps, done])));
             steps.push(done);
-            measure.step(name, done.ms!, 'done');
+            measure.step(steps.length - 1, done.ms!, 'done');
             return { result, index: steps.length - 1 };
           }),
         );
@@ -196,13 +196,28 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
     };
   }
 
+  /**
+   * Waits until this instance runs no operation, or `ms` passed; resolves to how many still run. What still
+   * runs when the process ends stays under this instance's lease, and is recovered like any interrupted
+   * operation: at this host's next start (the process is gone), or by another instance once the lease lapses.
+   */
+  async drain(ms: number): Promise<number> {
+    const deadline = Date.now() + ms;
+    while (this.live.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    return this.live.size;
+  }
+
   /** The metrics of one operation this instance runs: in flight from now until it ends, and its steps' times. */
   private measure(kind: string, startedAt: number) {
     const m = this.metrics;
     m.operationsInFlight.inc({ kind });
     return {
-      step: (step: string, ms: number, state: string) =>
-        m.stepDuration.observe({ kind, step, outcome: state === 'done' ? 'ok' : 'error' }, ms / 1000),
+      // labelled by its number in the operation: step names hold image and node names, which are unbounded
+      step: (index: number, ms: number, state: string) =>
+        m.stepDuration.observe(
+          { kind, step: String(index + 1), outcome: state === 'done' ? 'ok' : 'error' },
+          ms / 1000,
+        ),
       end: (state: OperationEnd | 'interrupted') => {
         m.operationsInFlight.dec({ kind });
         m.operationDuration.observe({ kind, outcome: state }, (this.now() - startedAt) / 1000);
@@ -452,6 +467,24 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
   }
 }
 
+/** The CHAP secret of a boot script kept in an undo's arguments (the content to put back). */
+const SCRIPT_SECRET = /(\bset password )\S+/g;
+
+/**
+ * A step as the API shows it: a boot script an action would put back keeps its CHAP secret in the database
+ * (recovery needs it) but not in the answer.
+ */
+function shownStep(step: StepRecord): StepRecord {
+  const hide = (a: StepRecord['undo']) =>
+    a && {
+      ...a,
+      args: Object.fromEntries(
+        Object.entries(a.args).map(([k, v]) => [k, typeof v === 'string' ? v.replace(SCRIPT_SECRET, '$1***') : v]),
+      ),
+    };
+  return { ...step, ...(step.undo ? { undo: hide(step.undo) } : {}), ...(step.redo ? { redo: hide(step.redo) } : {}) };
+}
+
 function toRow(r: OperationEntity): OperationRow {
   return {
     id: r.id,
@@ -460,7 +493,7 @@ function toRow(r: OperationEntity): OperationRow {
     actor: r.actor,
     state: r.state,
     args: JSON.parse(r.args) as Record<string, unknown>,
-    steps: JSON.parse(r.steps) as StepRecord[],
+    steps: (JSON.parse(r.steps) as StepRecord[]).map(shownStep),
     error: r.error,
     progress: r.progress ? (JSON.parse(r.progress) as OperationRow['progress']) : null,
     started: new Date(r.startedAt).toISOString(),

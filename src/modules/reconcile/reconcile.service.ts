@@ -169,7 +169,7 @@ export class ReconcileService {
     }
 
     const wantedRows = rows.filter((r) => r.exported && !busy.rows.has(r.id));
-    const wanted = wantedRows.map((r) => this.iscsi.targetFor(this.catalog.cephName(r)));
+    const wanted = await this.iscsi.targetsFor(wantedRows.map((r) => this.catalog.cephName(r)));
     const present = await this.iscsi.list();
     const diff = diffTargets(wanted, present);
     for (const t of diff.missing) {

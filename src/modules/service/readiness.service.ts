@@ -4,6 +4,7 @@ import { AppConfig } from '../../config/app-config';
 import { HilClient } from '../hil/hil.client';
 import { BlockStorage } from '../images/storage/block-storage';
 import { IscsiService } from '../iscsi/iscsi.service';
+import { GracefulShutdown } from './graceful-shutdown';
 
 /** How long one dependency may take to answer a readiness check. */
 const PROBE_MS = 2000;
@@ -42,9 +43,11 @@ export class ReadinessService {
     private readonly iscsi: IscsiService,
     private readonly hil: HilClient,
     private readonly config: AppConfig,
+    private readonly shutdown: GracefulShutdown,
   ) {}
 
   check(now = Date.now()): Promise<Readiness> {
+    if (this.shutdown.stopping) return Promise.resolve({ ready: false, checks: { stopping: { ok: false, ms: 0 } } });
     if (this.last && now - this.last.at < CACHE_MS) return Promise.resolve(this.last.answer);
     this.running ??= this.probeAll()
       .then((answer) => {

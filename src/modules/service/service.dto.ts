@@ -21,7 +21,9 @@ export class ReadinessDto {
   @ApiProperty({ enum: ['ready', 'unready'], example: 'ready' })
   status: 'ready' | 'unready';
   @ApiProperty({
-    description: 'one check per dependency: database, ceph, iscsi, and hil when BMI uses a HIL',
+    description:
+      'one check per dependency: database, ceph, iscsi, and hil when BMI uses a HIL; only `stopping` once the ' +
+      'process stops',
     type: 'object',
     additionalProperties: { $ref: '#/components/schemas/ReadinessCheck' },
   })

@@ -1,4 +1,10 @@
-import { BadRequestError, ForbiddenError, InternalError, NotFoundError } from '../../common/errors/domain-error';
+import {
+  BadRequestError,
+  ForbiddenError,
+  InternalError,
+  NotFoundError,
+  TooManyRequestsError,
+} from '../../common/errors/domain-error';
 
 /** Writing or removing a boot file failed (reference §2.3 RegistrationFailedException). */
 export class BootFileError extends InternalError {
@@ -23,4 +29,8 @@ export class NotProvisionedError extends NotFoundError {
 /** A MAC that is not six hex pairs. */
 export class InvalidMacError extends BadRequestError {
   override readonly code = 'INVALID_MAC';
+}
+/** GET /boot/ipxe asked more often than [tftp] http_boot_rate from one address. */
+export class BootScriptRateLimitedError extends TooManyRequestsError {
+  override readonly code = 'TOO_MANY_REQUESTS';
 }

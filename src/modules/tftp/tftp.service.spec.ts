@@ -234,6 +234,23 @@ describe('per-MAC iPXE scripts ([tftp] ipxe_mac_path)', () => {
     expect(tree()).toEqual({});
   });
 
+  it('rewriteScripts gives the scripts booting from one target its credentials, and leaves the others alone', async () => {
+    await runSteps('provision', withMac.writeSteps(FILES));
+    await runSteps(
+      'provision',
+      withMac.writeSteps({ ...FILES, node: 'node-02', mac: '52:54:00:00:00:02', target: '5img13' }),
+    );
+    const chap = { user: 'bmi-0a1b2c3d4e5f6a7b', secret: 'Zq81mNVa0pLk3sTu' };
+    expect(await withMac.rewriteScripts('5img12', { initiator: 'iqn.2026-11.org.bmi.node:ab', chap })).toBe(2);
+    const access =
+      '      set initiator-iqn iqn.2026-11.org.bmi.node:ab\n      set username bmi-0a1b2c3d4e5f6a7b\n' +
+      '      set password Zq81mNVa0pLk3sTu\n';
+    expect(await store.get('ipxe', 'node-01.ipxe')).toBe(IPXE.replace('      ifconf', `${access}      ifconf`));
+    expect(await store.get('mac', MAC_SCRIPT_FILE)).toBe(MAC_SCRIPT.replace('      sanboot', `${access}      sanboot`));
+    expect(await store.get('ipxe', 'node-02.ipxe')).not.toContain('username');
+    expect(mode(path.join(tftpRoot, 'node-01.ipxe'))).toBe(0o755);
+  });
+
   it('deprovision leaves other nodes’ per-MAC scripts alone', async () => {
     await store.put('mac', '52-54-00-00-00-99.ipxe', 'other', 0o644);
     await runSteps('provision', withMac.writeSteps(FILES));

@@ -1,5 +1,6 @@
 import type { BlockList } from 'node:net';
 import { Injectable, Logger } from '@nestjs/common';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppConfig } from '../../config/app-config';
 import { addressList, onList } from '../../common/net';
 import { SagaActions } from '../../common/orchestration/actions';
@@ -9,7 +10,13 @@ import { BootFileStore, BootRoot } from './boot-file.store';
 import { macScriptFileName, renderChainedIpxeScript, renderIpxeScript } from './templates/ipxe.template';
 import { pxelinuxFileName, renderPxelinuxConfig } from './templates/pxelinux.template';
 import { Lease, readLeases } from './leases';
-import { BootClientNotAllowedError, HttpBootDisabledError, InvalidMacError, NotProvisionedError } from './tftp.errors';
+import {
+  BootClientNotAllowedError,
+  BootScriptRateLimitedError,
+  HttpBootDisabledError,
+  InvalidMacError,
+  NotProvisionedError,
+} from './tftp.errors';
 
 export interface NodeBootFiles {
   node: string;
@@ -19,8 +26,10 @@ export interface NodeBootFiles {
   target: string;
   /** shown in the pxelinux menu: the disk name */
   label: string;
-  /** the initiator name the target lets in (initiator ACL), or null/absent for any */
+  /** the initiator name the target lets in, or null/absent for any */
   initiator?: string | null;
+  /** the target's CHAP user and secret, or null/absent for none */
+  chap?: { user: string; secret: string } | null;
 }
 
 /** The target of an iPXE script's `sanboot … iscsi:<ip>:<proto>:<port>:<lun>:<target>` (an IQN may hold ':'). */
@@ -42,6 +51,8 @@ const MODES: Record<BootRoot, number> = { ipxe: 0o755, pxelinux: 0o644, mac: 0o6
 export class TftpService {
   private readonly logger = new Logger(TftpService.name);
   private readonly allow: BlockList | null;
+  /** GET /boot/ipxe per client address and minute: probing for provisioned MACs is slow */
+  private readonly bootRequests: RateLimiterMemory;
 
   constructor(
     private readonly store: BootFileStore,
@@ -49,6 +60,7 @@ export class TftpService {
     actions: SagaActions,
   ) {
     this.allow = config.tftp.httpBootAllow.length ? addressList(config.tftp.httpBootAllow) : null;
+    this.bootRequests = new RateLimiterMemory({ points: config.tftp.httpBootRate, duration: 60 });
     actions.register({
       'boot.restore': ({ root, name, content }) => this.restore(bootRoot(root), String(name), content),
     });
@@ -59,18 +71,47 @@ export class TftpService {
   }
 
   render(files: NodeBootFiles): { ipxe: string; pxelinux: string; mac: string } {
-    const { iscsi, tftp } = this.config;
-    const san = {
+    const san = this.san(files);
+    return {
+      ipxe: renderIpxeScript({ ...san, iface: this.config.tftp.ipxeInterface }),
+      pxelinux: renderPxelinuxConfig({ label: files.label, ipxeFile: this.ipxeFileName(files.node) }),
+      mac: renderChainedIpxeScript(san),
+    };
+  }
+
+  /**
+   * Writes again every iPXE script (`<node>.ipxe` and the per-MAC ones) that boots from `target`, with the
+   * initiator name and CHAP credentials given: the target reconciler's part when it gives an older target
+   * credentials. Returns how many it wrote.
+   */
+  async rewriteScripts(target: string, access: Pick<NodeBootFiles, 'initiator' | 'chap'>): Promise<number> {
+    const san = this.san({ target, ...access });
+    let written = 0;
+    for (const root of this.config.tftp.ipxeMacPath ? (['ipxe', 'mac'] as const) : (['ipxe'] as const)) {
+      for (const file of await this.store.list(root)) {
+        if (!file.endsWith('.ipxe')) continue;
+        const script = await this.store.get(root, file);
+        if (script === null || SANBOOT_TARGET.exec(script)?.[1] !== target) continue;
+        const content =
+          root === 'ipxe'
+            ? renderIpxeScript({ ...san, iface: this.config.tftp.ipxeInterface })
+            : renderChainedIpxeScript(san);
+        await this.store.put(root, file, content, MODES[root]);
+        written++;
+      }
+    }
+    return written;
+  }
+
+  private san(files: Pick<NodeBootFiles, 'target' | 'initiator' | 'chap'>) {
+    const { iscsi } = this.config;
+    return {
       portalIp: iscsi.ip,
       portalPort: iscsi.port,
       lun: iscsi.lun,
       target: files.target,
       initiator: files.initiator ?? null,
-    };
-    return {
-      ipxe: renderIpxeScript({ ...san, iface: tftp.ipxeInterface }),
-      pxelinux: renderPxelinuxConfig({ label: files.label, ipxeFile: this.ipxeFileName(files.node) }),
-      mac: renderChainedIpxeScript(san),
+      chap: files.chap ?? null,
     };
   }
 
@@ -142,6 +183,11 @@ export class TftpService {
       this.logger.warn(`refused the boot script of ${String(mac).slice(0, 32)} to ${client ?? 'an unknown client'}`);
       throw new BootClientNotAllowedError(`${client ?? 'this client'} may not fetch boot scripts`);
     }
+    await this.bootRequests.consume(client ?? 'unknown').catch((res: unknown) => {
+      if (!(res instanceof RateLimiterRes)) throw res;
+      const seconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+      throw new BootScriptRateLimitedError(`too many boot script requests: try again in ${seconds} s`, seconds);
+    });
     const normalized = typeof mac === 'string' ? mac.replace(/-/g, ':').toLowerCase() : '';
     if (!isMac(normalized)) throw new InvalidMacError('mac must be a MAC address such as 52:54:00:12:34:56');
     const script = await this.store.get('mac', macScriptFileName(normalized));

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { ProjectScope } from '../../../src/modules/access/access-level';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -12,6 +12,11 @@ import { DisksService } from '../../../src/modules/images/disks.service';
 import { ImageCatalog } from '../../../src/modules/images/image-catalog';
 import { ImagesService } from '../../../src/modules/images/images.service';
 import { TargetReconciler } from '../../../src/modules/images/target-reconciler.service';
+import { FakeIscsiTargetDriver } from '../../../src/modules/iscsi/drivers/fake-iscsi-target.driver';
+import { IscsiService } from '../../../src/modules/iscsi/iscsi.service';
+import { basicAuthHeader } from '../../../src/common/http/basic-auth';
+
+const basic = (c: { username: string; password: string }) => ({ Authorization: basicAuthHeader(c) });
 
 /** The reconciler on the real DB (SQLite, real migrations) with the in-memory target driver standing in for tgtd. */
 
@@ -100,6 +105,52 @@ describe('what should be exported is recorded in the database', () => {
   });
 });
 
+describe('TargetReconciler: targets made before CHAP was on', () => {
+  it('gets credentials, once no initiator is logged in: the boot scripts first, then the target', async () => {
+    // made and provisioned without CHAP (as the tests start), then CHAP is turned on
+    await disks.createDisk(alice, 'disk1', 'bmi_test');
+    const put = (path: string, body: object) => t.http().put(path).set(basic(ALICE)).send(body);
+    expect(
+      (await put('/provision', { project: 'proj1', node: 'node-01', disk_name: 'disk1', nic: 'eth0' })).status,
+    ).toBe(200);
+    const script = () => readFileSync(path.join(t.tftpRoot, 'node-01.ipxe'), 'utf8');
+    expect(script()).not.toContain('username');
+    t.config.iscsi.chap = true;
+    const fake = t.iscsi as FakeIscsiTargetDriver;
+    const [target] = await t.iscsi.listTargets();
+    expect(target.chap).toBeUndefined();
+
+    // in use: left alone, said once
+    fake.sessions.set(target.name, 1);
+    for (let i = 0; i < 2; i++) expect(await reconciler.reconcile()).toMatchObject({ upgraded: [], failed: [] });
+    expect(logs.warn.filter((l) => l.includes('gets them once no initiator is logged in'))).toHaveLength(1);
+    expect(script()).not.toContain('username');
+    // a tgtd restart meanwhile: the target comes back as it was, without credentials its node lacks
+    await restartTgtd();
+    expect(await reconciler.reconcile()).toMatchObject({ recreated: [target.name], upgraded: [] });
+    expect((await t.iscsi.listTargets())[0].chap).toBeUndefined();
+    expect(await t.app.get(IscsiService).accessFor(target.image)).toMatchObject({ chap: null });
+
+    fake.sessions.delete(target.name);
+    expect(await reconciler.reconcile()).toMatchObject({ upgraded: [target.name], mismatched: [], failed: [] });
+    const [now] = await t.iscsi.listTargets();
+    const access = await t.app.get(IscsiService).accessFor(target.image);
+    expect(access.chap).not.toBeNull();
+    expect(now).toEqual({
+      name: target.name,
+      image: target.image,
+      initiators: [access.initiator],
+      chap: { user: access.chap!.user },
+    });
+    expect(script()).toContain(`set initiator-iqn ${access.initiator}\n      set username ${access.chap!.user}\n`);
+    expect(script()).toContain(`set password ${access.chap!.secret}\n`);
+    expect(logs.log).toContain(`gave the iSCSI target ${target.name} CHAP credentials; 1 boot script(s) rewritten`);
+    // done: the next pass changes nothing, and the secret was never logged
+    expect(await reconciler.reconcile()).toMatchObject({ upgraded: [], recreated: [], mismatched: [] });
+    expect(JSON.stringify(logs)).not.toContain(access.chap!.secret);
+  });
+});
+
 describe('TargetReconciler.reconcile', () => {
   it('after a tgtd restart, re-creates the target of every disk and mounted image, as they were', async () => {
     await disks.createDisk(alice, 'disk1', 'bmi_test');
@@ -113,6 +164,7 @@ describe('TargetReconciler.reconcile', () => {
     expect(report).toEqual({
       wanted: 3,
       recreated: before.map((x) => x.name).sort(),
+      upgraded: [],
       failed: [],
       mismatched: [],
       unknown: [],

@@ -73,7 +73,7 @@ const CASES: Case[] = [
 
 /** A project with a golden image, two disks (one provisioned), a snapshot, a mounted image and raw images. */
 async function setUp(): Promise<TestApp> {
-  const t = await startTestApp({ fakeImages: ['bmi_test', 'raw2', 'raw3', 'rawm'] });
+  const t = await startTestApp({ fakeImages: ['bmi_test', 'raw2', 'raw3', 'rawm'], env: { BMI_ISCSI_CHAP: 'true' } });
   await addProject(t, P);
   await importImage(t, P);
   await createDisk(t, ALICE, P, 'd1');
@@ -89,10 +89,26 @@ async function setUp(): Promise<TestApp> {
 
 /**
  * The state with image ids renumbered in order of appearance, so that a retry after a roll-back (whose
- * reserved id is never reused) compares equal to a clean run.
+ * reserved id is never reused) compares equal to a clean run; so are the random CHAP users, secrets and
+ * initiator names (a script and its target must still agree: the same value gets the same number).
  */
+function renumber(text: string, patterns: RegExp[]): string {
+  for (const pattern of patterns) {
+    const seen = new Map<string, number>();
+    text = text.replace(pattern, (v) => {
+      if (!seen.has(v)) seen.set(v, seen.size + 1);
+      return `<random #${seen.get(v)}>`;
+    });
+  }
+  return text;
+}
+
 async function normalizedState(t: TestApp): Promise<string> {
-  const json = JSON.stringify(await captureState(t));
+  const json = renumber(JSON.stringify(await captureState(t)), [
+    /bmi-[0-9a-f]{16}/g,
+    /iqn\.2026-11\.org\.bmi\.node:[0-9a-f]{24}/g,
+    /(?<=set password )[A-Za-z0-9]{16}/g,
+  ]);
   const ids = [...new Set([...json.matchAll(/5img(\d+)|"id":(\d+)/g)].map((m) => Number(m[1] ?? m[2])))].sort(
     (a, b) => a - b,
   );

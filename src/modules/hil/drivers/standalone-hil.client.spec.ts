@@ -161,6 +161,24 @@ describe('StandaloneHilClient: authentication', () => {
     expect(await dir.replacePasswordHash('alice', before, 'stale')).toBe(false);
   });
 
+  it('hashes at most maxHashing passwords at once: a flood of guesses waits its turn', async () => {
+    let running = 0;
+    let most = 0;
+    const verify = hashing.verifyPassword;
+    jest.spyOn(hashing, 'verifyPassword').mockImplementation(async (...args) => {
+      most = Math.max(most, ++running);
+      try {
+        return await verify(...args);
+      } finally {
+        running--;
+      }
+    });
+    const gated = new StandaloneHilClient(dir, { cost: CHEAP, maxHashing: 2, verifiedTtlMs: 0 });
+    const guesses = Array.from({ length: 12 }, (_, i) => gated.isAdmin({ username: 'alice', password: `g${i}` }));
+    for (const g of guesses) await expect(g).rejects.toThrow(HilAuthenticationError);
+    expect(most).toBe(2);
+  });
+
   it('a deleted user is refused at once', async () => {
     await hil.isAdmin(c.alice);
     dir.users.delete('alice');

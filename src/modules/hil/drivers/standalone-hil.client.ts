@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { CallGate } from '../../../common/concurrency/call-gate';
 import { HilClient, HilNode } from '../hil.client';
 import { Credentials } from '../../../common/auth/caller';
 import { HilAuthenticationError, HilNodeNotFoundError, HilProjectNotFoundError } from '../hil.errors';
@@ -28,6 +29,8 @@ export interface StandaloneHilClientOptions {
   cost?: ScryptCost;
   /** told when a hash could not be redone (the login itself succeeds) */
   onRehashFailure?: (user: string, error: unknown) => void;
+  /** password hashes computed at once (each holds a worker thread and 128 MiB at N = 2^17); default 4 */
+  maxHashing?: number;
 }
 
 /**
@@ -46,6 +49,8 @@ export class StandaloneHilClient extends HilClient {
   private readonly now: () => number;
   private readonly cost: ScryptCost;
   private readonly key = randomBytes(32);
+  /** at most maxHashing scrypt runs at once: the others wait their turn, so a flood cannot exhaust memory */
+  private readonly hashing: CallGate;
   private readonly verified = new Map<string, { storedHash: string; digest: Buffer; until: number }>();
 
   constructor(
@@ -57,6 +62,12 @@ export class StandaloneHilClient extends HilClient {
     this.maxVerified = options.maxVerified ?? 1000;
     this.now = options.now ?? Date.now;
     this.cost = options.cost ?? DEFAULT_COST;
+    this.hashing = new CallGate({
+      maxConcurrent: options.maxHashing ?? 4,
+      cooldownMs: 0,
+      isOutage: () => false,
+      downError: (cause) => (cause instanceof Error ? cause : new Error(String(cause))),
+    });
   }
 
   async getNode(c: Credentials, node: string): Promise<HilNode> {
@@ -84,12 +95,17 @@ export class StandaloneHilClient extends HilClient {
   private async authenticate(c: Credentials): Promise<DirectoryUser> {
     const user = await this.directory.findUser(c.username);
     if (!user) {
-      await burnVerification(c.password, this.cost);
+      await this.hashing.run(() => burnVerification(c.password, this.cost));
       throw new HilAuthenticationError();
     }
     if (this.recentlyVerified(user, c.password)) return user;
-    if (!(await verifyPassword(c.password, user.passwordHash))) throw new HilAuthenticationError();
-    const current = needsRehash(user.passwordHash, this.cost) ? await this.rehash(user, c.password) : user;
+    const cheaper = needsRehash(user.passwordHash, this.cost);
+    if (!(await this.hashing.run(() => verifyPassword(c.password, user.passwordHash)))) {
+      // a hash made at a lower cost is refused as slowly as an unknown user: no telling users apart by time
+      if (cheaper) await this.hashing.run(() => burnVerification(c.password, this.cost));
+      throw new HilAuthenticationError();
+    }
+    const current = cheaper ? await this.rehash(user, c.password) : user;
     this.remember(current, c.password);
     return current;
   }
@@ -100,7 +116,7 @@ export class StandaloneHilClient extends HilClient {
    */
   private async rehash(user: DirectoryUser, password: string): Promise<DirectoryUser> {
     try {
-      const next = await hashPassword(password, this.cost);
+      const next = await this.hashing.run(() => hashPassword(password, this.cost));
       if (await this.directory.replacePasswordHash(user.name, user.passwordHash, next)) {
         return { ...user, passwordHash: next };
       }

@@ -5,6 +5,9 @@ import { TargetExistsError, TargetNotFoundError } from '../iscsi.errors';
 export class FakeIscsiTargetDriver extends IscsiTargetDriver {
   private readonly targets = new Map<string, IscsiTarget>();
 
+  /** initiators logged in, per target (tests set them: the fake has no network) */
+  readonly sessions = new Map<string, number>();
+
   async ping(): Promise<void> {}
 
   async addTarget(target: IscsiTarget): Promise<void> {
@@ -17,7 +20,9 @@ export class FakeIscsiTargetDriver extends IscsiTargetDriver {
   }
 
   async listTargets(): Promise<IscsiTarget[]> {
-    return [...this.targets.values()].map(copy).sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.targets.values()]
+      .map((t) => copy(t, this.sessions.get(t.name)))
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
 }
 
@@ -25,11 +30,12 @@ export class FakeIscsiTargetDriver extends IscsiTargetDriver {
  * A target as stored and reported: `initiators` only when the target has an ACL, `chap` (its user, never the
  * secret, as tgtd shows it) only when it has an account.
  */
-function copy(t: IscsiTarget): IscsiTarget {
+function copy(t: IscsiTarget, sessions = 0): IscsiTarget {
   return {
     name: t.name,
     image: t.image,
     ...(t.initiators === undefined ? {} : { initiators: [...t.initiators] }),
     ...(t.chap === undefined ? {} : { chap: { user: t.chap.user } }),
+    ...(sessions ? { sessions } : {}),
   };
 }

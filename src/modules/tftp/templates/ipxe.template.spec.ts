@@ -45,6 +45,18 @@ describe('iPXE script for a client that is iPXE already (per-MAC, TFTP or HTTP)'
     expect(renderIpxeScript({ ...o, iface: 'net0', initiator: null })).not.toContain('initiator-iqn');
   });
 
+  it('sets the CHAP user and secret after the initiator name, when the target has CHAP', () => {
+    const chap = { user: 'bmi-0a1b2c3d4e5f6a7b', secret: 'Zq81mNVa0pLk3sTu' };
+    expect(renderChainedIpxeScript({ ...o, initiator: 'iqn.2026-11.org.bmi.node:ab12', chap })).toBe(
+      '#!ipxe\n      set keep-san 1\n      set initiator-iqn iqn.2026-11.org.bmi.node:ab12\n' +
+        '      set username bmi-0a1b2c3d4e5f6a7b\n      set password Zq81mNVa0pLk3sTu\n' +
+        '      sanboot --keep iscsi:10.99.0.1:tcp:3260:1:iqn.2026-11.org.bmi:5img3\n      boot',
+    );
+    expect(renderIpxeScript({ ...o, iface: 'net2', chap })).toContain(
+      '      set username bmi-0a1b2c3d4e5f6a7b\n      set password Zq81mNVa0pLk3sTu\n      ifconf --configurator=dhcp net2',
+    );
+  });
+
   it('is named as iPXE expands ${netX/mac:hexhyp}.ipxe: lower case, dashes', () => {
     expect(macScriptFileName('52:54:00:aB:cD:Ef')).toBe('52-54-00-ab-cd-ef.ipxe');
   });
