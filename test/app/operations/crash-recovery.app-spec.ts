@@ -73,7 +73,7 @@ const CASES: Case[] = [
 
 /** A project with a golden image, two disks (one provisioned), a snapshot, a mounted image and raw images. */
 async function setUp(): Promise<TestApp> {
-  const t = await startTestApp({ fakeImages: ['bmi_test', 'raw2', 'raw3', 'rawm'], env: { BMI_ISCSI_CHAP: 'true' } });
+  const t = await startTestApp({ fakeImages: ['bmi_test', 'raw2', 'raw3', 'rawm'] });
   await addProject(t, P);
   await importImage(t, P);
   await createDisk(t, ALICE, P, 'd1');

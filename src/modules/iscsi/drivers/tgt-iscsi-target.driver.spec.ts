@@ -107,11 +107,27 @@ describe('TgtIscsiTargetDriver.addTarget', () => {
     expect(runner.calls).toEqual([
       SHOW,
       NEW(2, '5img12'),
-      ACCOUNT('delete', '--user', 'bmi-5img12'),
       LUN(2, '5img12'),
       BIND(2, '--initiator-name', 'iqn.x:n1'),
       ACCOUNT('new', '--user', 'bmi-5img12', '--password', 'Zq81mNVa0pLk3sTu'),
       ACCOUNT('bind', '--tid', '2', '--user', 'bmi-5img12'),
+    ]);
+    // an account of that name left over (a target half made before): replaced
+    const leftover = new FakeCommandRunner();
+    const again = new TgtIscsiTargetDriver(leftover, OPTIONS);
+    leftover
+      .on(SHOW, { stdout: EMPTY })
+      .once((argv) => argv.includes('account') && argv.includes('new'), {
+        exitCode: 22,
+        stderr: 'tgtadm: this account already exists',
+      })
+      .on(() => true, {});
+    await again.addTarget({ name: '5img14', image: '5img14', chap });
+    expect(leftover.calls.filter((c) => c.includes('account'))).toEqual([
+      ACCOUNT('new', '--user', 'bmi-5img12', '--password', 'Zq81mNVa0pLk3sTu'),
+      ACCOUNT('delete', '--user', 'bmi-5img12'),
+      ACCOUNT('new', '--user', 'bmi-5img12', '--password', 'Zq81mNVa0pLk3sTu'),
+      ACCOUNT('bind', '--tid', '1', '--user', 'bmi-5img12'),
     ]);
     // removing the target removes its account
     runner.calls.length = 0;

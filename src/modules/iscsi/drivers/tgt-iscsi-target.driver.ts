@@ -242,7 +242,7 @@ export class TgtIscsiTargetDriver extends IscsiTargetDriver {
   /** LUN and ACL on a fresh target; any failure deletes the target again, then throws. */
   private async complete(tid: number, target: IscsiTarget): Promise<void> {
     const { pool, cephConf, cephId, lun } = this.options;
-    const steps: { what: string; args: string[] }[] = [
+    const steps: { what: string; args: string[]; again?: string[] }[] = [
       {
         what: `add LUN ${lun} (rbd ${pool}/${target.image}) to target ${target.name}`,
         args: [
@@ -269,12 +269,12 @@ export class TgtIscsiTargetDriver extends IscsiTargetDriver {
     ];
     if (target.chap) {
       const { user, secret } = target.chap;
-      // an account of that name left by a target half made before is replaced
-      await this.tgt(['--mode', 'account', '--op', 'delete', '--user', user]).catch(() => undefined);
       steps.push(
         {
           what: `make the CHAP account of target ${target.name}`,
           args: ['--mode', 'account', '--op', 'new', '--user', user, '--password', secret!],
+          // an account of that name left by a target half made before is replaced
+          again: ['--mode', 'account', '--op', 'delete', '--user', user],
         },
         {
           what: `require the CHAP account on target ${target.name}`,
@@ -286,7 +286,11 @@ export class TgtIscsiTargetDriver extends IscsiTargetDriver {
     for (const step of steps) {
       let error: unknown;
       try {
-        const r = await this.tgt(step.args);
+        let r = await this.tgt(step.args);
+        if (r.exitCode !== 0 && step.again && /exist/i.test(r.stderr)) {
+          await this.tgt(step.again);
+          r = await this.tgt(step.args);
+        }
         if (r.exitCode === 0) continue;
         error = this.failure(r, step.what);
       } catch (e) {
