@@ -1,7 +1,7 @@
 /**
  * What password guessing does to BMI, and what the login throttle changes. BMI in standalone mode (passwords in
  * its own database, scrypt at the configured cost), in-memory drivers; a guesser sends `--guesses` wrong
- * passwords for one user at concurrency `--concurrency` from 127.0.0.1 while a legitimate user (another
+ * passwords for an unknown user at concurrency `--concurrency` from 127.0.0.1 while a legitimate user (another
  * address: 127.0.0.2) lists projects one request after the other. Two settings side by side: no throttle (limits
  * out of reach, as before) and BMI's defaults. Prints a table: how many guesses got their password checked, the
  * guess rate, and the legitimate user's p50 and p95 during the flood, against its p50 alone.
@@ -44,7 +44,9 @@ interface Result {
 
 async function run(setting: string, throttle: boolean, guesses: number, concurrency: number, cost: number) {
   const work = mkdtempSync(path.join(tmpdir(), 'bmi-bench-logins-'));
-  const limits = throttle ? '' : 'max_failures_per_user_and_address = 100000\nmax_failures_per_address = 100000\n';
+  const limits = throttle
+    ? ''
+    : 'max_failures_per_user_and_address = 100000\nmax_failures_per_address = 100000\nmax_failures_per_user = 100000\n';
   const config = loadConfig({
     env: { BMI_NET_ISOLATOR_ADMIN_PASSWORD: 'admin-pw-123' },
     text:
@@ -69,18 +71,20 @@ async function run(setting: string, throttle: boolean, guesses: number, concurre
     const guesser = async () => {
       while (sent < guesses) {
         const n = sent++;
-        statuses.push(await get(port, '/v1/projects', auth('admin', `guess-${n}`), '127.0.0.1'));
+        statuses.push(await get(port, '/v1/projects', auth('mallory', `guess-${n}`), '127.0.0.1'));
       }
     };
     const flood = Promise.all(Array.from({ length: concurrency }, guesser));
     const during: number[] = [];
     let flooding = true;
+    let userRefused = 0;
     void flood.then(() => (flooding = false));
     while (flooding) {
       const t1 = process.hrtime.bigint();
-      await get(port, '/v1/projects', admin, '127.0.0.2');
+      if ((await get(port, '/v1/projects', admin, '127.0.0.2')) !== 200) userRefused++;
       during.push(msSince(t1));
     }
+    if (userRefused) throw new Error(`the legitimate user was refused ${userRefused} time(s)`);
     await flood;
     const seconds = msSince(t0) / 1000;
     const checked = statuses.filter((s) => s === 401).length;
