@@ -6,6 +6,7 @@ import * as images from './modules/images/images.errors';
 import * as storage from './modules/images/storage/storage.errors';
 import * as iscsi from './modules/iscsi/iscsi.errors';
 import * as nodes from './modules/nodes/nodes.errors';
+import * as power from './modules/power/power.errors';
 import * as projects from './modules/projects/projects.errors';
 import * as standalone from './modules/standalone/standalone.errors';
 import * as tftp from './modules/tftp/tftp.errors';
@@ -23,6 +24,7 @@ const MODULES = {
   storage,
   iscsi,
   nodes,
+  power,
   projects,
   standalone,
   tftp,

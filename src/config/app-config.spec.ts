@@ -252,7 +252,7 @@ describe('loadConfig: the install guide’s older key names', () => {
     expect(cfg.http).toMatchObject({ ip: '127.0.0.1', port: 8000, requestTimeoutSeconds: 30, metricsAllow: [] });
     expect(cfg.db.path).toBe('/home/user/bmi.db');
     expect(cfg.logs.path).toBe('/home/bmi/logs/');
-    expect(cfg.drivers).toEqual({ fs: 'ceph', iscsi: 'tgt', netIsolator: 'hil' });
+    expect(cfg.drivers).toEqual({ fs: 'ceph', iscsi: 'tgt', netIsolator: 'hil', power: 'ipmi' });
   });
 
   it('prefers the current name when both the current name and its alias are given', () => {
@@ -272,17 +272,27 @@ describe('loadConfig: the install guide’s older key names', () => {
 describe('loadConfig: [driver]', () => {
   it('missing section → ceph, tgt, hil', () => {
     const text = masterConfig().replace(/\[driver\][^[]*/, '');
-    expect(loadConfig({ text, env: {} }).drivers).toEqual({ fs: 'ceph', iscsi: 'tgt', netIsolator: 'hil' });
+    expect(loadConfig({ text, env: {} }).drivers).toEqual({
+      fs: 'ceph',
+      iscsi: 'tgt',
+      netIsolator: 'hil',
+      power: 'ipmi',
+    });
   });
 
   it('empty values → ceph, tgt, hil', () => {
     const text = masterConfig().replace(/\[driver\][^[]*/, '[driver]\nnet_isolator =\niscsi =\nfs =\n\n');
-    expect(loadConfig({ text, env: {} }).drivers).toEqual({ fs: 'ceph', iscsi: 'tgt', netIsolator: 'hil' });
+    expect(loadConfig({ text, env: {} }).drivers).toEqual({
+      fs: 'ceph',
+      iscsi: 'tgt',
+      netIsolator: 'hil',
+      power: 'ipmi',
+    });
   });
 
   it('accepts fake for every port, in any case, and then needs neither Ceph nor a HIL url', () => {
     const cfg = loadConfig({ text: fakeConfig().replace('fs = fake', 'fs = FAKE'), env: {} });
-    expect(cfg.drivers).toEqual({ fs: 'fake', iscsi: 'fake', netIsolator: 'fake' });
+    expect(cfg.drivers).toMatchObject({ fs: 'fake', iscsi: 'fake', netIsolator: 'fake' });
     expect(cfg.fs.confFile).toBe('');
     expect(cfg.netIsolator.url).toBe('');
   });

@@ -11,6 +11,7 @@ import {
   IscsiSection,
   LogsSection,
   NetIsolatorSection,
+  PowerSection,
   TftpSection,
 } from './sections';
 
@@ -42,6 +43,7 @@ export class AppConfig {
   netIsolator: NetIsolatorSection;
   logs: LogsSection;
   auth: AuthSection;
+  power: PowerSection;
   drivers: DriverSection;
   /** keys BMI does not know (typos, options of other tools): logged at start, never fatal */
   warnings: string[];
@@ -73,6 +75,7 @@ const SECTION_CLASSES = [
   NetIsolatorSection,
   LogsSection,
   AuthSection,
+  PowerSection,
 ];
 
 /** Every `section.key` BMI reads, from the section classes. */
@@ -143,6 +146,7 @@ function validate(sections: Sections, source: string): AppConfig {
     netIsolator: read(NetIsolatorSection),
     logs: read(LogsSection),
     auth: read(AuthSection),
+    power: read(PowerSection),
     warnings,
   };
   problems.push(...cfg.iscsi.check(cfg), ...cfg.fs.check(cfg), ...cfg.netIsolator.check(cfg));

@@ -14,6 +14,7 @@ import { Ini, Rule } from './config-schema';
 export const STORAGE_DRIVERS = ['ceph', 'fake'] as const;
 export const ISCSI_DRIVERS = ['tgt', 'fake'] as const;
 export const NET_ISOLATORS = ['hil', 'standalone', 'fake'] as const;
+export const POWER_DRIVERS = ['ipmi', 'fake'] as const;
 export type StorageDriverName = (typeof STORAGE_DRIVERS)[number];
 export type IscsiDriverName = (typeof ISCSI_DRIVERS)[number];
 export type NetIsolatorName = (typeof NET_ISOLATORS)[number];
@@ -26,6 +27,9 @@ export class DriverSection {
   iscsi: IscsiDriverName = 'tgt';
   @Ini('driver.net_isolator', { kind: 'choice', values: NET_ISOLATORS })
   netIsolator: NetIsolatorName = 'hil';
+  /** how BMI switches nodes on and off when no HIL does it (standalone mode; the fake isolator's are fake) */
+  @Ini('driver.power', { kind: 'choice', values: POWER_DRIVERS })
+  power: (typeof POWER_DRIVERS)[number] = 'ipmi';
 }
 
 const needsCeph = (d: DriverSection) => d.fs === 'ceph' || d.iscsi === 'tgt';
@@ -331,4 +335,21 @@ export class LogsSection {
   /** days an audit record is kept (older ones are deleted, at most once an hour) */
   @Ini('logs.audit_days', { kind: 'int', min: 1, max: 36500 })
   auditDays = 365;
+}
+
+export const IPMI_INTERFACES = ['lanplus', 'lan'] as const;
+
+/** [power]: the BMCs BMI talks to with ipmitool (`[driver] power = ipmi`, standalone mode). */
+export class PowerSection {
+  /** ipmitool's interface: lanplus (IPMI 2.0) or lan (IPMI 1.5) */
+  @Ini('power.ipmi_interface', { kind: 'choice', values: IPMI_INTERFACES })
+  ipmiInterface: (typeof IPMI_INTERFACES)[number] = 'lanplus';
+  /** the BMC account of the nodes whose record names none */
+  @Ini('power.ipmi_user')
+  ipmiUser = '';
+  @Ini('power.ipmi_password')
+  ipmiPassword = '';
+  /** the time one ipmitool call may take */
+  @Ini('power.timeout_seconds', { kind: 'int', min: 1, max: 600 })
+  timeoutSeconds = 30;
 }

@@ -23,6 +23,7 @@ import { IdempotencyKeyEntity } from '../common/http/idempotency.entity';
 import { Audit1764800000000 } from './migrations/1764800000000-audit';
 import { AuditRecordEntity } from '../modules/audit/audit-record.entity';
 import { IscsiChap1764900000000 } from './migrations/1764900000000-iscsi-chap';
+import { NodeBmc1765000000000 } from './migrations/1765000000000-node-bmc';
 import { IscsiCredentialEntity } from '../modules/iscsi/iscsi-credential.entity';
 
 export const ENTITIES = [
@@ -46,6 +47,7 @@ export const MIGRATIONS = [
   ApiV11764700000000,
   Audit1764800000000,
   IscsiChap1764900000000,
+  NodeBmc1765000000000,
 ];
 
 /**

@@ -178,7 +178,10 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/node/<nodename>', fields: {}, run: showNode },
   { method: 'PUT', path: '/node/<node>/nic/<nic>', fields: { macaddr: 'str' }, run: nodeRegisterNic },
   { method: 'PUT', path: '/node/<node>/obm', fields: { enabled: 'bool' }, run: nodeEnableDisableObm },
-  { method: 'GET', path: '/node/<node>/power_status', fields: {}, run: nodePowerStatus },
+  { method: 'GET', path: '/node/<node>/power_status', fields: {}, run: nodePower('power_status') },
+  { method: 'POST', path: '/node/<node>/power_on', fields: {}, run: nodePower('power_on') },
+  { method: 'POST', path: '/node/<node>/power_off', fields: {}, run: nodePower('power_off') },
+  { method: 'POST', path: '/node/<node>/power_cycle', fields: { 'force?': 'bool' }, run: nodePower('power_cycle') },
   { method: 'PUT', path: '/switch/<switch>', fields: { type: 'str', '*': 'any' }, run: switchRegister },
   { method: 'PUT', path: '/switch/<switch>/port/<path:port>', fields: {}, run: switchRegisterPort },
   {
@@ -483,12 +486,15 @@ function nodeEnableDisableObm(c: Ctx): Reply {
   return EMPTY;
 }
 
-function nodePowerStatus(c: Ctx): Reply {
-  const node = mustFindNode(c, str(c, 'node'));
-  requireProjectAccess(c, node.project);
-  if (node.obmToken === null) throw blocked('OBM is not enabled');
-  const uri = node.obmdUri ?? `${c.self}/node/${encodeURIComponent(node.name)}`;
-  return redirect(`${uri}/power_status?token=${node.obmToken}`);
+/** HIL makes no OBM call itself: it checks the caller and the node's OBM, then sends the client to obmd. */
+function nodePower(verb: string): (c: Ctx) => Reply {
+  return (c) => {
+    const node = mustFindNode(c, str(c, 'node'));
+    requireProjectAccess(c, node.project);
+    if (node.obmToken === null) throw blocked('OBM is not enabled');
+    const uri = node.obmdUri ?? `${c.self}/node/${encodeURIComponent(node.name)}`;
+    return redirect(`${uri}/${verb}?token=${node.obmToken}`);
+  };
 }
 
 function switchRegister(c: Ctx): Reply {
@@ -591,19 +597,25 @@ function pyRepr(s: string): string {
  * The fake obmd the recording redirected to (fake_obmd.py, a stand-in for CCI-MOC/obmd, not HIL):
  * `GET /node/<n>/power_status?token=<t>` with the token HIL got when the node's OBM was enabled answers
  * `{"power_status":"off"}` (Flask jsonify: compact, a newline, application/json); a wrong token is a 401.
+ * `POST /node/<n>/power_on|power_off|power_cycle?token=<t>` switches the node (200, empty), as obmd does.
  */
 function fakeObmd(state: HilState, method: string, path: string, query: string): Reply {
-  const m = /^\/node\/([^/]+)\/power_status$/.exec(path);
+  const m = /^\/node\/([^/]+)\/(power_status|power_on|power_off|power_cycle)$/.exec(path);
   if (!m) return NOT_FOUND_PAGE();
-  if (method !== 'GET' && method !== 'HEAD') {
+  const want = m[2] === 'power_status' ? ['GET', 'HEAD'] : ['POST'];
+  if (!want.includes(method)) {
     return htmlPage(405, 'Method Not Allowed', 'The method is not allowed for the requested URL.', {
-      Allow: 'GET, HEAD, OPTIONS',
+      Allow: `${want.join(', ')}, OPTIONS`,
     });
   }
   const node = state.nodes.get(m[1]);
   const token = new URLSearchParams(query).get('token');
   if (!node || node.obmToken === null || token !== node.obmToken) {
     return { status: 401, body: '', headers: { 'Content-Type': 'text/plain; charset=utf-8' } };
+  }
+  if (m[2] !== 'power_status') {
+    state.obmd.power.set(node.name, m[2] === 'power_off' ? 'off' : 'on');
+    return { status: 200, body: '', headers: { 'Content-Type': 'text/plain; charset=utf-8' } };
   }
   const body = `${JSON.stringify({ power_status: state.obmd.power.get(node.name) ?? 'off' })}\n`;
   return { status: 200, body, headers: { 'Content-Type': 'application/json' } };

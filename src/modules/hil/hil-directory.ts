@@ -48,6 +48,14 @@ export interface DirectoryNode {
 /** HIL's refusal of a project (or of a node of a project) the user is not in. */
 export const NO_PROJECT_ACCESS = 'You do not have access to the required project.';
 
+/**
+ * Who may switch a node's power, as HIL decides it (require_project_access of the node's project): its project's
+ * members and admins; a free node, admins only. The refusal's message, or null when allowed.
+ */
+export function powerRefusal(user: { isAdmin: boolean; projects: readonly string[] }, project: string | null) {
+  return canAccess(user, project) ? null : NO_PROJECT_ACCESS;
+}
+
 /** HIL's one access rule: admins reach every project, other users the projects they are members of. */
 export function canAccess(user: { isAdmin: boolean; projects: readonly string[] }, project: string | null): boolean {
   return user.isAdmin || (project !== null && user.projects.includes(project));

@@ -1,4 +1,5 @@
 import type { Credentials } from '../../common/auth/caller';
+import type { PowerAction, PowerState } from '../power/power.driver';
 
 /**
  * HilClient: the only seam through which BMI asks the network isolator (HIL) who may do what. Every call is
@@ -15,6 +16,13 @@ export abstract class HilClient {
   abstract listProjectNodes(credentials: Credentials, project: string): Promise<string[]>;
   /** GET /v0/projects succeeds only for HIL admins; false for an authenticated non-admin. */
   abstract isAdmin(credentials: Credentials): Promise<boolean>;
+  /**
+   * POST /v0/node/<node>/power_on|power_off|power_cycle: the node's project members (a free node: admins) switch
+   * its power; HIL hands the request to the node's obmd (a 307), or refuses while its OBM is off (409).
+   */
+  abstract power(credentials: Credentials, node: string, action: PowerAction): Promise<void>;
+  /** GET /v0/node/<node>/power_status, with the same rules. */
+  abstract powerStatus(credentials: Credentials, node: string): Promise<PowerState>;
   /** Resolves when the isolator can be reached (readiness); one that lives in BMI's database always can. */
   async ping(): Promise<void> {}
 }

@@ -8,11 +8,20 @@ import { HilClient } from './hil.client';
 import { Metrics } from '../../common/observability/metrics';
 import { StandaloneDirectory } from '../standalone/standalone-directory';
 import { StandaloneStoreModule } from '../standalone/standalone-store.module';
+import { PowerDriver } from '../power/power.driver';
+import { PowerModule } from '../power/power.module';
 
-export function hilClientFactory(config: AppConfig, directory?: StandaloneDirectory, metrics?: Metrics): HilClient {
+export function hilClientFactory(
+  config: AppConfig,
+  directory?: StandaloneDirectory,
+  metrics?: Metrics,
+  power?: PowerDriver,
+): HilClient {
   switch (config.drivers.netIsolator) {
     case 'fake':
-      return config.netIsolator.fakeSeed ? FakeHilClient.fromFile(config.netIsolator.fakeSeed) : new FakeHilClient();
+      return config.netIsolator.fakeSeed
+        ? FakeHilClient.fromFile(config.netIsolator.fakeSeed, power)
+        : new FakeHilClient(undefined, power);
     case 'hil':
       return new HttpHilClient({
         url: config.netIsolator.url,
@@ -25,6 +34,7 @@ export function hilClientFactory(config: AppConfig, directory?: StandaloneDirect
       if (!directory) throw new Error('net_isolator = standalone needs the standalone directory');
       return new StandaloneHilClient(directory, {
         cost: costOf(config.auth.scryptCost),
+        power,
         onRehashFailure: (user, e) =>
           new Logger('Standalone').warn(`the password hash of ${user} could not be redone: ${String(e)}`),
       });
@@ -32,8 +42,14 @@ export function hilClientFactory(config: AppConfig, directory?: StandaloneDirect
 }
 
 @Module({
-  imports: [StandaloneStoreModule],
-  providers: [{ provide: HilClient, inject: [AppConfig, StandaloneDirectory, Metrics], useFactory: hilClientFactory }],
+  imports: [StandaloneStoreModule, PowerModule],
+  providers: [
+    {
+      provide: HilClient,
+      inject: [AppConfig, StandaloneDirectory, Metrics, PowerDriver],
+      useFactory: hilClientFactory,
+    },
+  ],
   exports: [HilClient],
 })
 export class HilModule {}

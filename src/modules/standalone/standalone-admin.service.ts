@@ -1,3 +1,4 @@
+import type { Bmc } from '../power/power.driver';
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
@@ -258,6 +259,22 @@ export class StandaloneAdminService implements OnApplicationBootstrap {
   }
 
   /** Frees a node; a free node is refused (409). */
+  /** Records the node's BMC (or forgets it, with null): where power requests for it go (`[driver] power`). */
+  async setBmc(scope: ProjectScope, node: string, bmc: Bmc | null): Promise<void> {
+    await this.locks.run([exclusive(lockKey.node(node))], () =>
+      this.dbLock.run(async () => {
+        const n = await this.requireNode(node);
+        await this.nodes.update(
+          { id: n.id },
+          { bmcAddress: bmc?.address ?? null, bmcUsername: bmc?.username ?? null, bmcPassword: bmc?.password ?? null },
+        );
+      }),
+    );
+    this.logger.log(
+      `${bmc ? `recorded BMC ${bmc.address} of` : 'forgot the BMC of'} node ${node} (by ${actor(scope)})`,
+    );
+  }
+
   async detachNode(scope: ProjectScope, node: string): Promise<void> {
     let from = '';
     await this.locks.run([exclusive(lockKey.node(node))], () =>

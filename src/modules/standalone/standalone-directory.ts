@@ -1,3 +1,5 @@
+import type { Bmc } from '../power/power.driver';
+
 /**
  * StandaloneDirectory: what the standalone HIL driver reads from BMI's own database (users, memberships,
  * nodes with their NICs, projects), as plain values. The only seam between StandaloneHilClient and storage;
@@ -32,4 +34,6 @@ export interface DirectoryNode {
   project: string | null;
   /** MACs are stored lower-cased */
   nics: { label: string; macaddr: string }[];
+  /** its BMC, when an admin recorded one */
+  bmc?: Bmc | null;
 }

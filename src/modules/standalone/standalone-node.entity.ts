@@ -18,6 +18,16 @@ export class StandaloneNodeEntity {
   @JoinColumn({ name: 'project_id' })
   project?: ProjectEntity | null;
 
+  /** its BMC (`ipmitool -H`), and the account there when not `[power] ipmi_user`/`ipmi_password` */
+  @Column({ name: 'bmc_address', type: 'varchar', length: 253, nullable: true })
+  bmcAddress: string | null;
+
+  @Column({ name: 'bmc_username', type: 'varchar', length: 64, nullable: true })
+  bmcUsername: string | null;
+
+  @Column({ name: 'bmc_password', type: 'varchar', length: 128, nullable: true })
+  bmcPassword: string | null;
+
   @OneToMany('StandaloneNicEntity', (nic: StandaloneNicEntity) => nic.node)
   nics?: StandaloneNicEntity[];
 }

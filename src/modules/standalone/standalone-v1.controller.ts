@@ -13,6 +13,7 @@ import {
   NewPasswordDto,
   NewUserDto,
   NicDto,
+  NodeBmcDto,
   NodeDto,
   NodePageDto,
   NodeProjectDto,
@@ -173,6 +174,30 @@ export class StandaloneV1Controller {
     @Body() dto: NodeProjectDto,
   ): Promise<void> {
     return this.admin.connectNode(scope, name, dto.project);
+  }
+
+  @Put('nodes/:node/bmc')
+  @HttpCode(204)
+  @ApiOperation({ summary: "Record the node's BMC, which its power requests go to (admin)" })
+  @ApiNoContentResponse({ description: 'recorded' })
+  @ApiErrors(403, 409)
+  setNodeBmc(
+    @AdminAccess(standaloneOnly) scope: ProjectScope,
+    @PathName('node', 'node') name: string,
+    @Body() dto: NodeBmcDto,
+  ): Promise<void> {
+    return this.admin.setBmc(scope, name, { address: dto.address, username: dto.username, password: dto.password });
+  }
+
+  @Delete('nodes/:node/bmc')
+  @HttpCode(204)
+  @ApiOperation({ summary: "Forget the node's BMC (admin)" })
+  @V1Delete(403)
+  deleteNodeBmc(
+    @AdminAccess(standaloneOnly) scope: ProjectScope,
+    @PathName('node', 'node') name: string,
+  ): Promise<void> {
+    return this.admin.setBmc(scope, name, null);
   }
 
   @Delete('nodes/:node/project')

@@ -44,6 +44,9 @@ export class TypeOrmStandaloneDirectory extends StandaloneDirectory {
       name: node.name,
       project: node.project?.name ?? null,
       nics: (node.nics ?? []).map((n) => ({ label: n.label, macaddr: n.macaddr })),
+      bmc: node.bmcAddress
+        ? { address: node.bmcAddress, username: node.bmcUsername, password: node.bmcPassword }
+        : null,
     };
   }
 

@@ -3,6 +3,8 @@ import * as https from 'node:https';
 import type { Socket } from 'node:net';
 import axios, { AxiosError, AxiosInstance } from 'axios';
 import { HilClient, HilNode } from '../hil.client';
+import type { PowerAction, PowerState } from '../../power/power.driver';
+import { PowerFailedError } from '../../power/power.errors';
 import { Credentials } from '../../../common/auth/caller';
 import { CallObserver, timed } from '../../../common/observability/metrics';
 import {
@@ -33,6 +35,7 @@ export interface HttpHilOptions {
 const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNTIMEOUT', 'EHOSTUNREACH', 'EAI_AGAIN', 'EPIPE']);
 
 type Resource = { kind: 'node'; name: string } | { kind: 'project'; name: string } | { kind: 'projects' };
+type Answer = { status: number; data: string; headers: Record<string, unknown> };
 
 /**
  * HIL over HTTP (../shared/docs/hil-contract.md), with the caller's credentials as Basic auth on every
@@ -92,6 +95,52 @@ export class HttpHilClient extends HilClient {
     }
   }
 
+  async power(c: Credentials, node: string, action: PowerAction): Promise<void> {
+    await this.powerCall(c, 'post', node, `power_${action}`);
+  }
+
+  async powerStatus(c: Credentials, node: string): Promise<PowerState> {
+    const body = await this.powerCall(c, 'get', node, 'power_status');
+    const state = isObject(body) ? body.power_status : undefined;
+    if (state !== 'on' && state !== 'off') {
+      throw new HilBadResponseError(`the power status of ${node} came back as something else than on or off`);
+    }
+    return state;
+  }
+
+  /**
+   * A power request. HIL checks the caller and answers with a 307 to the node's obmd, the URL carrying a token
+   * of the node's; the redirect is followed here, once, with the same method and without the caller's
+   * credentials, which are HIL's business only (an older HIL that talks to the BMC itself answers 200 at once).
+   * A POST is not tried again: a power cycle that may have reached HIL is not sent twice.
+   */
+  private async powerCall(c: Credentials, method: 'get' | 'post', node: string, verb: string): Promise<unknown> {
+    const path = `node/${encodeURIComponent(node)}/${verb}`;
+    return timed(this.observe, 'power', async () => {
+      const res = await this.send(path, c, method);
+      if (res.status !== 307 && res.status !== 308) {
+        if (res.status >= 500) throw new PowerFailedError(`HIL failed ${verb} of ${node} (${res.status})`);
+        if (res.status === 200) return parseJson(res.data) ?? null;
+        return this.check(res, path, { kind: 'node', name: node });
+      }
+      const location = res.headers.location;
+      if (typeof location !== 'string' || !/^https?:\/\/[^\s]+$/.test(location)) {
+        throw new HilBadResponseError(`HIL sent ${verb} of ${node} to no usable address`);
+      }
+      let obmd: Answer;
+      try {
+        obmd = await this.http.request<string>({ method, url: location });
+      } catch (e) {
+        throw new PowerFailedError(
+          `obmd of ${node} is unreachable (${e instanceof AxiosError ? e.code : 'network error'})`,
+        );
+      }
+      if (obmd.status === 200) return parseJson(obmd.data) ?? null;
+      if (obmd.status >= 500) throw new PowerFailedError(`obmd failed ${verb} of ${node} (${obmd.status})`);
+      throw new HilBadResponseError(`obmd refused ${verb} of ${node} (${obmd.status})`);
+    });
+  }
+
   /** Whether HIL answers HTTP at all (any status): one GET without credentials and without retries. */
   override async ping(): Promise<void> {
     await timed(this.observe, 'ping', async () => {
@@ -108,14 +157,18 @@ export class HttpHilClient extends HilClient {
     return this.check(answer, path, resource);
   }
 
-  /** One GET with the caller's credentials, tried again with backoff while HIL cannot be reached. */
-  private async send(path: string, c: Credentials) {
+  /** One request with the caller's credentials; a GET is tried again with backoff while HIL cannot be reached. */
+  private async send(path: string, c: Credentials, method: 'get' | 'post' = 'get'): Promise<Answer> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.http.get<string>(path, { auth: { username: c.username, password: c.password } });
+        return await this.http.request<string>({
+          method,
+          url: path,
+          auth: { username: c.username, password: c.password },
+        });
       } catch (e) {
         const code = e instanceof AxiosError ? e.code : undefined;
-        if (attempt < this.retries && code && CONNECTION_ERRORS.has(code)) {
+        if (method === 'get' && attempt < this.retries && code && CONNECTION_ERRORS.has(code)) {
           await new Promise((r) => setTimeout(r, this.retryDelayMs * 3 ** attempt));
           continue;
         }
@@ -125,7 +178,7 @@ export class HttpHilClient extends HilClient {
   }
 
   /** HIL's answer as a value, or the BMI error it means. */
-  private check(res: { status: number; data: string }, path: string, resource: Resource): unknown {
+  private check(res: Answer, path: string, resource: Resource): unknown {
     const body = parseJson(res.data);
     const msg = isObject(body) && typeof body.msg === 'string' ? body.msg : undefined;
     if (res.status === 200) {

@@ -3,7 +3,8 @@ import { CallGate } from '../../../common/concurrency/call-gate';
 import { HilClient, HilNode } from '../hil.client';
 import { Credentials } from '../../../common/auth/caller';
 import { HilAuthenticationError, HilNodeNotFoundError, HilProjectNotFoundError } from '../hil.errors';
-import { canAccess, NO_PROJECT_ACCESS } from '../hil-directory';
+import { canAccess, NO_PROJECT_ACCESS, powerRefusal } from '../hil-directory';
+import type { PowerAction, PowerDriver, PowerState } from '../../power/power.driver';
 import {
   burnVerification,
   DEFAULT_COST,
@@ -12,7 +13,7 @@ import {
   ScryptCost,
   verifyPassword,
 } from '../../standalone/password-hash';
-import { DirectoryUser, StandaloneDirectory } from '../../standalone/standalone-directory';
+import { DirectoryNode, DirectoryUser, StandaloneDirectory } from '../../standalone/standalone-directory';
 
 export interface StandaloneHilClientOptions {
   /**
@@ -31,6 +32,8 @@ export interface StandaloneHilClientOptions {
   onRehashFailure?: (user: string, error: unknown) => void;
   /** password hashes computed at once (each holds a worker thread and 128 MiB at N = 2^17); default 4 */
   maxHashing?: number;
+  /** switches the nodes' power, through the BMC each node's record names */
+  power?: PowerDriver;
 }
 
 /**
@@ -41,7 +44,8 @@ export interface StandaloneHilClientOptions {
  *   HilAuthenticationError('You do not have access to the required project.'); free → any authenticated user;
  * - a project's nodes: unknown project → HilProjectNotFoundError (404, checked before membership, as HIL does);
  *   needs membership or admin;
- * - isAdmin: the user's admin flag.
+ * - isAdmin: the user's admin flag;
+ * - power: HIL's rule (members of the node's project and admins; a free node, admins), then the power driver.
  */
 export class StandaloneHilClient extends HilClient {
   private readonly ttlMs: number;
@@ -85,6 +89,31 @@ export class StandaloneHilClient extends HilClient {
     if (!(await this.directory.projectExists(project))) throw new HilProjectNotFoundError(project);
     if (!canAccess(user, project)) throw new HilAuthenticationError(NO_PROJECT_ACCESS);
     return this.directory.listNodes(project);
+  }
+
+  async power(c: Credentials, node: string, action: PowerAction): Promise<void> {
+    const n = await this.mayPower(c, node);
+    await this.powerDriver().act(n.name, n.bmc ?? null, action);
+  }
+
+  async powerStatus(c: Credentials, node: string): Promise<PowerState> {
+    const n = await this.mayPower(c, node);
+    return this.powerDriver().status(n.name, n.bmc ?? null);
+  }
+
+  /** The node, when the caller may switch its power (HIL's rule); refused otherwise. */
+  private async mayPower(c: Credentials, node: string): Promise<DirectoryNode> {
+    const user = await this.authenticate(c);
+    const n = await this.directory.findNode(node);
+    if (!n) throw new HilNodeNotFoundError(node);
+    const refusal = powerRefusal(user, n.project);
+    if (refusal) throw new HilAuthenticationError(refusal);
+    return n;
+  }
+
+  private powerDriver(): PowerDriver {
+    if (!this.options.power) throw new Error('the standalone directory was given no power driver');
+    return this.options.power;
   }
 
   async isAdmin(c: Credentials): Promise<boolean> {

@@ -1,4 +1,5 @@
-import { ApiProperty, ApiSchema } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
+import { IsDefined, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { FlagField, NameField, NicField, NodeField } from '../../../common/http/fields';
 import { PageOf } from '../../../common/http/resources';
 import { MacField, PasswordField } from './standalone.dto';
@@ -38,6 +39,28 @@ export class NodeDto {
   @ApiProperty({ type: [NicDto], description: 'in registration order' }) nics: NicDto[];
 }
 export const NodePageDto = PageOf(NodeDto, 'NodePage');
+
+@ApiSchema({ name: 'NodeBmc' })
+export class NodeBmcDto {
+  @ApiProperty({ example: '10.1.0.21', description: "the BMC's address (ipmitool -H)", maxLength: 253 })
+  @IsDefined({ message: 'missing field $property' })
+  @IsString()
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9.:-]{0,252}$/, { message: '$property must be a host name or an IP address' })
+  address: string;
+  @ApiPropertyOptional({ example: 'ADMIN', description: 'the BMC account (default: [power] ipmi_user)', maxLength: 64 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  username?: string;
+  @ApiPropertyOptional({
+    description: "the account's password (default: [power] ipmi_password); never shown",
+    maxLength: 128,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  password?: string;
+}
 
 @ApiSchema({ name: 'NewNode' })
 export class NewNodeDto {
