@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { addAdminCommands } from './commands/admin';
 import { addCompletionCommand } from './commands/completion';
 import { addImageCommands } from './commands/images';
+import { addFleetCommands } from './commands/fleet';
 import { addNodeCommands } from './commands/nodes';
 import { addOperationCommands } from './commands/operations';
 import { addStandaloneCommands, readProcessStdin, ReadStdin } from './commands/standalone';
@@ -91,6 +92,7 @@ export function buildProgram(deps: CliDeps): Command {
     .showHelpAfterError('(run with --help for usage)');
   addImageCommands(program, session);
   addNodeCommands(program, session);
+  addFleetCommands(program, session);
   addAdminCommands(program, session);
   addOperationCommands(program, session);
   addStandaloneCommands(program, session, { env: deps.env, readStdin: deps.readStdin ?? readProcessStdin });

@@ -102,6 +102,16 @@ export class Session {
     }
   }
 
+  /** Polls an operation until it ends, telling `onUpdate` each state it sees; prints nothing. */
+  follow(op: Operation, onUpdate?: (o: Operation) => void): Promise<Operation> {
+    return this.withClient((client) => waitForOperation(client, op.project ?? '', op.id, { onUpdate }));
+  }
+
+  /** Where progress goes (a terminal gets it redrawn in place). */
+  get stderr(): Output {
+    return this.deps.stderr;
+  }
+
   private async withClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
     const settings = await this.resolve();
     this.sdk ??= createBmiClient({

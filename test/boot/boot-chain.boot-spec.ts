@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Logger } from '@nestjs/common';
+import { runCli } from '../../src/cli/program';
 import type { HilSeed } from '../../src/modules/hil/hil-directory';
+import { FakePowerDriver } from '../../src/modules/power/drivers/fake-power.driver';
+import { PowerDriver } from '../../src/modules/power/power.driver';
 import { addProject, call, createDisk, expectOk, expectText, imageRow, importImage } from '../utils/e2e';
 import { ADMIN, ALICE, startTestApp, TestApp } from '../utils/test-app';
 import { tgtShow } from '../utils/tgt-env';
@@ -32,7 +35,8 @@ import {
  *   HTTP: iPXE (ROM or snponly.efi) -> GET http://<bridge>/boot/ipxe?mac=… from BMI -> sanboot
  * The golden image's init prints BMI-BOOT-OK, then logs in to its own disk again from Linux (iBFT + iscsistart,
  * with the initiator name the target's ACL lets in), writes a note and prints BMI-DISKLESS-OK with the note it
- * found, then powers off.
+ * found, then powers off. The last nodes are booted the way a tenant would: one `bmi boot` of four nodes (disk,
+ * boot files and a power cycle each, which starts its QEMU machine), then one `bmi release`.
  */
 const P = 'bootproj';
 const NIC = 'eth0';
@@ -89,6 +93,20 @@ describeWithBoot('a node PXE-boots from the disk BMI made: PXE, iPXE, iSCSI (tgt
     }
     jest.restoreAllMocks();
   }, 60_000);
+
+  /** `bmi -f json <args>` as alice, in-process, against this BMI. */
+  async function bmi(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+    let out = '';
+    let err = '';
+    const home = path.join(env.dir, 'home');
+    const vars = { BMI_URL: `http://127.0.0.1:${env.httpUpstream}`, HIL_USERNAME: 'alice', HIL_PASSWORD: 'alicepass' };
+    const code = await runCli(['node', 'bmi', '-f', 'json', ...args], {
+      env: { ...vars, HOME: home },
+      stdout: { write: (x: string) => (out += x) },
+      stderr: { write: (x: string) => (err += x) },
+    });
+    return { code, out, err };
+  }
 
   /** After a failure: deprovision every node, delete every disk and image of this run (best effort). */
   async function leaveNothing(): Promise<void> {
@@ -267,39 +285,73 @@ describeWithBoot('a node PXE-boots from the disk BMI made: PXE, iPXE, iSCSI (tgt
     }, 200_000);
   });
 
-  describe('4 nodes at once from clones of one golden image (2 BIOS, 2 UEFI, over TFTP)', () => {
+  describe('4 nodes with one `bmi boot` (2 BIOS, 2 UEFI, over TFTP), QEMU started by the power driver', () => {
     beforeAll(() => setIpxeScripts(env, 'tftp'));
 
-    it('all four boot their own disk', async () => {
+    it('all four boot their own new disk, and one `bmi release` takes them all back', async () => {
       const plan: [string, Firmware][] = [
         ['node-f', 'bios'],
         ['node-g', 'efi'],
         ['node-h', 'bios'],
         ['node-i', 'efi'],
       ];
-      const booted = await Promise.all(
-        plan.map(([node, fw]) =>
-          bootNode(
-            fw === 'bios' ? 'BIOS, pxelinux chain (TFTP)' : 'UEFI, snponly.efi + per-MAC script (TFTP)',
-            node,
-            `disk-${node.slice(-1)}`,
-            raw,
-            fw,
-            4,
-          ),
-        ),
-      );
-      expect(new Set(booted.map((b) => b.target)).size).toBe(4);
-      for (const [i, b] of booted.entries()) {
-        expect(b.firmware).toBe(plan[i][1]);
-        expect(b.diskless).toBe(
-          `BMI-DISKLESS-OK target=${b.target} boots=1 read=[] wrote=[written-by=${b.target} boot=1]`,
+      const firmware = new Map(plan);
+      const started = new Map<string, BootVm>();
+      // the nodes' BMCs: a cycle starts the node's QEMU machine (PXE first), off kills it
+      const power = t.app.get(PowerDriver) as FakePowerDriver;
+      const stop = power.listen((node, action) => {
+        started.get(node)?.kill();
+        if (action === 'off') return;
+        const vm = new BootVm(env, node, macOf(node), firmware.get(node)!, accel);
+        vms.push(vm);
+        started.set(node, vm);
+      });
+      try {
+        const t0 = Date.now();
+        const boot = await bmi('boot', P, raw, ...plan.map(([n]) => n), '--wait', '--timeout', '240');
+        // (on failure, the per-node progress on stderr says where each node got)
+        expect({ code: boot.code, err: boot.err }).toEqual({ code: 0, err: expect.any(String) });
+        for (const [n] of plan) expect(boot.err).toMatch(new RegExp(`^${n}: booted on ${PREFIX}\\S+$`, 'm'));
+        const rows = JSON.parse(boot.out) as { node: string; disk: string; state: string }[];
+        expect(rows.map((r) => [r.node, r.disk, r.state])).toEqual(plan.map(([n]) => [n, n, 'booted']));
+        const booted = await Promise.all(
+          plan.map(async ([node]) => {
+            const vm = started.get(node)!;
+            const marker = await vm.waitFor(BOOTED);
+            const done = await vm.waitFor(DISKLESS);
+            await vm.exited;
+            const target = `${PREFIX}${await cephName(node)}`;
+            timings.push({
+              path: `one \`bmi boot\` of 4 (${firmware.get(node) === 'bios' ? 'BIOS' : 'UEFI'}, TFTP)`,
+              node,
+              qemuToMarkerMs: marker.at,
+              apiToMarkerMs: marker.wall - t0,
+              apiToDisklessMs: done.wall - t0,
+              concurrent: plan.length,
+            });
+            return { target, firmware: BOOTED.exec(marker.text)![1], diskless: done.text };
+          }),
         );
+        expect(new Set(booted.map((b) => b.target)).size).toBe(4);
+        for (const [i, b] of booted.entries()) {
+          expect(b.firmware).toBe(plan[i][1]);
+          expect(b.diskless).toBe(
+            `BMI-DISKLESS-OK target=${b.target} boots=1 read=[] wrote=[written-by=${b.target} boot=1]`,
+          );
+        }
+
+        const release = await bmi('release', P, ...plan.map(([n]) => n));
+        expect({ code: release.code, err: release.err }).toEqual({ code: 0, err: expect.any(String) });
+        const released = JSON.parse(release.out) as { node: string; state: string }[];
+        expect(released.map((r) => [r.node, r.state])).toEqual(plan.map(([n]) => [n, 'released']));
+        expect(bootFiles()).toEqual([]);
+        const images = rbd(env.ceph, ['ls', env.ceph.pool]).split('\n');
+        for (const b of booted) expect(images).not.toContain(b.target.slice(PREFIX.length));
+        expect(tgtTargets(env.tgtControlPort).filter((n) => n.includes(uid))).toEqual([]);
+      } finally {
+        stop();
       }
-      await tearDown(plan.map(([node]) => [node, `disk-${node.slice(-1)}`]));
-      expect(bootFiles()).toEqual([]);
-      expect(tgtTargets(env.tgtControlPort).filter((n) => n.includes(uid))).toEqual([]);
-    }, 300_000);
+    }, 420_000);
   });
 
   it('the golden image is still there, and removing it leaves nothing of this run in tgtd', async () => {

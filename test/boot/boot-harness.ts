@@ -282,12 +282,12 @@ export function rbd(ceph: CephEnv, args: string[]): string {
 export interface BootTiming {
   path: string;
   node: string;
-  /** PUT /create_disk, PUT /provision/ (ms) */
-  createDiskMs: number;
-  provisionMs: number;
+  /** PUT /create_disk, PUT /provision/ (ms); none when one `bmi boot` did both */
+  createDiskMs?: number;
+  provisionMs?: number;
   /** QEMU start -> BMI-BOOT-OK (ms) */
   qemuToMarkerMs: number;
-  /** the create_disk call -> BMI-BOOT-OK (ms): what a tenant waits for */
+  /** the create_disk call (or `bmi boot`) -> BMI-BOOT-OK (ms): what a tenant waits for */
   apiToMarkerMs: number;
   /** the create_disk call -> BMI-DISKLESS-OK: logged in to its disk again from Linux, wrote its note (ms) */
   apiToDisklessMs: number;
@@ -295,7 +295,7 @@ export interface BootTiming {
 }
 
 export function timingTable(rows: BootTiming[], accel: Accel): string {
-  const s = (ms: number) => (ms / 1000).toFixed(1);
+  const s = (ms: number | undefined) => (ms === undefined ? '–' : (ms / 1000).toFixed(1));
   const head =
     `| path (${accel.toUpperCase()}) | node | at once | create_disk s | provision s | QEMU start → marker s | ` +
     'API call → marker s | API call → diskless rw s |';

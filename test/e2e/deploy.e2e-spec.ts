@@ -51,7 +51,7 @@ describe('config/bmi.production.cfg', () => {
         env: { BMI_FS_CONF_FILE: path.join(dir, 'ceph.conf') },
       });
       expect(config.warnings).toEqual([]);
-      expect(config.drivers).toEqual({ fs: 'ceph', iscsi: 'tgt', netIsolator: 'hil' });
+      expect(config.drivers).toEqual({ fs: 'ceph', iscsi: 'tgt', netIsolator: 'hil', power: 'ipmi' });
       expect(config.iscsi.chap).toBe(true);
       expect(config.http.metricsAllow).toEqual(['10.0.0.5']);
       expect(config.tftp.httpBootAllow).toEqual(['192.168.100.0/24']);

@@ -32,6 +32,8 @@ export const STANDALONE = [
   'removeNic',
   'connectNode',
   'detachNode',
+  'setNodeBmc',
+  'deleteNodeBmc',
 ];
 
 /** An SDK operation, counted as tried. */
@@ -139,6 +141,40 @@ describe('the SDK', () => {
     expect(one.state).toBe('done');
     const all = await unwrap(op('listAllOperations')({ client: admin, query: { state: 'done', limit: 1000 } }));
     expect(all.items.length).toBeGreaterThan(5);
+  });
+
+  it("a node's power, and a node deployed from an image and released in one call each", async () => {
+    const on = await unwrap(
+      op('setNodePower')({ client: alice, path: { project: P, node: 'node-01' }, body: { action: 'on' } }),
+    );
+    expect(on).toEqual({ node: 'node-01', state: 'on' });
+    expect(await unwrap(op('getNodePower')({ client: alice, path: { project: P, node: 'node-01' } }))).toEqual(on);
+    const deployed = await launched(
+      op('deployNode')({
+        client: alice,
+        path: { project: P, node: 'node-01' },
+        body: { image: 'bmi_test', disk: 'web2' },
+      }),
+    );
+    expect([deployed.kind, deployed.state]).toEqual(['deploy', 'done']);
+    expect(await unwrap(op('getDeployment')({ client: alice, path: { project: P, node: 'node-01' } }))).toMatchObject({
+      node: 'node-01',
+      disk: 'web2',
+      image: 'bmi_test',
+      nic: 'eth0',
+      attached: false,
+      ip: null,
+    });
+    const released = await launched(op('releaseNode')({ client: alice, path: { project: P, node: 'node-01' } }));
+    expect([released.kind, released.state]).toEqual(['release', 'done']);
+    const gone = await unwrap(op('getDeployment')({ client: alice, path: { project: P, node: 'node-01' } })).catch(
+      (e) => e,
+    );
+    expect([gone.status, gone.code]).toEqual([404, 'NOT_PROVISIONED']);
+    expect(await unwrap(op('getNodePower')({ client: alice, path: { project: P, node: 'node-01' } }))).toEqual({
+      node: 'node-01',
+      state: 'off',
+    });
   });
 
   it('admin: every image record, records alone, targets, reconcile', async () => {

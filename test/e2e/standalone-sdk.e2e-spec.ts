@@ -57,6 +57,23 @@ it('an admin sets up users, projects, nodes and NICs; the member then boots a no
   );
   await unwrap(bmi.removeNic({ client: root, path: { node: 'node-01', nic: 'eth9' } }));
   await unwrap(bmi.connectNode({ client: root, path: { node: 'node-01' }, body: { project: 'proj1' } }));
+  // its BMC: power then goes through the power driver (fake here; ipmitool in production)
+  await unwrap(
+    bmi.setNodeBmc({
+      client: root,
+      path: { node: 'node-01' },
+      body: { address: '10.1.0.21', username: 'ADMIN', password: 'bmc-pw' },
+    }),
+  );
+  const cycled = await unwrap(
+    bmi.setNodePower({ client: root, path: { project: 'proj1', node: 'node-01' }, body: { action: 'cycle' } }),
+  );
+  expect(cycled).toEqual({ node: 'node-01', state: 'on' });
+  const badBmc = await unwrap(
+    bmi.setNodeBmc({ client: root, path: { node: 'node-01' }, body: { address: '-rf /' } }),
+  ).catch((e) => e);
+  expect([badBmc.status, badBmc.code]).toEqual([400, 'BAD_REQUEST']);
+  await unwrap(bmi.deleteNodeBmc({ client: root, path: { node: 'node-01' } }));
   await unwrap(bmi.registerNode({ client: root, body: { name: 'node-02' } }));
   await unwrap(bmi.connectNode({ client: root, path: { node: 'node-02' }, body: { project: 'proj1' } }));
   await unwrap(bmi.detachNode({ client: root, path: { node: 'node-02' } }));

@@ -85,6 +85,7 @@ export async function startTestApp(
     'fs = fake',
     'iscsi = fake',
     'net_isolator = fake',
+    'power = fake',
     '[fs]',
     'pool = bmi',
     `fake_images = ${(opts.fakeImages ?? ['bmi_test', 'centos7']).join(', ')}`,

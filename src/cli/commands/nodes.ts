@@ -1,9 +1,17 @@
 import { Command } from 'commander';
-import { deleteBoot, getBoot, getNodeIp, putBoot } from '@bmi/client';
+import { deleteBoot, getBoot, getNodeIp, getNodePower, type PowerAction, putBoot, setNodePower } from '@bmi/client';
+import { InvalidArgumentError } from 'commander';
 import { Session } from '../session';
 import { BOOT_COLUMNS, bootRow } from './rows';
 
 const IP_COLUMNS = ['ip', 'node'];
+const POWER_COLUMNS = ['node', 'state'];
+const ACTIONS: PowerAction[] = ['on', 'off', 'cycle'];
+
+function powerAction(value: string): PowerAction {
+  if (!(ACTIONS as string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${ACTIONS.join(', ')}.`);
+  return value as PowerAction;
+}
 
 /** Pointing a node's network boot at a disk and back, and finding its IP. */
 export function addNodeCommands(program: Command, s: Session): void {
@@ -45,6 +53,25 @@ export function addNodeCommands(program: Command, s: Session): void {
       s.print.one(
         { ...(await s.call((client) => getNodeIp({ client, path: { project, node: name }, query: { nic: o.nic } }))) },
         IP_COLUMNS,
+      ),
+    );
+  node
+    .command('power')
+    .hook('preAction', () => s.print.check(POWER_COLUMNS))
+    .description("switch a node on or off or cycle it, as the project's member (through HIL); no action: its state")
+    .argument('<project>')
+    .argument('<node>')
+    .argument('[action]', `${ACTIONS.join(', ')}`, powerAction)
+    .action(async (project: string, name: string, action?: PowerAction) =>
+      s.print.one(
+        {
+          ...(await s.call((client) =>
+            action
+              ? setNodePower({ client, path: { project, node: name }, body: { action } })
+              : getNodePower({ client, path: { project, node: name } }),
+          )),
+        },
+        POWER_COLUMNS,
       ),
     );
   node

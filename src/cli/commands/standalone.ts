@@ -6,6 +6,7 @@ import {
   connectNode,
   createUser,
   deleteNode,
+  deleteNodeBmc,
   deleteUser,
   detachNode,
   grantProject,
@@ -14,6 +15,7 @@ import {
   registerNode,
   removeNic,
   revokeProject,
+  setNodeBmc,
 } from '@bmi/client';
 import { Session } from '../session';
 import { everyItem, NIC_COLUMNS, NODE_COLUMNS, nodeRow, USER_COLUMNS, userRow } from './rows';
@@ -49,7 +51,7 @@ async function newPassword(fromStdin: boolean | undefined, src: PasswordSource):
  */
 export function addStandaloneCommands(program: Command, s: Session, passwords: PasswordSource): void {
   addUserCommands(program, s, passwords);
-  addNodeAdminCommands(program, s);
+  addNodeAdminCommands(program, s, passwords);
   addNicCommands(program, s);
 }
 
@@ -115,7 +117,13 @@ function addUserCommands(program: Command, s: Session, passwords: PasswordSource
     });
 }
 
-function addNodeAdminCommands(program: Command, s: Session): void {
+interface BmcOptions {
+  user?: string;
+  passwordStdin?: boolean;
+  forget?: boolean;
+}
+
+function addNodeAdminCommands(program: Command, s: Session, passwords: PasswordSource): void {
   // `bmi node ip` and `node boot` exist already (commands/nodes.ts): these go beside them
   const node =
     program.commands.find((c) => c.name() === 'node') ?? program.command('node').description('node information');
@@ -151,6 +159,32 @@ function addNodeAdminCommands(program: Command, s: Session): void {
     .argument('<project>')
     .action(async (name: string, project: string) => {
       await s.call((client) => connectNode({ client, path: { node: name }, body: { project } }));
+      s.print.done();
+    });
+  node
+    .command('bmc')
+    .description(
+      "record the node's BMC, which its power requests go to (standalone mode, [driver] power = ipmi); " +
+        'the password, if the node has an account of its own, from --password-stdin or BMI_NEW_PASSWORD',
+    )
+    .argument('<node>')
+    .argument('[address]', "the BMC's host name or IP address")
+    .option('--user <user>', 'the BMC account (default: [power] ipmi_user)')
+    .option('--password-stdin', "read the account's password from the first line of standard input")
+    .option('--forget', 'forget the BMC instead')
+    .action(async (name: string, address: string | undefined, o: BmcOptions) => {
+      if (o.forget) {
+        await s.call((client) => deleteNodeBmc({ client, path: { node: name } }));
+      } else {
+        if (!address) throw new UsageError('give the BMC address, or --forget');
+        const password =
+          o.passwordStdin || passwords.env.BMI_NEW_PASSWORD !== undefined
+            ? await newPassword(o.passwordStdin, passwords)
+            : undefined;
+        await s.call((client) =>
+          setNodeBmc({ client, path: { node: name }, body: { address, username: o.user, password } }),
+        );
+      }
       s.print.done();
     });
   node

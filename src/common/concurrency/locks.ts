@@ -5,6 +5,8 @@ import { ConflictError } from '../errors/domain-error';
 import { dbLocation } from '../../database/db-location';
 import { KeyedLock, LockRequest } from './keyed-lock';
 
+export type { LockRequest } from './keyed-lock';
+
 /**
  * Locks that keep concurrent operations on the same image, node or project from interleaving their steps
  * (two snapshots of one disk, a remove_image racing a create_disk from it, a project deleted while an image

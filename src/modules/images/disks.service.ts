@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Sagas } from '../operations/sagas';
 import { AppConfig } from '../../config/app-config';
-import { exclusive, lockKey, OperationLocks, LockedCheck, shared } from '../../common/concurrency/locks';
+import { exclusive, lockKey, LockRequest, OperationLocks, LockedCheck, shared } from '../../common/concurrency/locks';
+import type { Saga } from '../../common/orchestration/saga';
 import type { ProjectScope } from '../access/access-level';
 import { IscsiEndpoint, IscsiService } from '../iscsi/iscsi.service';
 import type { IscsiTarget } from '../iscsi/iscsi-target.driver';
@@ -41,38 +42,58 @@ export class DisksService {
    * leaked, §8 #1). Returns the iSCSI target name (the original's `"<uid>img<id>"`).
    */
   async createDisk(scope: ProjectScope, diskName: string, imageName: string): Promise<string> {
+    return this.locks.run(this.newDiskLocks(scope, imageName, diskName), async () => {
+      const source = await this.newDiskSource(scope, imageName, diskName);
+      return this.withSourceName(source, imageName, () =>
+        this.sagas.of(scope, { disk: diskName, image: imageName }).run('create_disk', async (s) => {
+          const row = await this.makeDisk(s, scope, source, diskName);
+          return this.iscsi.targetName(this.catalog.cephName(row));
+        }),
+      );
+    });
+  }
+
+  /** The locks a new disk is made under: its name, and the image it is cloned from (kept from removal). */
+  newDiskLocks(scope: ProjectScope, imageName: string, diskName: string): LockRequest[] {
     const { project } = scope;
-    return this.locks.run(
-      [
-        shared(lockKey.project(project.name)),
-        shared(lockKey.image(project.id, imageName)),
-        exclusive(lockKey.image(project.id, diskName)),
-      ],
-      async () => {
-        const source = await this.catalog.require(project, imageName);
-        if (this.catalog.kind(source) === 'disk') {
-          throw new WrongImageKindError(`${imageName} is a disk: create a snapshot of it and make disks from that`);
-        }
-        const existing = await this.catalog.find(project.id, diskName);
-        if (existing) throw new DiskExistsError(this.iscsi.targetName(this.catalog.cephName(existing)));
-        const sourceCeph = this.catalog.cephName(source);
-        return withBmiNames({ [sourceCeph]: imageName }, () =>
-          this.sagas.of(scope, { disk: diskName, image: imageName }).run('create_disk', async (s) => {
-            const row = await this.catalog.reserve(
-              s,
-              // marked exported only once its target exists: the target reconciler never exports a half-made disk
-              { name: diskName, projectId: project.id, parentId: source.id, isSnapshot: false, isPublic: false },
-              project.name,
-            );
-            const ceph = this.catalog.cephName(row);
-            await s.step(this.steps.clone(sourceCeph, this.config.bmi.snapshot, ceph));
-            await s.step(this.iscsi.exportStep(ceph));
-            await s.step(this.catalog.exportedStep(row, true));
-            return this.iscsi.targetName(ceph);
-          }),
-        );
-      },
+    return [
+      shared(lockKey.project(project.name)),
+      shared(lockKey.image(project.id, imageName)),
+      exclusive(lockKey.image(project.id, diskName)),
+    ];
+  }
+
+  /** The image a new disk is cloned from, under newDiskLocks: a golden image or a snapshot; the name free. */
+  async newDiskSource(scope: ProjectScope, imageName: string, diskName: string): Promise<ImageEntity> {
+    const { project } = scope;
+    const source = await this.catalog.require(project, imageName);
+    if (this.catalog.kind(source) === 'disk') {
+      throw new WrongImageKindError(`${imageName} is a disk: create a snapshot of it and make disks from that`);
+    }
+    const existing = await this.catalog.find(project.id, diskName);
+    if (existing) throw new DiskExistsError(this.iscsi.targetName(this.catalog.cephName(existing)));
+    return source;
+  }
+
+  /** Runs `work` with errors naming the source's Ceph image by its BMI name. */
+  withSourceName<T>(source: ImageEntity, imageName: string, work: () => Promise<T>): Promise<T> {
+    return withBmiNames({ [this.catalog.cephName(source)]: imageName }, work);
+  }
+
+  /** The steps of a new disk within an operation: its row, the clone, its target, the row marked exported. */
+  async makeDisk(s: Saga, scope: ProjectScope, source: ImageEntity, diskName: string): Promise<ImageEntity> {
+    const { project } = scope;
+    const row = await this.catalog.reserve(
+      s,
+      // marked exported only once its target exists: the target reconciler never exports a half-made disk
+      { name: diskName, projectId: project.id, parentId: source.id, isSnapshot: false, isPublic: false },
+      project.name,
     );
+    const ceph = this.catalog.cephName(row);
+    await s.step(this.steps.clone(this.catalog.cephName(source), this.config.bmi.snapshot, ceph));
+    await s.step(this.iscsi.exportStep(ceph));
+    await s.step(this.catalog.exportedStep(row, true));
+    return row;
   }
 
   /** The project's disks. */
@@ -111,21 +132,34 @@ export class DisksService {
       if (this.catalog.kind(row) !== 'disk') {
         throw new WrongImageKindError(`${diskName} is not a disk: use remove_image to remove it`);
       }
+      await this.assertRemovable(row);
       const ceph = this.catalog.cephName(row);
-      // Snapshots of its own keep a disk (librbd would refuse its removal): looked for before anything is
-      // touched, so that a refused delete neither drops the target of a booted node for a moment nor leaves
-      // recovery an irreversible removal it could never complete. One listing, one open of the image. BMI's
-      // own snapshot, left by an interrupted snapshot of an older BMI, goes with the disk (removeImage).
-      const snaps = await this.steps.snapshots(ceph);
-      if (snaps.some((x) => x.name !== this.config.bmi.snapshot)) throw RbdImageHasSnapshotsError.of(diskName);
       await withBmiNames({ [ceph]: diskName }, () =>
-        this.sagas.of(scope, { disk: diskName }).run('delete_disk', async (s) => {
-          await s.step(this.iscsi.unexportStep(ceph));
-          await s.step(await this.catalog.deleteStep(row));
-          await s.step(this.steps.removeImage(ceph));
-        }),
+        this.sagas.of(scope, { disk: diskName }).run('delete_disk', (s) => this.removeDisk(s, row)),
       );
     });
+  }
+
+  /**
+   * Refuses a disk with snapshots of its own (librbd would refuse its removal): looked for before anything is
+   * touched, so that a refused delete neither drops the target of a booted node for a moment nor leaves
+   * recovery an irreversible removal it could never complete. One listing, one open of the image. BMI's own
+   * snapshot, left by an interrupted snapshot of an older BMI, goes with the disk (removeImage).
+   */
+  async assertRemovable(row: ImageEntity): Promise<void> {
+    const snaps = await this.steps.snapshots(this.catalog.cephName(row));
+    if (snaps.some((x) => x.name !== this.config.bmi.snapshot)) throw RbdImageHasSnapshotsError.of(row.name);
+  }
+
+  /**
+   * The steps that remove a disk within an operation: target, row, clone, in that order: the irreversible Ceph
+   * removal comes last, and if it fails the row and the target are put back.
+   */
+  async removeDisk(s: Saga, row: ImageEntity): Promise<void> {
+    const ceph = this.catalog.cephName(row);
+    await s.step(this.iscsi.unexportStep(ceph));
+    await s.step(await this.catalog.deleteStep(row));
+    await s.step(this.steps.removeImage(ceph));
   }
 
   /**

@@ -79,6 +79,6 @@ export async function storageFactory(config: AppConfig, fencing: Fencing, metric
     DisksService,
     TargetReconciler,
   ],
-  exports: [ImageCatalog, BlockStorage, StorageSteps],
+  exports: [ImageCatalog, BlockStorage, StorageSteps, DisksService],
 })
 export class ImagesModule {}

@@ -14,3 +14,8 @@ export class NoLeaseError extends NotFoundError {
 export class BadMacError extends BadGatewayError {
   override readonly code = 'HIL_BAD_MAC';
 }
+
+/** deploy of a node that boots from a disk already */
+export class NodeInUseError extends ConflictError {
+  override readonly code = 'NODE_IN_USE';
+}

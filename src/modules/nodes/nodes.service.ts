@@ -3,7 +3,10 @@ import { Sagas } from '../operations/sagas';
 import { exclusive, lockKey, OperationLocks, LockedCheck, shared } from '../../common/concurrency/locks';
 import { isMac } from '../../common/validation/names';
 import type { ProjectScope } from '../access/access-level';
-import { HilNode } from '../hil/hil.client';
+import { HilClient, HilNode } from '../hil/hil.client';
+import { SagaActions } from '../../common/orchestration/actions';
+import type { Step } from '../../common/orchestration/saga';
+import type { PowerAction, PowerState } from '../power/power.driver';
 import { NicNotFoundError } from '../hil/hil.errors';
 import { ImageCatalog } from '../images/image-catalog';
 import { WrongImageKindError } from '../images/images.errors';
@@ -34,7 +37,12 @@ export class NodesService {
     private readonly catalog: ImageCatalog,
     private readonly iscsi: IscsiService,
     private readonly tftp: TftpService,
-  ) {}
+    private readonly hil: HilClient,
+    actions: SagaActions,
+  ) {
+    // the undo of a power step: nothing can be undone (see powerStep)
+    actions.register({ 'power.unchanged': async () => undefined });
+  }
 
   /**
    * Writes the node's iPXE script and its per-MAC pxelinux file (§3.3), and its per-MAC iPXE script when
@@ -55,23 +63,56 @@ export class NodesService {
       if (this.catalog.kind(disk) !== 'disk') {
         throw new WrongImageKindError(`${diskName} is not a disk: make one with create_disk first`);
       }
-      const ceph = this.catalog.cephName(disk);
       // the row says (no listing of tgtd's targets): a target lost to a tgtd restart is the target reconciler's
       if (!disk.exported) {
         throw new DiskNotExportedError(`${diskName} is not exported over iSCSI; delete and create the disk again`);
       }
-      const mac = macOf(await scope.ownedNode(node), nic);
-      const steps = await this.tftp.writeSteps({
-        node,
-        mac,
-        target: this.iscsi.targetName(ceph),
-        label: diskName,
-        ...(await this.iscsi.accessFor(ceph)),
-      });
+      const steps = await this.bootFileSteps(scope, node, diskName, this.catalog.cephName(disk), nic);
       await this.sagas.of(scope, { node, disk: diskName, nic }).run('provision', async (s) => {
         for (const step of steps) await s.step(step);
       });
     });
+  }
+
+  /** The steps that write the boot files of `node` for the exported disk `diskName` (RBD image `ceph`). */
+  async bootFileSteps(scope: ProjectScope, node: string, diskName: string, ceph: string, nic: string): Promise<Step[]> {
+    const mac = macOf(await scope.ownedNode(node), nic);
+    return this.tftp.writeSteps({
+      node,
+      mac,
+      target: this.iscsi.targetName(ceph),
+      label: diskName,
+      ...(await this.iscsi.accessFor(ceph)),
+    });
+  }
+
+  /** The steps that remove the boot files of `node` for the NIC `nic`. */
+  async removeFileSteps(scope: ProjectScope, node: string, nic: string): Promise<Step[]> {
+    return this.tftp.removeSteps(node, macOf(await scope.ownedNode(node), nic));
+  }
+
+  /** Switches the node's power: through HIL (which checks the caller again), or BMI's power driver without one. */
+  async power(scope: ProjectScope, node: string, action: PowerAction): Promise<void> {
+    await scope.ownedNode(node);
+    await this.hil.power(scope.caller.credentials, node, action);
+  }
+
+  async powerStatus(scope: ProjectScope, node: string): Promise<PowerState> {
+    await scope.ownedNode(node);
+    return this.hil.powerStatus(scope.caller.credentials, node);
+  }
+
+  /**
+   * A power request as a step of an operation. Power cannot be taken back: undoing the step leaves the node as
+   * it is (`power.unchanged`). A node cycled by an operation that is then rolled back PXE-boots into no boot
+   * files, and stops there.
+   */
+  powerStep(scope: ProjectScope, node: string, action: PowerAction): Step {
+    return {
+      name: `power ${action} ${node}`,
+      run: () => this.hil.power(scope.caller.credentials, node, action),
+      undo: { type: 'power.unchanged', args: { node } },
+    };
   }
 
   /**
@@ -95,8 +136,7 @@ export class NodesService {
   async deprovision(scope: ProjectScope, node: string, nic: string, check?: LockedCheck): Promise<void> {
     return this.locks.run([exclusive(lockKey.node(node))], async () => {
       await check?.();
-      const mac = macOf(await scope.ownedNode(node), nic);
-      const steps = await this.tftp.removeSteps(node, mac);
+      const steps = await this.removeFileSteps(scope, node, nic);
       await this.sagas.of(scope, { node, nic }).run('deprovision', async (s) => {
         for (const step of steps) await s.step(step);
       });

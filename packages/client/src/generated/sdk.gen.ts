@@ -2,7 +2,7 @@
 
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client';
 import { client } from './client.gen';
-import type { AddImageRecordData, AddImageRecordErrors, AddImageRecordResponses, AddNicData, AddNicErrors, AddNicResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ConnectNodeData, ConnectNodeErrors, ConnectNodeResponses, CopyImageData, CopyImageErrors, CopyImageResponses, CreateDiskData, CreateDiskErrors, CreateDiskResponses, CreateProjectData, CreateProjectErrors, CreateProjectResponses, CreateSnapshotData, CreateSnapshotErrors, CreateSnapshotResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeleteBootData, DeleteBootErrors, DeleteBootResponses, DeleteDiskData, DeleteDiskErrors, DeleteDiskResponses, DeleteImageRecordData, DeleteImageRecordErrors, DeleteImageRecordResponses, DeleteNodeData, DeleteNodeErrors, DeleteNodeResponses, DeleteProjectData, DeleteProjectErrors, DeleteProjectResponses, DeleteUserData, DeleteUserErrors, DeleteUserResponses, DetachNodeData, DetachNodeErrors, DetachNodeResponses, ExportImageData, ExportImageErrors, ExportImageResponses, GetBootData, GetBootErrors, GetBootResponses, GetDiskData, GetDiskErrors, GetDiskResponses, GetImageData, GetImageErrors, GetImageResponses, GetNodeIpData, GetNodeIpErrors, GetNodeIpResponses, GetOperationData, GetOperationErrors, GetOperationResponses, GetProjectData, GetProjectErrors, GetProjectResponses, GrantProjectData, GrantProjectErrors, GrantProjectResponses, ImportImageData, ImportImageErrors, ImportImageResponses, ListAllOperationsData, ListAllOperationsErrors, ListAllOperationsResponses, ListAuditData, ListAuditErrors, ListAuditResponses, ListDisksData, ListDisksErrors, ListDisksResponses, ListImageRecordsData, ListImageRecordsErrors, ListImageRecordsResponses, ListImagesData, ListImagesErrors, ListImagesResponses, ListNodesData, ListNodesErrors, ListNodesResponses, ListOperationsData, ListOperationsErrors, ListOperationsResponses, ListProjectsData, ListProjectsErrors, ListProjectsResponses, ListTargetsData, ListTargetsErrors, ListTargetsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, MountImageData, MountImageErrors, MountImageResponses, MoveImageData, MoveImageErrors, MoveImageResponses, PutBootData, PutBootErrors, PutBootResponses, ReconcileData, ReconcileErrors, ReconcileResponses, RegisterNodeData, RegisterNodeErrors, RegisterNodeResponses, RemoveImageData, RemoveImageErrors, RemoveImageResponses, RemoveNicData, RemoveNicErrors, RemoveNicResponses, RevokeProjectData, RevokeProjectErrors, RevokeProjectResponses, UmountImageData, UmountImageErrors, UmountImageResponses } from './types.gen';
+import type { AddImageRecordData, AddImageRecordErrors, AddImageRecordResponses, AddNicData, AddNicErrors, AddNicResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ConnectNodeData, ConnectNodeErrors, ConnectNodeResponses, CopyImageData, CopyImageErrors, CopyImageResponses, CreateDiskData, CreateDiskErrors, CreateDiskResponses, CreateProjectData, CreateProjectErrors, CreateProjectResponses, CreateSnapshotData, CreateSnapshotErrors, CreateSnapshotResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeleteBootData, DeleteBootErrors, DeleteBootResponses, DeleteDiskData, DeleteDiskErrors, DeleteDiskResponses, DeleteImageRecordData, DeleteImageRecordErrors, DeleteImageRecordResponses, DeleteNodeBmcData, DeleteNodeBmcErrors, DeleteNodeBmcResponses, DeleteNodeData, DeleteNodeErrors, DeleteNodeResponses, DeleteProjectData, DeleteProjectErrors, DeleteProjectResponses, DeleteUserData, DeleteUserErrors, DeleteUserResponses, DeployNodeData, DeployNodeErrors, DeployNodeResponses, DetachNodeData, DetachNodeErrors, DetachNodeResponses, ExportImageData, ExportImageErrors, ExportImageResponses, GetBootData, GetBootErrors, GetBootResponses, GetDeploymentData, GetDeploymentErrors, GetDeploymentResponses, GetDiskData, GetDiskErrors, GetDiskResponses, GetImageData, GetImageErrors, GetImageResponses, GetNodeIpData, GetNodeIpErrors, GetNodeIpResponses, GetNodePowerData, GetNodePowerErrors, GetNodePowerResponses, GetOperationData, GetOperationErrors, GetOperationResponses, GetProjectData, GetProjectErrors, GetProjectResponses, GrantProjectData, GrantProjectErrors, GrantProjectResponses, ImportImageData, ImportImageErrors, ImportImageResponses, ListAllOperationsData, ListAllOperationsErrors, ListAllOperationsResponses, ListAuditData, ListAuditErrors, ListAuditResponses, ListDisksData, ListDisksErrors, ListDisksResponses, ListImageRecordsData, ListImageRecordsErrors, ListImageRecordsResponses, ListImagesData, ListImagesErrors, ListImagesResponses, ListNodesData, ListNodesErrors, ListNodesResponses, ListOperationsData, ListOperationsErrors, ListOperationsResponses, ListProjectsData, ListProjectsErrors, ListProjectsResponses, ListTargetsData, ListTargetsErrors, ListTargetsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, MountImageData, MountImageErrors, MountImageResponses, MoveImageData, MoveImageErrors, MoveImageResponses, PutBootData, PutBootErrors, PutBootResponses, ReconcileData, ReconcileErrors, ReconcileResponses, RegisterNodeData, RegisterNodeErrors, RegisterNodeResponses, ReleaseNodeData, ReleaseNodeErrors, ReleaseNodeResponses, RemoveImageData, RemoveImageErrors, RemoveImageResponses, RemoveNicData, RemoveNicErrors, RemoveNicResponses, RevokeProjectData, RevokeProjectErrors, RevokeProjectResponses, SetNodeBmcData, SetNodeBmcErrors, SetNodeBmcResponses, SetNodePowerData, SetNodePowerErrors, SetNodePowerResponses, UmountImageData, UmountImageErrors, UmountImageResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -65,6 +65,28 @@ export const deleteNode = <ThrowOnError extends boolean = false>(options: Option
     security: [{ scheme: 'basic', type: 'http' }],
     url: '/v1/nodes/{node}',
     ...options
+});
+
+/**
+ * Forget the node's BMC (admin)
+ */
+export const deleteNodeBmc = <ThrowOnError extends boolean = false>(options: Options<DeleteNodeBmcData, ThrowOnError>): RequestResult<DeleteNodeBmcResponses, DeleteNodeBmcErrors, ThrowOnError> => (options.client ?? client).delete<DeleteNodeBmcResponses, DeleteNodeBmcErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/v1/nodes/{node}/bmc',
+    ...options
+});
+
+/**
+ * Record the node's BMC, which its power requests go to (admin)
+ */
+export const setNodeBmc = <ThrowOnError extends boolean = false>(options: Options<SetNodeBmcData, ThrowOnError>): RequestResult<SetNodeBmcResponses, SetNodeBmcErrors, ThrowOnError> => (options.client ?? client).put<SetNodeBmcResponses, SetNodeBmcErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/v1/nodes/{node}/bmc',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**
@@ -364,12 +386,65 @@ export const putBoot = <ThrowOnError extends boolean = false>(options: Options<P
 });
 
 /**
+ * Release the node: power it off, remove its boot files, delete its disk
+ */
+export const releaseNode = <ThrowOnError extends boolean = false>(options: Options<ReleaseNodeData, ThrowOnError>): RequestResult<ReleaseNodeResponses, ReleaseNodeErrors, ThrowOnError> => (options.client ?? client).delete<ReleaseNodeResponses, ReleaseNodeErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/v1/projects/{project}/nodes/{node}/deployment',
+    ...options
+});
+
+/**
+ * What the node was deployed with, and whether it is on its disk now
+ */
+export const getDeployment = <ThrowOnError extends boolean = false>(options: Options<GetDeploymentData, ThrowOnError>): RequestResult<GetDeploymentResponses, GetDeploymentErrors, ThrowOnError> => (options.client ?? client).get<GetDeploymentResponses, GetDeploymentErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/v1/projects/{project}/nodes/{node}/deployment',
+    ...options
+});
+
+/**
+ * Boot the node from a new clone of an image: make the disk, write the boot files, power-cycle it
+ */
+export const deployNode = <ThrowOnError extends boolean = false>(options: Options<DeployNodeData, ThrowOnError>): RequestResult<DeployNodeResponses, DeployNodeErrors, ThrowOnError> => (options.client ?? client).post<DeployNodeResponses, DeployNodeErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/v1/projects/{project}/nodes/{node}/deployment',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
  * The IP address DHCP gave the node
  */
 export const getNodeIp = <ThrowOnError extends boolean = false>(options: Options<GetNodeIpData, ThrowOnError>): RequestResult<GetNodeIpResponses, GetNodeIpErrors, ThrowOnError> => (options.client ?? client).get<GetNodeIpResponses, GetNodeIpErrors, ThrowOnError>({
     security: [{ scheme: 'basic', type: 'http' }],
     url: '/v1/projects/{project}/nodes/{node}/ip',
     ...options
+});
+
+/**
+ * The node's power, as its BMC tells it (through HIL)
+ */
+export const getNodePower = <ThrowOnError extends boolean = false>(options: Options<GetNodePowerData, ThrowOnError>): RequestResult<GetNodePowerResponses, GetNodePowerErrors, ThrowOnError> => (options.client ?? client).get<GetNodePowerResponses, GetNodePowerErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/v1/projects/{project}/nodes/{node}/power',
+    ...options
+});
+
+/**
+ * Switch the node on or off, or cycle it (through HIL, as its owner)
+ */
+export const setNodePower = <ThrowOnError extends boolean = false>(options: Options<SetNodePowerData, ThrowOnError>): RequestResult<SetNodePowerResponses, SetNodePowerErrors, ThrowOnError> => (options.client ?? client).post<SetNodePowerResponses, SetNodePowerErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/v1/projects/{project}/nodes/{node}/power',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**
