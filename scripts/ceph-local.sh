@@ -206,7 +206,7 @@ bootstrap() {
 }
 
 up() {
-  apt_install ceph-mon ceph-osd ceph-common librbd-dev librados-dev
+  apt_install ceph-mon ceph-osd ceph-common librbd-dev librados-dev qemu-utils qemu-block-extra
   [ "$WITH_MGR" = 1 ] && apt_install ceph-mgr
   local started=$SECONDS
   if [ -f "$D/.bootstrapped" ] && answers; then

@@ -64,6 +64,7 @@ CFG
   export BMI_CONFIG="$PWD/var/bmi.cfg"
 else
   apt_install librbd-dev librados-dev # the librbd binding builds against them
+  apt_install qemu-utils qemu-block-extra # uploads of qcow2 files: qemu-img and its rbd driver
   ensure_deps
 fi
 build

@@ -4,6 +4,7 @@ import { addCompletionCommand } from './commands/completion';
 import { addImageCommands } from './commands/images';
 import { addFleetCommands } from './commands/fleet';
 import { addNodeCommands } from './commands/nodes';
+import { addUploadCommands } from './commands/upload';
 import { addOperationCommands } from './commands/operations';
 import { addStandaloneCommands, readProcessStdin, ReadStdin } from './commands/standalone';
 import { CliError, EXIT } from './errors';
@@ -93,6 +94,7 @@ export function buildProgram(deps: CliDeps): Command {
   addImageCommands(program, session);
   addNodeCommands(program, session);
   addFleetCommands(program, session);
+  addUploadCommands(program, session);
   addAdminCommands(program, session);
   addOperationCommands(program, session);
   addStandaloneCommands(program, session, { env: deps.env, readStdin: deps.readStdin ?? readProcessStdin });

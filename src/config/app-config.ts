@@ -13,6 +13,7 @@ import {
   NetIsolatorSection,
   PowerSection,
   TftpSection,
+  UploadSection,
 } from './sections';
 
 export { parseIni, toIniSyntax } from './ini-compat';
@@ -44,6 +45,7 @@ export class AppConfig {
   logs: LogsSection;
   auth: AuthSection;
   power: PowerSection;
+  upload: UploadSection;
   drivers: DriverSection;
   /** keys BMI does not know (typos, options of other tools): logged at start, never fatal */
   warnings: string[];
@@ -76,6 +78,7 @@ const SECTION_CLASSES = [
   LogsSection,
   AuthSection,
   PowerSection,
+  UploadSection,
 ];
 
 /** Every `section.key` BMI reads, from the section classes. */
@@ -147,6 +150,7 @@ function validate(sections: Sections, source: string): AppConfig {
     logs: read(LogsSection),
     auth: read(AuthSection),
     power: read(PowerSection),
+    upload: read(UploadSection),
     warnings,
   };
   problems.push(...cfg.iscsi.check(cfg), ...cfg.fs.check(cfg), ...cfg.netIsolator.check(cfg));

@@ -353,3 +353,25 @@ export class PowerSection {
   @Ini('power.timeout_seconds', { kind: 'int', min: 1, max: 600 })
   timeoutSeconds = 30;
 }
+
+/** [upload]: images uploaded through the API (`bmi image upload`), and each project's share of the pool. */
+export class UploadSection {
+  /** the largest file one upload may be, in bytes (64 GiB) */
+  @Ini('upload.max_bytes', { kind: 'int', min: 1, max: Number.MAX_SAFE_INTEGER })
+  maxBytes = 64 * 1024 ** 3;
+  /** where qcow2 files wait for their conversion (raw data goes straight to Ceph); empty: the system's temp dir */
+  @Ini('upload.staging_dir')
+  stagingDir = '';
+  /** an upload that receives nothing for this long is abandoned, and what it made removed */
+  @Ini('upload.idle_seconds', { kind: 'int', min: 10, max: 86400 })
+  idleSeconds = 600;
+  /** the qemu-img that converts qcow2 files (with its rbd driver: Debian's qemu-block-extra) */
+  @Ini('upload.qemu_img')
+  qemuImg = 'qemu-img';
+  /** golden images and snapshots a project may hold; 0: no limit */
+  @Ini('upload.images_per_project', { kind: 'int', min: 0, max: 1000000 })
+  imagesPerProject = 0;
+  /** bytes of golden images and snapshots (their virtual sizes) a project may hold; 0: no limit */
+  @Ini('upload.bytes_per_project', { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER })
+  bytesPerProject = 0;
+}

@@ -1,5 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { Logger } from '@nestjs/common';
 import { runCli } from '../../src/cli/program';
@@ -54,6 +55,9 @@ const SEED: HilSeed = {
 };
 
 const BOOTED = /BMI-BOOT-OK fw=(\w+)/;
+/** the golden image again, uploaded as a qcow2 file */
+const UPLOADED = 'golden-qcow2';
+const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 const DISKLESS = /BMI-DISKLESS-(OK|FAILED).*/;
 
 describeWithBoot('a node PXE-boots from the disk BMI made: PXE, iPXE, iSCSI (tgt), RBD clone', (env: BootEnv) => {
@@ -115,7 +119,7 @@ describeWithBoot('a node PXE-boots from the disk BMI made: PXE, iPXE, iSCSI (tgt
     for (const [disk] of disks.status === 200 ? (JSON.parse(disks.text) as [string, string][]) : []) {
       await call(t, 'delete', '/delete_disk', ALICE, { project: P, disk_name: disk });
     }
-    for (const img of ['snap-a', raw]) await call(t, 'delete', '/remove_image/', ADMIN, { project: P, img });
+    for (const img of ['snap-a', UPLOADED, raw]) await call(t, 'delete', '/remove_image/', ADMIN, { project: P, img });
   }
 
   interface Booted {
@@ -285,8 +289,23 @@ describeWithBoot('a node PXE-boots from the disk BMI made: PXE, iPXE, iSCSI (tgt
     }, 200_000);
   });
 
-  describe('4 nodes with one `bmi boot` (2 BIOS, 2 UEFI, over TFTP), QEMU started by the power driver', () => {
+  describe('a qcow2 file uploaded, then 4 nodes booted from it with one `bmi boot` (2 BIOS, 2 UEFI, TFTP)', () => {
     beforeAll(() => setIpxeScripts(env, 'tftp'));
+
+    it('`bmi image upload` converts a qcow2 made on the fly into a golden image (qemu-img, into Ceph)', async () => {
+      const qcow2 = path.join(env.dir, 'golden.qcow2');
+      execFileSync('qemu-img', ['convert', '-q', '-f', 'raw', '-O', 'qcow2', env.golden, qcow2]);
+      const up = await bmi('image', 'upload', P, UPLOADED, qcow2, '--wait');
+      expect({ code: up.code, err: up.err }).toEqual({ code: 0, err: '' });
+      expect(JSON.parse(up.out)).toMatchObject({ kind: 'upload_image', state: 'done' });
+      // the same disk as the raw file, byte for byte, sealed with its protected snapshot
+      const ceph = await cephName(UPLOADED);
+      const exported = path.join(env.dir, 'uploaded.raw');
+      rbd(env.ceph, ['export', '--no-progress', `${env.ceph.pool}/${ceph}`, exported]);
+      expect(sha256(exported)).toBe(sha256(env.golden));
+      expect(rbd(env.ceph, ['snap', 'ls', `${env.ceph.pool}/${ceph}`])).toContain(t.config.bmi.snapshot);
+      rmSync(exported, { force: true });
+    }, 180_000);
 
     it('all four boot their own new disk, and one `bmi release` takes them all back', async () => {
       const plan: [string, Firmware][] = [
@@ -308,7 +327,7 @@ describeWithBoot('a node PXE-boots from the disk BMI made: PXE, iPXE, iSCSI (tgt
       });
       try {
         const t0 = Date.now();
-        const boot = await bmi('boot', P, raw, ...plan.map(([n]) => n), '--wait', '--timeout', '240');
+        const boot = await bmi('boot', P, UPLOADED, ...plan.map(([n]) => n), '--wait', '--timeout', '240');
         // (on failure, the per-node progress on stderr says where each node got)
         expect({ code: boot.code, err: boot.err }).toEqual({ code: 0, err: expect.any(String) });
         for (const [n] of plan) expect(boot.err).toMatch(new RegExp(`^${n}: booted on ${PREFIX}\\S+$`, 'm'));
@@ -354,7 +373,8 @@ describeWithBoot('a node PXE-boots from the disk BMI made: PXE, iPXE, iSCSI (tgt
     }, 420_000);
   });
 
-  it('the golden image is still there, and removing it leaves nothing of this run in tgtd', async () => {
+  it('the golden images are still there, and removing them leaves nothing of this run in tgtd', async () => {
+    await expectText(call(t, 'delete', '/remove_image/', ADMIN, { project: P, img: UPLOADED }), 200, 'Success');
     await expectText(call(t, 'delete', '/remove_image/', ADMIN, { project: P, img: raw }), 200, 'Success');
     expect(tgtTargets(env.tgtControlPort).filter((n) => n.includes(uid))).toEqual([]);
   });

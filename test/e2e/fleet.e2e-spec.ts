@@ -5,6 +5,7 @@
  * disk its boot files name (a session on its fake target), as a real one would once it has booted.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -13,7 +14,7 @@ import type { HilSeed } from '../../src/modules/hil/hil-directory';
 import { FakeIscsiTargetDriver } from '../../src/modules/iscsi/drivers/fake-iscsi-target.driver';
 import { FakePowerDriver } from '../../src/modules/power/drivers/fake-power.driver';
 import { PowerDriver, type PowerAction } from '../../src/modules/power/power.driver';
-import { addProject, captureState, importImage, listFiles } from '../utils/e2e';
+import { addProject, captureState, importImage } from '../utils/e2e';
 import { ALICE, BOB, startTestApp, TestApp } from '../utils/test-app';
 
 const P = 'fleet';
@@ -55,13 +56,19 @@ beforeAll(async () => {
   power.listen(async (node, action) => {
     asked.push([node, action]);
     if (broken.has(node)) throw new Error(`the BMC of ${node} does not answer`);
-    // the node comes up on the disk its iPXE script names, or goes down
-    const script = (await listFiles(t.tftpRoot)).find((f) => f.path === `${node}.ipxe`);
-    const target = /iscsi:[^ ]*:(\S+)\n/.exec(script?.content ?? '')?.[1];
+    // the node comes up on the disk its iPXE script names, or goes down (its own file only: other nodes' files
+    // come and go meanwhile)
+    const script = await readFile(path.join(t.tftpRoot, `${node}.ipxe`), 'utf8').catch(() => '');
+    const target = /iscsi:[^ ]*:(\S+)\n/.exec(script)?.[1];
     if (target) iscsi.sessions.set(target, action === 'off' ? 0 : 1);
   });
   await addProject(t, P);
   await importImage(t, P, 'centos7');
+});
+
+// each test starts with nothing asked of the nodes (a failed one leaves its requests behind)
+beforeEach(() => {
+  asked.length = 0;
 });
 
 afterAll(async () => {

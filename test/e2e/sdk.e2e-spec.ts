@@ -98,7 +98,13 @@ describe('the SDK', () => {
     const copied = await launched(
       op('copyImage')({ client: alice, path: { project: P, image: 'bmi_test' }, body: { name: 'copy1' } }),
     );
-    expect(copied.progress).toEqual({ step: expect.stringMatching(/^flatten /), done: 1, total: 1 });
+    expect(copied.progress).toEqual({
+      step: expect.stringMatching(/^flatten /),
+      done: 1,
+      total: 1,
+      rate: null,
+      eta_seconds: null,
+    });
     const moved = await unwrap(
       op('moveImage')({ client: alice, path: { project: P, image: 'copy1' }, body: { name: 'copy2' } }),
     );
@@ -141,6 +147,38 @@ describe('the SDK', () => {
     expect(one.state).toBe('done');
     const all = await unwrap(op('listAllOperations')({ client: admin, query: { state: 'done', limit: 1000 } }));
     expect(all.items.length).toBeGreaterThan(5);
+  });
+
+  it('an upload: announced, its data in two parts, resumed from where BMI says; another cancelled', async () => {
+    const data = Buffer.from('golden image bytes, raw');
+    const started = await unwrap(
+      op('uploadImage')({
+        client: alice,
+        path: { project: P },
+        body: { name: 'uploaded', format: 'raw', size: data.length },
+      }),
+    );
+    const part = (offset: number, end: number) =>
+      unwrap(
+        op('sendUploadData')({
+          client: alice,
+          path: { project: P, image: 'uploaded' },
+          headers: { 'Upload-Offset': String(offset) },
+          body: new Blob([data.subarray(offset, end)]),
+        }),
+      );
+    expect((await part(0, 10)).received).toBe(10);
+    const at = await unwrap(op('getUpload')({ client: alice, path: { project: P, image: 'uploaded' } }));
+    expect(at).toEqual({ image: 'uploaded', format: 'raw', size: data.length, received: 10, operation: started.id });
+    expect((await part(at.received, data.length)).received).toBe(data.length);
+    expect((await waitForOperation(alice, P, started.id, { intervalMs: 10 })).state).toBe('done');
+    await unwrap(op('removeImage')({ client: alice, path: { project: P, image: 'uploaded' } }));
+
+    const other = await unwrap(
+      op('uploadImage')({ client: alice, path: { project: P }, body: { name: 'dropped', format: 'raw', size: 5 } }),
+    );
+    await unwrap(op('cancelUpload')({ client: alice, path: { project: P, image: 'dropped' } }));
+    expect((await waitForOperation(alice, P, other.id, { intervalMs: 10 })).state).toBe('rolled_back');
   });
 
   it("a node's power, and a node deployed from an image and released in one call each", async () => {

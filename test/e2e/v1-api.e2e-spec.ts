@@ -258,7 +258,13 @@ describe('images and disks', () => {
     expect(r.status).toBe(202);
     const op = await settle(r.headers.location);
     expect(op.state).toBe('done');
-    expect(op.progress).toEqual({ step: expect.stringMatching(/^flatten /), done: 1, total: 1 });
+    expect(op.progress).toEqual({
+      step: expect.stringMatching(/^flatten /),
+      done: 1,
+      total: 1,
+      rate: null,
+      eta_seconds: null,
+    });
     expect((await get(`/v1/projects/${P}/images/snap1`)).body).toEqual({
       name: 'snap1',
       kind: 'snapshot',

@@ -92,6 +92,15 @@ export function reportProgress(done: number, total: number): void {
 }
 
 /**
+ * reportProgress for the operation running now, to be called later from elsewhere (the requests that bring an
+ * upload its data run outside the operation's context).
+ */
+export function progressReporter(): (done: number, total: number) => void {
+  const op = current.getStore();
+  return (done, total) => op?.progress?.(done, total);
+}
+
+/**
  * Calls `onBegin` with the id of the first journaled operation `fn` begins, as soon as it is recorded: what an
  * API that answers "202, poll this operation" waits for before answering, while `fn` goes on.
  */

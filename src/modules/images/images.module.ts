@@ -16,6 +16,9 @@ import { ImagesV1Controller } from './images-v1.controller';
 import { DisksV1Controller } from './disks-v1.controller';
 import { AdminV1Controller } from './admin-v1.controller';
 import { ImagesService } from './images.service';
+import { UploadsService } from './uploads.service';
+import { UploadsV1Controller } from './uploads-v1.controller';
+import { ProcessModule } from '../../common/process/process.module';
 import { BlockStorage } from './storage/block-storage';
 import { CephRbdStorage } from './storage/ceph-rbd.storage';
 import { FakeBlockStorage } from './storage/fake-block-storage';
@@ -60,8 +63,9 @@ export async function storageFactory(config: AppConfig, fencing: Fencing, metric
     OperationsModule,
     IscsiModule,
     TftpModule,
+    ProcessModule,
   ],
-  controllers: [ImagesController, ImagesV1Controller, DisksV1Controller, AdminV1Controller],
+  controllers: [ImagesController, ImagesV1Controller, UploadsV1Controller, DisksV1Controller, AdminV1Controller],
   providers: [
     { provide: BlockStorage, inject: [AppConfig, Fencing, Metrics], useFactory: storageFactory },
     {
@@ -77,6 +81,7 @@ export async function storageFactory(config: AppConfig, fencing: Fencing, metric
     ImageCatalog,
     ImagesService,
     DisksService,
+    UploadsService,
     TargetReconciler,
   ],
   exports: [ImageCatalog, BlockStorage, StorageSteps, DisksService],

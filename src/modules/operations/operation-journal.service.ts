@@ -24,6 +24,23 @@ const PROGRESS_MS = 1000;
 /** How long a running operation stays this instance's without a renewal, by default (`[db] lease_seconds`). */
 export const LEASE_MS = 60_000;
 
+/** How far the step that reports progress got, how fast (units a second), and the time it should still take. */
+export interface Progress {
+  step: string;
+  done: number;
+  total: number;
+  rate: number | null;
+  eta_seconds: number | null;
+}
+
+type StoredProgress = Pick<Progress, 'step' | 'done' | 'total'> & { rate?: number | null };
+
+function progressOf(p: StoredProgress, state: OperationState): Progress {
+  const rate = p.rate ?? null;
+  const eta = state === 'running' && rate && rate > 0 ? Math.ceil((p.total - p.done) / rate) : null;
+  return { step: p.step, done: p.done, total: p.total, rate, eta_seconds: eta };
+}
+
 export interface OperationRow {
   id: string;
   kind: string;
@@ -34,7 +51,7 @@ export interface OperationRow {
   steps: StepRecord[];
   error: string | null;
   /** how far the step that reports progress got, while the operation runs (and as it last was) */
-  progress: { step: string; done: number; total: number } | null;
+  progress: Progress | null;
   started: string;
   updated: string;
 }
@@ -130,6 +147,8 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
     // progress is written in order, at most once a PROGRESS_MS (and at 100%), and before the end
     let progressWritten = 0;
     let progressWrite: Promise<void> = Promise.resolve();
+    /** where the step that reports progress first reported, for its rate */
+    let progressStart: { step: string; at: number; done: number } | null = null;
     return {
       id: row.id,
       started: async (name, how) => {
@@ -165,7 +184,12 @@ export class TypeOrmOperationJournal extends OperationJournal implements OnModul
         const now = this.now();
         if (ended || (done < total && now - progressWritten < PROGRESS_MS)) return;
         progressWritten = now;
-        const progress = JSON.stringify({ step: steps.at(-1)?.name ?? '', done, total });
+        const step = steps.at(-1)?.name ?? '';
+        if (progressStart?.step !== step) progressStart = { step, at: now, done };
+        const seconds = (now - progressStart.at) / 1000;
+        // units a second over the step so far (none before a second has passed)
+        const rate = seconds >= 1 ? Math.round((done - progressStart.done) / seconds) : null;
+        const progress = JSON.stringify({ step, done, total, rate });
         progressWrite = progressWrite
           .then(() => this.write(row.id, { progress }))
           .catch((e: unknown) => this.logger.debug(`operation ${row.id}: progress not written: ${String(e)}`));
@@ -495,7 +519,7 @@ function toRow(r: OperationEntity): OperationRow {
     args: JSON.parse(r.args) as Record<string, unknown>,
     steps: (JSON.parse(r.steps) as StepRecord[]).map(shownStep),
     error: r.error,
-    progress: r.progress ? (JSON.parse(r.progress) as OperationRow['progress']) : null,
+    progress: r.progress ? progressOf(JSON.parse(r.progress) as StoredProgress, r.state) : null,
     started: new Date(r.startedAt).toISOString(),
     updated: new Date(r.updatedAt).toISOString(),
   };

@@ -204,6 +204,7 @@ describe.each([
       { name: 'ApiV11764700000000' },
       { name: 'Audit1764800000000' },
       { name: 'IscsiChap1764900000000' },
+      { name: 'NodeBmc1765000000000' },
     ]);
   });
 });

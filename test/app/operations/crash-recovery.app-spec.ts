@@ -11,7 +11,11 @@ import { RbdImageBusyError } from '../../../src/modules/images/storage/storage.e
 import { TypeOrmOperationJournal } from '../../../src/modules/operations/operation-journal.service';
 import { dieAndRecover } from '../../utils/faults';
 import { testEngine } from '../../utils/test-db';
-import { ADMIN, ALICE, startTestApp, TestApp } from '../../utils/test-app';
+import { ADMIN, ALICE, HIL_SEED_FILE, startTestApp, TestApp } from '../../utils/test-app';
+import type { Response } from 'supertest';
+import { DomainError } from '../../../src/common/errors/domain-error';
+import { HilSeed, loadSeedFile } from '../../../src/modules/hil/hil-directory';
+import { DeploymentsService } from '../../../src/modules/nodes/deployments.service';
 import { addProject, call, captureState, createDisk, expectOk, importImage } from '../../utils/e2e';
 
 const P = 'proj1';
@@ -29,7 +33,18 @@ function pointsAt(n: number, c: number): FaultPoint[] {
 
 interface Case {
   kind: string;
-  request: (t: TestApp) => ReturnType<typeof call>;
+  request: (t: TestApp) => ReturnType<typeof call> | Promise<Response>;
+}
+
+/** A service call answered as its route would: 200, or the status of its error (a crash is a 500). */
+async function served(kind: string, work: () => Promise<unknown>): Promise<Response> {
+  const req = { method: 'CALL', path: kind };
+  try {
+    await work();
+    return { status: 200, text: '', req } as unknown as Response;
+  } catch (e) {
+    return { status: e instanceof DomainError ? e.status : 500, text: String(e), req } as unknown as Response;
+  }
 }
 
 /** One request per multi-step operation, each on something the set-up made. */
@@ -69,11 +84,31 @@ const CASES: Case[] = [
     kind: 'deprovision',
     request: (t) => call(t, 'delete', '/deprovision/', ALICE, { project: P, node: 'node-01', nic: 'eth0' }),
   },
+  // /v1 answers these with 202 and runs them in the background: called here as their route calls them
+  {
+    kind: 'deploy',
+    request: (t) =>
+      served('deploy', async () =>
+        t.app.get(DeploymentsService).deploy(await t.scope(ALICE, P), 'node-03', { image: 'bmi_test' }),
+      ),
+  },
+  {
+    kind: 'release',
+    request: (t) =>
+      served('release', async () => t.app.get(DeploymentsService).release(await t.scope(ALICE, P), 'node-01')),
+  },
 ];
+
+/** The tests' HIL, with one more node of the project (free of boot files, for deploy). */
+const SEED: HilSeed = (() => {
+  const seed = loadSeedFile(HIL_SEED_FILE);
+  seed.nodes['node-03'] = { project: P, nics: [{ label: 'eth0', macaddr: '52:54:00:12:34:03' }] };
+  return seed;
+})();
 
 /** A project with a golden image, two disks (one provisioned), a snapshot, a mounted image and raw images. */
 async function setUp(): Promise<TestApp> {
-  const t = await startTestApp({ fakeImages: ['bmi_test', 'raw2', 'raw3', 'rawm'] });
+  const t = await startTestApp({ fakeImages: ['bmi_test', 'raw2', 'raw3', 'rawm'], hilSeed: SEED });
   await addProject(t, P);
   await importImage(t, P);
   await createDisk(t, ALICE, P, 'd1');

@@ -235,7 +235,10 @@ describe('nodes and NICs', () => {
         ],
       },
     ]);
-    expect(await t.app.get(StandaloneDirectory).findNode('node-01')).toEqual((await svc.listNodes())[0]);
+    expect(await t.app.get(StandaloneDirectory).findNode('node-01')).toEqual({
+      ...(await svc.listNodes())[0],
+      bmc: null,
+    });
     expect(await t.app.get(StandaloneDirectory).listNodes('proj1')).toEqual(['node-01']);
     await svc.detachNode(root, 'node-01');
     expect(await t.app.get(StandaloneDirectory).listNodes(null)).toEqual(['node-01']);

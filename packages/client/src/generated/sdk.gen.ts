@@ -2,7 +2,7 @@
 
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client';
 import { client } from './client.gen';
-import type { AddImageRecordData, AddImageRecordErrors, AddImageRecordResponses, AddNicData, AddNicErrors, AddNicResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ConnectNodeData, ConnectNodeErrors, ConnectNodeResponses, CopyImageData, CopyImageErrors, CopyImageResponses, CreateDiskData, CreateDiskErrors, CreateDiskResponses, CreateProjectData, CreateProjectErrors, CreateProjectResponses, CreateSnapshotData, CreateSnapshotErrors, CreateSnapshotResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeleteBootData, DeleteBootErrors, DeleteBootResponses, DeleteDiskData, DeleteDiskErrors, DeleteDiskResponses, DeleteImageRecordData, DeleteImageRecordErrors, DeleteImageRecordResponses, DeleteNodeBmcData, DeleteNodeBmcErrors, DeleteNodeBmcResponses, DeleteNodeData, DeleteNodeErrors, DeleteNodeResponses, DeleteProjectData, DeleteProjectErrors, DeleteProjectResponses, DeleteUserData, DeleteUserErrors, DeleteUserResponses, DeployNodeData, DeployNodeErrors, DeployNodeResponses, DetachNodeData, DetachNodeErrors, DetachNodeResponses, ExportImageData, ExportImageErrors, ExportImageResponses, GetBootData, GetBootErrors, GetBootResponses, GetDeploymentData, GetDeploymentErrors, GetDeploymentResponses, GetDiskData, GetDiskErrors, GetDiskResponses, GetImageData, GetImageErrors, GetImageResponses, GetNodeIpData, GetNodeIpErrors, GetNodeIpResponses, GetNodePowerData, GetNodePowerErrors, GetNodePowerResponses, GetOperationData, GetOperationErrors, GetOperationResponses, GetProjectData, GetProjectErrors, GetProjectResponses, GrantProjectData, GrantProjectErrors, GrantProjectResponses, ImportImageData, ImportImageErrors, ImportImageResponses, ListAllOperationsData, ListAllOperationsErrors, ListAllOperationsResponses, ListAuditData, ListAuditErrors, ListAuditResponses, ListDisksData, ListDisksErrors, ListDisksResponses, ListImageRecordsData, ListImageRecordsErrors, ListImageRecordsResponses, ListImagesData, ListImagesErrors, ListImagesResponses, ListNodesData, ListNodesErrors, ListNodesResponses, ListOperationsData, ListOperationsErrors, ListOperationsResponses, ListProjectsData, ListProjectsErrors, ListProjectsResponses, ListTargetsData, ListTargetsErrors, ListTargetsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, MountImageData, MountImageErrors, MountImageResponses, MoveImageData, MoveImageErrors, MoveImageResponses, PutBootData, PutBootErrors, PutBootResponses, ReconcileData, ReconcileErrors, ReconcileResponses, RegisterNodeData, RegisterNodeErrors, RegisterNodeResponses, ReleaseNodeData, ReleaseNodeErrors, ReleaseNodeResponses, RemoveImageData, RemoveImageErrors, RemoveImageResponses, RemoveNicData, RemoveNicErrors, RemoveNicResponses, RevokeProjectData, RevokeProjectErrors, RevokeProjectResponses, SetNodeBmcData, SetNodeBmcErrors, SetNodeBmcResponses, SetNodePowerData, SetNodePowerErrors, SetNodePowerResponses, UmountImageData, UmountImageErrors, UmountImageResponses } from './types.gen';
+import type { AddImageRecordData, AddImageRecordErrors, AddImageRecordResponses, AddNicData, AddNicErrors, AddNicResponses, CancelUploadData, CancelUploadErrors, CancelUploadResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ConnectNodeData, ConnectNodeErrors, ConnectNodeResponses, CopyImageData, CopyImageErrors, CopyImageResponses, CreateDiskData, CreateDiskErrors, CreateDiskResponses, CreateProjectData, CreateProjectErrors, CreateProjectResponses, CreateSnapshotData, CreateSnapshotErrors, CreateSnapshotResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeleteBootData, DeleteBootErrors, DeleteBootResponses, DeleteDiskData, DeleteDiskErrors, DeleteDiskResponses, DeleteImageRecordData, DeleteImageRecordErrors, DeleteImageRecordResponses, DeleteNodeBmcData, DeleteNodeBmcErrors, DeleteNodeBmcResponses, DeleteNodeData, DeleteNodeErrors, DeleteNodeResponses, DeleteProjectData, DeleteProjectErrors, DeleteProjectResponses, DeleteUserData, DeleteUserErrors, DeleteUserResponses, DeployNodeData, DeployNodeErrors, DeployNodeResponses, DetachNodeData, DetachNodeErrors, DetachNodeResponses, ExportImageData, ExportImageErrors, ExportImageResponses, GetBootData, GetBootErrors, GetBootResponses, GetDeploymentData, GetDeploymentErrors, GetDeploymentResponses, GetDiskData, GetDiskErrors, GetDiskResponses, GetImageData, GetImageErrors, GetImageResponses, GetNodeIpData, GetNodeIpErrors, GetNodeIpResponses, GetNodePowerData, GetNodePowerErrors, GetNodePowerResponses, GetOperationData, GetOperationErrors, GetOperationResponses, GetProjectData, GetProjectErrors, GetProjectResponses, GetUploadData, GetUploadErrors, GetUploadResponses, GrantProjectData, GrantProjectErrors, GrantProjectResponses, ImportImageData, ImportImageErrors, ImportImageResponses, ListAllOperationsData, ListAllOperationsErrors, ListAllOperationsResponses, ListAuditData, ListAuditErrors, ListAuditResponses, ListDisksData, ListDisksErrors, ListDisksResponses, ListImageRecordsData, ListImageRecordsErrors, ListImageRecordsResponses, ListImagesData, ListImagesErrors, ListImagesResponses, ListNodesData, ListNodesErrors, ListNodesResponses, ListOperationsData, ListOperationsErrors, ListOperationsResponses, ListProjectsData, ListProjectsErrors, ListProjectsResponses, ListTargetsData, ListTargetsErrors, ListTargetsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, MountImageData, MountImageErrors, MountImageResponses, MoveImageData, MoveImageErrors, MoveImageResponses, PutBootData, PutBootErrors, PutBootResponses, ReconcileData, ReconcileErrors, ReconcileResponses, RegisterNodeData, RegisterNodeErrors, RegisterNodeResponses, ReleaseNodeData, ReleaseNodeErrors, ReleaseNodeResponses, RemoveImageData, RemoveImageErrors, RemoveImageResponses, RemoveNicData, RemoveNicErrors, RemoveNicResponses, RevokeProjectData, RevokeProjectErrors, RevokeProjectResponses, SendUploadDataData, SendUploadDataErrors, SendUploadDataResponses, SetNodeBmcData, SetNodeBmcErrors, SetNodeBmcResponses, SetNodePowerData, SetNodePowerErrors, SetNodePowerResponses, UmountImageData, UmountImageErrors, UmountImageResponses, UploadImageData, UploadImageErrors, UploadImageResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -267,6 +267,19 @@ export const listImages = <ThrowOnError extends boolean = false>(options: Option
 });
 
 /**
+ * Upload a raw or qcow2 file as a new golden image: announce it, then PUT its data
+ */
+export const uploadImage = <ThrowOnError extends boolean = false>(options: Options<UploadImageData, ThrowOnError>): RequestResult<UploadImageResponses, UploadImageErrors, ThrowOnError> => (options.client ?? client).post<UploadImageResponses, UploadImageErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/v1/projects/{project}/images',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
  * Import a raw RBD image of the pool (or one of its snapshots) as a golden image (admin)
  */
 export const importImage = <ThrowOnError extends boolean = false>(options: Options<ImportImageData, ThrowOnError>): RequestResult<ImportImageResponses, ImportImageErrors, ThrowOnError> => (options.client ?? client).post<ImportImageResponses, ImportImageErrors, ThrowOnError>({
@@ -352,6 +365,38 @@ export const mountImage = <ThrowOnError extends boolean = false>(options: Option
     security: [{ scheme: 'basic', type: 'http' }],
     url: '/v1/projects/{project}/images/{image}/target',
     ...options
+});
+
+/**
+ * Cancel an upload: what it made is removed
+ */
+export const cancelUpload = <ThrowOnError extends boolean = false>(options: Options<CancelUploadData, ThrowOnError>): RequestResult<CancelUploadResponses, CancelUploadErrors, ThrowOnError> => (options.client ?? client).delete<CancelUploadResponses, CancelUploadErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/v1/projects/{project}/images/{image}/upload',
+    ...options
+});
+
+/**
+ * How much of an upload has arrived
+ */
+export const getUpload = <ThrowOnError extends boolean = false>(options: Options<GetUploadData, ThrowOnError>): RequestResult<GetUploadResponses, GetUploadErrors, ThrowOnError> => (options.client ?? client).get<GetUploadResponses, GetUploadErrors, ThrowOnError>({
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/v1/projects/{project}/images/{image}/upload',
+    ...options
+});
+
+/**
+ * Send (part of) an upload's data, from Upload-Offset
+ */
+export const sendUploadData = <ThrowOnError extends boolean = false>(options: Options<SendUploadDataData, ThrowOnError>): RequestResult<SendUploadDataResponses, SendUploadDataErrors, ThrowOnError> => (options.client ?? client).put<SendUploadDataResponses, SendUploadDataErrors, ThrowOnError>({
+    bodySerializer: null,
+    security: [{ scheme: 'basic', type: 'http' }],
+    url: '/v1/projects/{project}/images/{image}/upload',
+    ...options,
+    headers: {
+        'Content-Type': 'application/octet-stream',
+        ...options.headers
+    }
 });
 
 /**

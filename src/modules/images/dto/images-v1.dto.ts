@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
-import { IsIn, IsOptional } from 'class-validator';
+import { IsDefined, IsIn, IsInt, IsOptional, Matches, Min } from 'class-validator';
+import { UPLOAD_FORMATS, type UploadFormat } from '../uploads.service';
 import { FlagField, IdField, NameField, OptionalNameField } from '../../../common/http/fields';
 import { PageOf, PageQueryDto } from '../../../common/http/resources';
 
@@ -116,4 +117,36 @@ export class NewImageRecordDto {
   @FlagField('the record is a snapshot') snapshot?: boolean;
   @OptionalNameField('its parent image, by name, in the same project', 'centos7') parent?: string;
   @FlagField('the image is public') public?: boolean;
+}
+
+@ApiSchema({ name: 'NewUpload' })
+export class NewUploadDto {
+  @NameField('name of the new golden image', 'centos7') name: string;
+  @ApiProperty({ enum: UPLOAD_FORMATS, enumName: 'UploadFormat', example: 'qcow2' })
+  @IsDefined({ message: 'missing field $property' })
+  @IsIn(UPLOAD_FORMATS, { message: `$property must be one of ${UPLOAD_FORMATS.join(', ')}` })
+  format: UploadFormat;
+  @ApiProperty({
+    type: Number,
+    minimum: 1,
+    example: 2147483648,
+    description: 'the size of the file as it will be sent',
+  })
+  @IsDefined({ message: 'missing field $property' })
+  @IsInt()
+  @Min(1)
+  size: number;
+  @ApiPropertyOptional({ example: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' })
+  @IsOptional()
+  @Matches(/^[0-9a-fA-F]{64}$/, { message: '$property must be a SHA-256 in hex (64 digits)' })
+  sha256?: string;
+}
+
+@ApiSchema({ name: 'Upload' })
+export class UploadDto {
+  @ApiProperty({ example: 'centos7' }) image: string;
+  @ApiProperty({ enum: UPLOAD_FORMATS, enumName: 'UploadFormat', description: 'as it was announced' }) format: string;
+  @ApiProperty({ example: 2147483648 }) size: number;
+  @ApiProperty({ example: 1073741824, description: 'bytes received: where the next PUT starts' }) received: number;
+  @ApiProperty({ description: 'the operation that makes the image' }) operation: string;
 }

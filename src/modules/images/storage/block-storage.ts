@@ -62,7 +62,16 @@ export abstract class BlockStorage {
   abstract removeMetadata(image: string, key: string): Promise<void>;
 
   /** Releases the connection; called once at shutdown. */
+  /** Opens an image for writing (an upload's data): one open for all its writes, until the writer is closed. */
+  abstract openWriter(image: string): Promise<ImageWriter>;
   abstract close(): Promise<void>;
+}
+
+/** An image open for writing. */
+export interface ImageWriter {
+  write(offset: number, data: Buffer): Promise<void>;
+  /** Flushes and closes; the writes are on the cluster when it resolves. */
+  close(): Promise<void>;
 }
 
 export interface SnapshotInfo {

@@ -2,7 +2,14 @@ import { Logger } from '@nestjs/common';
 import { CallGate } from '../../../common/concurrency/call-gate';
 import { CallObserver, timed } from '../../../common/observability/metrics';
 import type * as Rbd from 'ceph-rbd-napi';
-import { BlockStorage, checkMetadataEntries, checkMetadataKey, ParentInfo, SnapshotInfo } from './block-storage';
+import {
+  BlockStorage,
+  checkMetadataEntries,
+  checkMetadataKey,
+  ImageWriter,
+  ParentInfo,
+  SnapshotInfo,
+} from './block-storage';
 import {
   RbdImageBusyError,
   RbdImageExistsError,
@@ -45,6 +52,14 @@ export interface RbdIoCtx {
   metadataSetMany(image: string, entries: Readonly<Record<string, string>>): Promise<void>;
   /** resolves also when the image has no such key */
   metadataRemove(image: string, key: string): Promise<void>;
+  openImage(image: string, opts?: { readOnly?: boolean }): Promise<RbdOpenImage>;
+  close(): Promise<void>;
+}
+
+/** An image opened for writes (uploads). */
+export interface RbdOpenImage {
+  write(offset: number, data: Buffer): Promise<number>;
+  flush(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -230,6 +245,24 @@ export class CephRbdStorage extends BlockStorage {
     await this.call('metadata remove', image, () => this.io.metadataRemove(image, key));
   }
 
+  async openWriter(image: string): Promise<ImageWriter> {
+    const img = await this.call('open', image, () => this.io.openImage(image, { readOnly: false }));
+    return {
+      write: (offset, data) =>
+        this.call('write', image, async () => {
+          for (let at = 0; at < data.length;) at += await img.write(offset + at, data.subarray(at));
+        }),
+      close: () =>
+        this.call('close', image, async () => {
+          try {
+            await img.flush();
+          } finally {
+            await img.close();
+          }
+        }),
+    };
+  }
+
   /** This connection's session as the OSDs know it: what another instance fences after this one died. */
   session(): Promise<string> {
     return this.call('addresses', this.pool, () => this.cluster.addresses());
@@ -279,7 +312,10 @@ type RbdOp =
   | 'metadata set'
   | 'metadata remove'
   | 'addresses'
-  | 'blocklist';
+  | 'blocklist'
+  | 'open'
+  | 'write'
+  | 'close';
 
 /**
  * librbd's errno, in the context of the call, to the error Ceph's rule means for BMI (see BlockStorage).

@@ -1,5 +1,12 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { BlockStorage, checkMetadataEntries, checkMetadataKey, ParentInfo, SnapshotInfo } from './block-storage';
+import {
+  BlockStorage,
+  checkMetadataEntries,
+  checkMetadataKey,
+  ImageWriter,
+  ParentInfo,
+  SnapshotInfo,
+} from './block-storage';
 import {
   RbdImageBusyError,
   RbdImageExistsError,
@@ -91,6 +98,27 @@ export class FakeBlockStorage extends BlockStorage {
 
   async imageSize(image: string): Promise<number> {
     return this.get(image).size;
+  }
+
+  /** Bytes written to each image through openWriter (the data itself is not kept). */
+  readonly written = new Map<string, number>();
+
+  async openWriter(image: string): Promise<ImageWriter> {
+    this.get(image);
+    let open = true;
+    return {
+      write: async (offset, data) => {
+        if (!open) throw new Error(`writer of ${image} is closed`);
+        // as librbd: no write past the end of the image
+        if (offset + data.length > this.get(image).size) {
+          throw new RbdInvalidOperationError(`Ceph refused write of ${image}: invalid argument`);
+        }
+        this.written.set(image, (this.written.get(image) ?? 0) + data.length);
+      },
+      close: async () => {
+        open = false;
+      },
+    };
   }
 
   async listSnapshots(image: string): Promise<SnapshotInfo[]> {

@@ -74,6 +74,18 @@ export class StorageSteps {
       if (present.includes(key)) await this.storage.removeMetadata(image, key);
   }
 
+  /** A new, empty image of `size` bytes, marked as BMI's (made from `source`); undo removes it. */
+  createImage(image: string, size: number, source: string): Step {
+    return {
+      name: `create image ${image} of ${size} bytes`,
+      run: async () => {
+        await this.storage.createImage(image, size);
+        await this.storage.setMetadata(image, this.marks(source));
+      },
+      undo: removal(image),
+    };
+  }
+
   /** Flatten a clone made by this operation: undone with it (its undo removes the image, as the clone's does). */
   flatten(image: string): Step {
     return {

@@ -36,8 +36,12 @@ class JournalStepDto {
 @ApiSchema({ name: 'Progress' })
 class ProgressDto {
   @ApiProperty({ example: 'flatten 5img14' }) step: string;
-  @ApiProperty({ example: 512, description: 'units (RBD objects) done' }) done: number;
+  @ApiProperty({ example: 512, description: 'units done: RBD objects (a flatten), bytes (an upload)' }) done: number;
   @ApiProperty({ example: 2560 }) total: number;
+  @ApiProperty({ type: Number, nullable: true, example: 40, description: 'units a second over the step so far' })
+  rate: number | null;
+  @ApiProperty({ type: Number, nullable: true, example: 52, description: 'seconds the step should still take' })
+  eta_seconds: number | null;
 }
 
 @ApiSchema({ name: 'Operation' })

@@ -1,0 +1,142 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { Command, InvalidArgumentError } from 'commander';
+import { cancelUpload, getOperation, getUpload, sendUploadData, type UploadFormat, uploadImage } from '@bmi/client';
+import { CliError, EXIT, ServerError, UnreachableError } from '../errors';
+import type { Output } from '../output';
+import { OPERATION_COLUMNS, Session } from '../session';
+
+/** Data goes in PUTs of this size: each well within BMI's time for one request, and the unit of a resume. */
+const PART = 32 * 1024 * 1024;
+/** A PUT that fails for want of BMI (or of the network) is tried again from where BMI says, this many times. */
+const RETRIES = 5;
+const QCOW2_MAGIC = Buffer.from([0x51, 0x46, 0x49, 0xfb]);
+
+function format(value: string): UploadFormat | 'auto' {
+  if (!['raw', 'qcow2', 'auto'].includes(value)) throw new InvalidArgumentError('expected raw, qcow2 or auto.');
+  return value as UploadFormat | 'auto';
+}
+
+/** `bmi image upload`: a local raw or qcow2 file into a new golden image of the project. */
+export function addUploadCommands(program: Command, s: Session): void {
+  const image = program.command('image').description('golden images from files');
+  image
+    .command('upload')
+    .hook('preAction', () => s.print.check(OPERATION_COLUMNS))
+    .description(
+      'upload a raw or qcow2 file as a new golden image: its SHA-256 is checked by BMI, a broken transfer goes on ' +
+        'where it stopped, and a failure leaves nothing behind; prints the operation (--wait: until it ends)',
+    )
+    .argument('<project>')
+    .argument('<name>', 'name of the new golden image')
+    .argument('<file>', 'the raw or qcow2 file')
+    .option('--format <format>', 'raw, qcow2 or auto (by the file’s first bytes; the default)', format)
+    .option('--wait', 'wait until the image is made (a qcow2 file is converted after its upload)')
+    .action(
+      async (project: string, name: string, file: string, o: { format?: UploadFormat | 'auto'; wait?: boolean }) => {
+        const handle = await open(file, 'r').catch((e: Error) => {
+          throw new CliError(`Error: cannot read ${file}: ${e.message}`, EXIT.USAGE);
+        });
+        try {
+          const { size } = await handle.stat();
+          if (size === 0) throw new CliError(`Error: ${file} is empty`, EXIT.USAGE);
+          const head = Buffer.alloc(4);
+          await handle.read(head, 0, 4, 0);
+          const kind = !o.format || o.format === 'auto' ? (head.equals(QCOW2_MAGIC) ? 'qcow2' : 'raw') : o.format;
+          const sha256 = await digest(file);
+          const op = await s.call((client) =>
+            uploadImage({ client, path: { project }, body: { name, format: kind, size, sha256 } }),
+          );
+          const bar = new BytesLine(s.stderr, size);
+          try {
+            let offset = 0;
+            let failures = 0;
+            while (offset < size) {
+              const part = Buffer.alloc(Math.min(PART, size - offset));
+              await handle.read(part, 0, part.length, offset);
+              try {
+                const at = await s.call((client) =>
+                  sendUploadData({
+                    client,
+                    path: { project, image: name },
+                    headers: { 'Upload-Offset': String(offset) },
+                    body: new Blob([part]),
+                  }),
+                );
+                offset = at.received;
+                bar.update(offset);
+              } catch (e) {
+                // BMI gone for a moment, or the connection broke: go on from where BMI says it is
+                const transient = e instanceof UnreachableError || (e instanceof ServerError && e.status >= 500);
+                if (!transient || ++failures > RETRIES) throw e;
+                await new Promise((r) => setTimeout(r, 1000 * failures));
+                offset = (await s.call((client) => getUpload({ client, path: { project, image: name } }))).received;
+              }
+            }
+          } catch (e) {
+            // nothing of it is kept: cancelled now rather than when BMI gives up on it
+            await s.call((client) => cancelUpload({ client, path: { project, image: name } })).catch(() => undefined);
+            throw e;
+          } finally {
+            bar.end();
+          }
+          await s.operation((client) => getOperation({ client, path: { project, operation: op.id } }), o.wait);
+        } finally {
+          await handle.close();
+        }
+      },
+    );
+}
+
+function digest(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(file)
+      .on('data', (d) => hash.update(d))
+      .on('error', reject)
+      .on('end', () => resolve(hash.digest('hex')));
+  });
+}
+
+/**
+ * The bytes sent, on stderr, redrawn in place on a terminal: `[#####.....]  45%  1.2 GiB of 2.0 GiB  85 MiB/s
+ * ETA 10 s`; nothing on a pipe.
+ */
+class BytesLine {
+  private readonly started = Date.now();
+  private drawn = false;
+
+  constructor(
+    private readonly err: Output,
+    private readonly total: number,
+  ) {}
+
+  update(done: number): void {
+    if (!this.err.isTTY) return;
+    const share = Math.min(1, done / this.total);
+    const seconds = (Date.now() - this.started) / 1000;
+    const rate = seconds > 0 ? done / seconds : 0;
+    const eta = rate > 0 ? `  ETA ${Math.ceil((this.total - done) / rate)} s` : '';
+    const bar = `[${'#'.repeat(Math.round(share * 30)).padEnd(30, '.')}]`;
+    this.err.write(
+      `\r\x1b[2K${bar} ${String(Math.round(share * 100)).padStart(3)}%  ${bytes(done)} of ${bytes(this.total)}  ` +
+        `${bytes(rate)}/s${eta}`,
+    );
+    this.drawn = true;
+  }
+
+  end(): void {
+    if (this.drawn) this.err.write('\n');
+  }
+}
+
+function bytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
+}

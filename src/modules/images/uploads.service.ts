@@ -1,0 +1,378 @@
+import { createHash, Hash } from 'node:crypto';
+import { FileHandle, mkdir, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+import { BeforeApplicationShutdown, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { exclusive, lockKey, OperationLocks, shared } from '../../common/concurrency/locks';
+import { SagaActions } from '../../common/orchestration/actions';
+import { currentOperationId, progressReporter } from '../../common/orchestration/journal';
+import type { Saga } from '../../common/orchestration/saga';
+import { CommandFailedError, CommandRunner } from '../../common/process/command-runner';
+import { AppConfig } from '../../config/app-config';
+import type { ProjectScope } from '../access/access-level';
+import { OperationLauncher } from '../operations/operation-launcher';
+import type { OperationRow } from '../operations/operation-journal.service';
+import { Sagas } from '../operations/sagas';
+import { ImageCatalog } from './image-catalog';
+import {
+  BadImageFileError,
+  ImageExistsError,
+  QuotaExceededError,
+  UploadNotReceivingError,
+  UploadOffsetError,
+  UploadTooLargeError,
+} from './images.errors';
+import { BlockStorage, ImageWriter } from './storage/block-storage';
+import { StorageSteps } from './storage/storage-steps';
+
+export const UPLOAD_FORMATS = ['raw', 'qcow2'] as const;
+export type UploadFormat = (typeof UPLOAD_FORMATS)[number];
+
+export interface UploadRequest {
+  /** the new golden image */
+  name: string;
+  format: UploadFormat;
+  /** the file's size in bytes, as it will be sent */
+  size: number;
+  /** the file's SHA-256, hex; checked when the last byte has arrived */
+  sha256?: string;
+}
+
+/** An upload while it receives its data: what a client resuming it needs. */
+export interface UploadView {
+  image: string;
+  format: UploadFormat;
+  size: number;
+  received: number;
+  /** the operation that makes the image */
+  operation: string;
+}
+
+/** Data is written to Ceph (or the staging file) in pieces of this size: an RBD object each by default. */
+const PIECE = 4 * 1024 * 1024;
+/** The metadata key of an uploaded image's SHA-256 (of the file as it was sent). */
+export const SHA256_KEY = 'bmi.sha256';
+
+/** One upload in progress, in this process. */
+class Upload {
+  received = 0;
+  lastActivity = Date.now();
+  /** a request is sending data now */
+  busy = false;
+  writer?: ImageWriter;
+  staged?: FileHandle;
+  digest?: string;
+  readonly hash: Hash = createHash('sha256');
+  readonly finished: Promise<void>;
+  private settle!: { resolve: () => void; reject: (e: unknown) => void };
+
+  constructor(
+    readonly operation: string,
+    readonly project: string,
+    readonly request: UploadRequest,
+    readonly report: (done: number, total: number) => void,
+  ) {
+    this.finished = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
+    // a failure nobody awaits yet (before the receive step) must not be an unhandled rejection
+    this.finished.catch(() => undefined);
+  }
+
+  /** All the data is in: checks the checksum, then the receive step ends. */
+  complete(): void {
+    this.digest = this.hash.digest('hex');
+    const want = this.request.sha256?.toLowerCase();
+    if (want && want !== this.digest) {
+      this.fail(new BadImageFileError(`The SHA-256 of the data is ${this.digest}, not ${want}`));
+    } else {
+      this.settle.resolve();
+    }
+  }
+
+  fail(e: unknown): void {
+    this.settle.reject(e);
+  }
+
+  view(): UploadView {
+    const { name, format, size } = this.request;
+    return { image: name, format, size, received: this.received, operation: this.operation };
+  }
+}
+
+/**
+ * Golden images uploaded through the API, each as one journaled operation (`upload_image`): the name is
+ * reserved (its row), the RBD image made (raw) or a staging file opened (qcow2); the data arrives in one or
+ * more PUTs, each from where the last stopped (so that a broken transfer resumes), and is written straight
+ * to Ceph through the binding (raw) or to the staging file; once the last byte is in, its SHA-256 is checked,
+ * a qcow2 file is converted into a new RBD image by `qemu-img` (argv; its rbd driver), and the image gets its
+ * protected snapshot. Any failure (a bad checksum, a qcow2 with a backing file, an upload abandoned for
+ * `[upload] idle_seconds`, a crash) rolls everything back: no row, no RBD image, no staging file.
+ *
+ * The data must reach the instance that runs the operation (it is held in its memory); another instance
+ * answers UPLOAD_NOT_RECEIVING.
+ */
+@Injectable()
+export class UploadsService implements BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly uploads = new Map<string, Upload>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly sagas: Sagas,
+    private readonly locks: OperationLocks,
+    private readonly catalog: ImageCatalog,
+    private readonly steps: StorageSteps,
+    private readonly storage: BlockStorage,
+    private readonly config: AppConfig,
+    private readonly launcher: OperationLauncher,
+    private readonly runner: CommandRunner,
+    actions: SagaActions,
+  ) {
+    actions.register({
+      'upload.staging.remove': async ({ file }) => void (await rm(String(file), { force: true })),
+    });
+    this.timer = setInterval(() => this.abandonIdle(), 5000);
+    this.timer.unref();
+  }
+
+  /** Starts an upload: answered as soon as its operation is recorded, with the operation. */
+  async start(scope: ProjectScope, req: UploadRequest): Promise<OperationRow> {
+    const { project } = scope;
+    if (req.size > this.config.upload.maxBytes) {
+      throw new UploadTooLargeError(`${req.size} bytes is more than an upload may be (${this.config.upload.maxBytes})`);
+    }
+    // one being uploaded here holds its name under its lock for as long as that takes: said at once
+    if (this.uploads.has(this.key(project.name, req.name))) throw new ImageExistsError(req.name, project.name);
+    const locks = [shared(lockKey.project(project.name)), exclusive(lockKey.image(project.id, req.name))];
+    return this.launcher.launch(() =>
+      this.locks.run(locks, async () => {
+        await this.catalog.assertFree(project, req.name);
+        await this.checkQuota(scope, req.size);
+        await this.sagas
+          .of(scope, { image: req.name, format: req.format, size: req.size })
+          .run('upload_image', (s) => this.run(s, scope, req));
+      }),
+    );
+  }
+
+  /** The upload of `image`, while it receives data here. */
+  view(scope: ProjectScope, image: string): UploadView {
+    return this.receiving(scope, image).view();
+  }
+
+  /**
+   * Data of the upload of `image`, from `offset` (which must be where it is): written as it arrives. A transfer
+   * that breaks keeps what was written; GET says from where to go on. The request that brings the last byte
+   * waits for the checksum: a wrong one is its error, and the upload is rolled back.
+   */
+  async receive(scope: ProjectScope, image: string, offset: number, body: Readable): Promise<UploadView> {
+    const u = this.receiving(scope, image);
+    if (u.busy) throw new UploadNotReceivingError(`Another request is sending the data of ${image}`);
+    if (offset !== u.received) throw new UploadOffsetError(image, u.received);
+    u.busy = true;
+    try {
+      let pieces: Buffer[] = [];
+      let length = 0;
+      const flush = async () => {
+        if (!length) return;
+        const data = pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, length);
+        pieces = [];
+        length = 0;
+        if (u.writer) await u.writer.write(u.received, data);
+        else await u.staged!.write(data);
+        // hashed once written: a piece that failed is sent again, and hashed then
+        u.hash.update(data);
+        u.received += data.length;
+        u.lastActivity = Date.now();
+        u.report(u.received, u.request.size);
+      };
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        if (u.received + length + chunk.length > u.request.size) {
+          throw new UploadTooLargeError(`The upload of ${image} announced ${u.request.size} bytes; more came`);
+        }
+        pieces.push(chunk);
+        length += chunk.length;
+        if (length >= PIECE) await flush();
+      }
+      await flush();
+    } finally {
+      u.busy = false;
+      u.lastActivity = Date.now();
+    }
+    if (u.received === u.request.size) {
+      u.complete();
+      await u.finished;
+    }
+    return u.view();
+  }
+
+  /** Stops the upload of `image`: it is rolled back. */
+  abort(scope: ProjectScope, image: string): void {
+    this.receiving(scope, image).fail(new BadImageFileError(`The upload of ${image} was cancelled`));
+  }
+
+  beforeApplicationShutdown(): void {
+    // an upload cannot finish without its client: rolled back now rather than left to recovery
+    for (const u of this.uploads.values()) {
+      if (!u.digest) u.fail(new UploadNotReceivingError('BMI is stopping'));
+    }
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  private async run(s: Saga, scope: ProjectScope, req: UploadRequest): Promise<void> {
+    const { project } = scope;
+    const u = new Upload(currentOperationId() ?? '', project.name, req, progressReporter());
+    this.uploads.set(this.key(project.name, req.name), u);
+    try {
+      const row = await this.catalog.reserve(
+        s,
+        { name: req.name, projectId: project.id, parentId: null, isSnapshot: false, isPublic: false },
+        project.name,
+      );
+      const ceph = this.catalog.cephName(row);
+      const source = `upload of ${req.name}`;
+      const file = path.join(this.stagingDir(), `${u.operation}.qcow2`);
+      if (req.format === 'raw') {
+        await s.step(this.steps.createImage(ceph, req.size, source));
+        u.writer = await this.storage.openWriter(ceph);
+      } else {
+        await s.step({
+          name: `stage ${file}`,
+          run: async () => {
+            await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+            u.staged = await open(file, 'wx', 0o600);
+          },
+          undo: { type: 'upload.staging.remove', args: { file } },
+        });
+      }
+      await s.step({
+        name: `receive ${req.size} bytes`,
+        run: async () => {
+          await u.finished;
+          await this.closeTarget(u);
+          if (req.format === 'raw') await this.storage.setMetadata(ceph, { [SHA256_KEY]: u.digest! });
+        },
+        undo:
+          req.format === 'raw'
+            ? { type: 'rbd.remove', args: { image: ceph } }
+            : { type: 'upload.staging.remove', args: { file } },
+      });
+      if (req.format === 'qcow2') {
+        const size = await this.virtualSize(file);
+        await this.checkQuota(scope, size, req.name);
+        await s.step(this.steps.createImage(ceph, size, source));
+        await s.step({
+          name: `convert ${path.basename(file)} into ${ceph}`,
+          run: async () => {
+            await this.convert(file, ceph, u.report);
+            await this.storage.setMetadata(ceph, { [SHA256_KEY]: u.digest! });
+          },
+          undo: { type: 'rbd.remove', args: { image: ceph } },
+        });
+        await s.step({
+          name: `remove ${path.basename(file)}`,
+          run: () => rm(file, { force: true }),
+          undo: { type: 'upload.staging.remove', args: { file } },
+        });
+      }
+      await s.step(this.steps.protectedSnapshot(ceph));
+    } finally {
+      this.uploads.delete(this.key(project.name, req.name));
+      await this.closeTarget(u).catch(() => undefined);
+    }
+  }
+
+  private async closeTarget(u: Upload): Promise<void> {
+    const { writer, staged } = u;
+    u.writer = undefined;
+    u.staged = undefined;
+    await writer?.close();
+    await staged?.close();
+  }
+
+  /** `qemu-img info`: a qcow2 file without a backing file (which could name any file of this host); its size. */
+  private async virtualSize(file: string): Promise<number> {
+    const { stdout } = await this.qemuImg(['info', '--output=json', '-f', 'qcow2', file]);
+    let info: { format?: string; 'virtual-size'?: number; 'backing-filename'?: string; 'data-file'?: string };
+    try {
+      info = JSON.parse(stdout) as typeof info;
+    } catch {
+      throw new BadImageFileError('qemu-img could not read the file as qcow2');
+    }
+    if (info.format !== 'qcow2') throw new BadImageFileError('The file is not a qcow2 image');
+    if (info['backing-filename'] || info['data-file']) {
+      throw new BadImageFileError('A qcow2 image with a backing or external data file is refused');
+    }
+    const size = info['virtual-size'];
+    if (typeof size !== 'number' || size <= 0) throw new BadImageFileError('The qcow2 image has no size');
+    return size;
+  }
+
+  /** `qemu-img convert` into the RBD image made for it (-n: not created by qemu-img), with its progress. */
+  private async convert(file: string, ceph: string, report: (done: number, total: number) => void): Promise<void> {
+    const fs = this.config.fs;
+    const target = [`rbd:${fs.pool}/${ceph}`, `id=${fs.id}`, `conf=${fs.confFile}`];
+    if (fs.keyring) target.push(`keyring=${fs.keyring}`);
+    report(0, 100);
+    // as long as a large image takes to convert
+    await this.qemuImg(['convert', '-n', '-f', 'qcow2', '-O', 'raw', file, target.join(':')], 6 * 3600_000);
+    report(100, 100);
+  }
+
+  private async qemuImg(args: string[], timeoutMs = 60_000) {
+    try {
+      return await this.runner.run([this.config.upload.qemuImg, ...args], { timeoutMs });
+    } catch (e) {
+      if (e instanceof CommandFailedError) throw new BadImageFileError(`qemu-img refused the file: ${e.message}`);
+      throw e;
+    }
+  }
+
+  /** `[upload] images_per_project` and `bytes_per_project`, with `size` more bytes (and one more image). */
+  private async checkQuota(scope: ProjectScope, size: number, self?: string): Promise<void> {
+    const { imagesPerProject, bytesPerProject } = this.config.upload;
+    if (!imagesPerProject && !bytesPerProject) return;
+    const images = (await this.catalog.listProject(scope.project.id)).filter(
+      (r) => this.catalog.kind(r) !== 'disk' && r.name !== self,
+    );
+    if (imagesPerProject && images.length + 1 > imagesPerProject) {
+      throw new QuotaExceededError(`Project ${scope.project.name} may hold ${imagesPerProject} images`);
+    }
+    if (bytesPerProject) {
+      let used = 0;
+      for (const r of images) used += await this.storage.imageSize(this.catalog.cephName(r)).catch(() => 0);
+      if (used + size > bytesPerProject) {
+        throw new QuotaExceededError(
+          `Project ${scope.project.name} holds ${used} bytes of images; ${size} more would pass its ${bytesPerProject}`,
+        );
+      }
+    }
+  }
+
+  private receiving(scope: ProjectScope, image: string): Upload {
+    const u = this.uploads.get(this.key(scope.project.name, image));
+    if (u) return u;
+    throw new UploadNotReceivingError(`No upload of ${image} is receiving data here`);
+  }
+
+  private abandonIdle(): void {
+    const limit = Date.now() - this.config.upload.idleSeconds * 1000;
+    for (const u of this.uploads.values()) {
+      if (!u.busy && !u.digest && u.lastActivity < limit) {
+        u.fail(
+          new UploadNotReceivingError(`No data for ${this.config.upload.idleSeconds} s: the upload was abandoned`),
+        );
+      }
+    }
+  }
+
+  private stagingDir(): string {
+    return this.config.upload.stagingDir || path.join(tmpdir(), 'bmi-uploads');
+  }
+
+  private key(project: string, image: string): string {
+    return `${project}/${image}`;
+  }
+}
