@@ -58,9 +58,13 @@ run_jest() {
   npx --no-install jest --ci --json --outputFile="$results" "$@" || status=$?
   if [ -s "$results" ]; then
     read -r p f s < <(node -e '
-      const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-      console.log(r.numPassedTests, r.numFailedTests, r.numPendingTests);
-    ' "$results")
+      try {
+        const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+        console.log(r.numPassedTests, r.numFailedTests, r.numPendingTests);
+      } catch {
+        console.log(0, 1, 0); // results that cannot be read count as a failure
+      }
+    ' "$results") || { p=0 f=1 s=0; }
     passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
   else
     # jest wrote no results

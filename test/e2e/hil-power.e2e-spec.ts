@@ -16,14 +16,18 @@ const BOB = { username: 'bob', password: 'bobpass' };
 let hil: HilServer;
 let obmd: Server;
 /** what the stand-alone obmd of node-03 was sent */
-const seenByObmd: { method: string; url: string; authorization?: string }[] = [];
+const seenByObmd: { method: string; url: string; authorization?: string; body: string }[] = [];
 let obmdStatus = 200;
 let client: HttpHilClient;
 
 beforeAll(async () => {
   obmd = createServer((req: IncomingMessage, res) => {
-    seenByObmd.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization });
-    res.writeHead(obmdStatus).end();
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      seenByObmd.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization, body });
+      res.writeHead(obmdStatus).end();
+    });
   });
   await new Promise<void>((r) => obmd.listen(0, '127.0.0.1', () => r()));
   const obmdUrl = `http://127.0.0.1:${(obmd.address() as AddressInfo).port}/node/node-03`;
@@ -64,8 +68,16 @@ describe('HttpHilClient power', () => {
 
   it("never hands the caller's credentials to obmd: it gets the method and HIL's token only", async () => {
     await client.power(ALICE, 'node-03', 'on');
+    await client.power(ALICE, 'node-03', 'cycle');
     expect(seenByObmd).toEqual([
-      { method: 'POST', url: '/node/node-03/power_on?token=tok-3', authorization: undefined },
+      { method: 'POST', url: '/node/node-03/power_on?token=tok-3', authorization: undefined, body: '' },
+      // obmd reads a cycle's body: a soft one
+      {
+        method: 'POST',
+        url: '/node/node-03/power_cycle?token=tok-3',
+        authorization: undefined,
+        body: '{"force":false}',
+      },
     ]);
   });
 

@@ -71,11 +71,19 @@ async function operation(id: string): Promise<{ state: string; error: string | n
 }
 
 async function bmi(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return bmiWith(undefined, ...args);
+}
+
+async function bmiWith(
+  fetcher: typeof fetch | undefined,
+  ...args: string[]
+): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
   const env = { BMI_URL: url, BMI_USERNAME: 'alice', BMI_PASSWORD: 'alicepass', HOME: dir };
   const code = await runCli(['node', 'bmi', '-f', 'json', ...args], {
     env,
+    fetch: fetcher,
     stdout: { write: (x: string) => (out += x) },
     stderr: { write: (x: string) => (err += x) },
   });
@@ -89,7 +97,7 @@ describe('an upload over /v1', () => {
     expect([started.status, started.body.kind, started.headers.location]).toEqual([
       202,
       'upload_image',
-      `/v1/projects/${P}/images/up1/upload`,
+      `/v1/projects/${P}/operations/${started.body.id}`,
     ]);
     const first = await put('up1', 0, data.subarray(0, 3 * 1024 * 1024));
     expect([first.status, first.body]).toEqual([
@@ -239,6 +247,29 @@ describe('bmi image upload', () => {
     expect(await t.storage.imageSize(row.cephName)).toBe(40 * 1024 * 1024 + 7);
   });
 
+  it('goes on from where BMI is when a transfer breaks (the part arrived, its answer was lost)', async () => {
+    const file = path.join(dir, 'flaky.raw');
+    const data = randomBytes(20 * 1024 * 1024 + 3);
+    writeFileSync(file, data);
+    let puts = 0;
+    let asked = 0;
+    // the first PUT (8 MiB) reaches BMI, and then the connection "breaks": the CLI never sees the answer, asks
+    // BMI where the upload is, and sends the rest from there
+    const flaky = (async (input: Request) => {
+      const res = await fetch(input);
+      if (input.method === 'GET' && input.url.endsWith('/images/flaky/upload')) asked++;
+      if (input.method === 'PUT' && ++puts === 1) throw new TypeError('fetch failed');
+      return res;
+    }) as unknown as typeof fetch;
+    const r = await bmiWith(flaky, 'image', 'upload', P, 'flaky', file, '--wait');
+    expect([r.code, r.err]).toEqual([0, '']);
+    expect(asked).toBe(1);
+    // the first 8 MiB arrived (their answer was lost), then the rest from where BMI said
+    expect(puts).toBeGreaterThanOrEqual(3);
+    const row = await imageRow(t, P, 'flaky');
+    expect((await t.storage.getMetadata(row.cephName))[SHA256_KEY]).toBe(sha(data));
+  });
+
   const withQemuImg = hasProgram('qemu-img') ? it : it.skip;
   if (!hasProgram('qemu-img')) console.warn('SKIPPED the qcow2 checks of upload.e2e-spec: qemu-img is not installed');
 
@@ -251,6 +282,21 @@ describe('bmi image upload', () => {
     const backed = await bmi('image', 'upload', P, 'backed', overlay, '--wait');
     expect(backed.code).toBe(1);
     expect(backed.err).toMatch(/rolled_back: .*backing/);
+    // an external data file: qemu-img would read the named file (any file of the host) into the image
+    const external = path.join(dir, 'external.qcow2');
+    execFileSync('qemu-img', [
+      'create',
+      '-q',
+      '-f',
+      'qcow2',
+      '-o',
+      `data_file=${path.join(dir, 'data.raw')}`,
+      external,
+      '1M',
+    ]);
+    const withData = await bmi('image', 'upload', P, 'external', external, '--wait');
+    expect(withData.code).toBe(1);
+    expect(withData.err).toMatch(/rolled_back: .*external data file/);
     const fake = path.join(dir, 'fake.qcow2');
     writeFileSync(fake, Buffer.concat([Buffer.from([0x51, 0x46, 0x49, 0xfb]), randomBytes(2000)]));
     const notQcow2 = await bmi('image', 'upload', P, 'fake', fake, '--wait');

@@ -214,7 +214,7 @@ function handle(state: HilState, self: string, req: IncomingMessage, body: Buffe
   const method = req.method ?? 'GET';
   const [rawPath, query = ''] = (req.url ?? '/').split(/\?(.*)/s);
   const path = percentDecode(rawPath);
-  if (state.obmd.serve && /^\/node\//.test(path)) return fakeObmd(state, method, path, query);
+  if (state.obmd.serve && /^\/node\//.test(path)) return fakeObmd(state, method, path, query, body);
 
   const matches = COMPILED.map((r) => ({ r, m: r.regex.exec(path) })).filter((x) => x.m !== null);
   if (matches.length === 0) return NOT_FOUND_PAGE();
@@ -599,7 +599,16 @@ function pyRepr(s: string): string {
  * `{"power_status":"off"}` (Flask jsonify: compact, a newline, application/json); a wrong token is a 401.
  * `POST /node/<n>/power_on|power_off|power_cycle?token=<t>` switches the node (200, empty), as obmd does.
  */
-function fakeObmd(state: HilState, method: string, path: string, query: string): Reply {
+function isForceBody(body: Buffer): boolean {
+  try {
+    const v = JSON.parse(body.toString('utf8')) as unknown;
+    return typeof v === 'object' && v !== null && typeof (v as { force?: unknown }).force === 'boolean';
+  } catch {
+    return false;
+  }
+}
+
+function fakeObmd(state: HilState, method: string, path: string, query: string, sent: Buffer): Reply {
   const m = /^\/node\/([^/]+)\/(power_status|power_on|power_off|power_cycle)$/.exec(path);
   if (!m) return NOT_FOUND_PAGE();
   const want = m[2] === 'power_status' ? ['GET', 'HEAD'] : ['POST'];
@@ -612,6 +621,10 @@ function fakeObmd(state: HilState, method: string, path: string, query: string):
   const token = new URLSearchParams(query).get('token');
   if (!node || node.obmToken === null || token !== node.obmToken) {
     return { status: 401, body: '', headers: { 'Content-Type': 'text/plain; charset=utf-8' } };
+  }
+  if (m[2] === 'power_cycle' && !isForceBody(sent)) {
+    // obmd decodes a power cycle's body as {"force": bool}
+    return { status: 400, body: 'bad request body\n', headers: { 'Content-Type': 'text/plain; charset=utf-8' } };
   }
   if (m[2] !== 'power_status') {
     state.obmd.power.set(node.name, m[2] === 'power_off' ? 'off' : 'on');

@@ -1,14 +1,20 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { FileHandle, open } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { cancelUpload, getOperation, getUpload, sendUploadData, type UploadFormat, uploadImage } from '@bmi/client';
 import { CliError, EXIT, ServerError, UnreachableError } from '../errors';
 import type { Output } from '../output';
 import { OPERATION_COLUMNS, Session } from '../session';
 
-/** Data goes in PUTs of this size: each well within BMI's time for one request, and the unit of a resume. */
-const PART = 32 * 1024 * 1024;
+/**
+ * Data goes in PUTs that should take about PART_SECONDS each at the rate seen so far (from 1 to 64 MiB, 8 MiB
+ * first): each well within BMI's time for one request ([rest_api] request_timeout_seconds, 30 s by default)
+ * on a slow link as on a fast one, and the unit of a resume.
+ */
+const PART_SECONDS = 8;
+const MIN_PART = 1024 * 1024;
+const MAX_PART = 64 * 1024 * 1024;
 /** A PUT that fails for want of BMI (or of the network) is tried again from where BMI says, this many times. */
 const RETRIES = 5;
 const QCOW2_MAGIC = Buffer.from([0x51, 0x46, 0x49, 0xfb]);
@@ -50,30 +56,7 @@ export function addUploadCommands(program: Command, s: Session): void {
           );
           const bar = new BytesLine(s.stderr, size);
           try {
-            let offset = 0;
-            let failures = 0;
-            while (offset < size) {
-              const part = Buffer.alloc(Math.min(PART, size - offset));
-              await handle.read(part, 0, part.length, offset);
-              try {
-                const at = await s.call((client) =>
-                  sendUploadData({
-                    client,
-                    path: { project, image: name },
-                    headers: { 'Upload-Offset': String(offset) },
-                    body: new Blob([part]),
-                  }),
-                );
-                offset = at.received;
-                bar.update(offset);
-              } catch (e) {
-                // BMI gone for a moment, or the connection broke: go on from where BMI says it is
-                const transient = e instanceof UnreachableError || (e instanceof ServerError && e.status >= 500);
-                if (!transient || ++failures > RETRIES) throw e;
-                await new Promise((r) => setTimeout(r, 1000 * failures));
-                offset = (await s.call((client) => getUpload({ client, path: { project, image: name } }))).received;
-              }
-            }
+            await sendAll(s, handle, project, name, size, (done) => bar.update(done));
           } catch (e) {
             // nothing of it is kept: cancelled now rather than when BMI gives up on it
             await s.call((client) => cancelUpload({ client, path: { project, image: name } })).catch(() => undefined);
@@ -87,6 +70,65 @@ export function addUploadCommands(program: Command, s: Session): void {
         }
       },
     );
+}
+
+/**
+ * Sends the file from where BMI's upload is. A PUT that fails for want of BMI or of the network is followed by
+ * asking BMI where the upload is, and the data goes on from there; RETRIES failures in a row end it.
+ */
+async function sendAll(
+  s: Session,
+  handle: FileHandle,
+  project: string,
+  image: string,
+  size: number,
+  onProgress: (done: number) => void,
+): Promise<void> {
+  let offset = 0;
+  let failures = 0;
+  let part = 8 * 1024 * 1024;
+  while (offset < size) {
+    const data = Buffer.alloc(Math.min(part, size - offset));
+    await handle.read(data, 0, data.length, offset);
+    const started = Date.now();
+    try {
+      const at = await s.call((client) =>
+        sendUploadData({
+          client,
+          path: { project, image },
+          headers: { 'Upload-Offset': String(offset) },
+          body: new Blob([data]),
+        }),
+      );
+      offset = at.received;
+      failures = 0;
+      const rate = data.length / Math.max(0.001, (Date.now() - started) / 1000);
+      part = Math.max(MIN_PART, Math.min(MAX_PART, Math.round(rate * PART_SECONDS)));
+      onProgress(offset);
+    } catch (e) {
+      if (!transient(e) || ++failures > RETRIES) throw e;
+      await new Promise((r) => setTimeout(r, 1000 * failures));
+      // where BMI is (asked again as long as BMI cannot be reached); a PUT that was still being written is
+      // waited for (409), and an upload that got all its data is done
+      for (;;) {
+        try {
+          offset = (await s.call((client) => getUpload({ client, path: { project, image } }))).received;
+          break;
+        } catch (again) {
+          if (again instanceof ServerError && again.code === 'UPLOAD_NOT_RECEIVING' && offset + data.length >= size) {
+            return;
+          }
+          if (!(transient(again) || again instanceof ServerError) || ++failures > RETRIES) throw again;
+          await new Promise((r) => setTimeout(r, 1000 * failures));
+        }
+      }
+    }
+  }
+}
+
+/** BMI could not be reached, or failed for a moment: worth trying again. */
+function transient(e: unknown): boolean {
+  return e instanceof UnreachableError || (e instanceof ServerError && (e.status >= 500 || e.status === 408));
 }
 
 function digest(file: string): Promise<string> {

@@ -1,10 +1,10 @@
 /**
  * The command launcher: a small process, started once by LaunchingCommandRunner, that starts BMI's commands
  * (spawnCommand) on its behalf. Requests come over the IPC channel as `{ id, argv, spec }` and each answer goes
- * back as `{ id, result }`. It exits when BMI goes away (the channel closes).
+ * back as `{ id, result }`. It exits when BMI goes away (the channel closes), killing the commands still running.
  */
 import { EXIT_NOT_STARTED } from './command-runner';
-import { spawnCommand, SpawnSpec } from './spawn-command';
+import { runningCommands, spawnCommand, SpawnSpec } from './spawn-command';
 
 export interface LaunchRequest {
   id: number;
@@ -25,5 +25,10 @@ if (require.main === module) {
       }))
       .then((result) => process.send?.({ id: m.id, result }));
   });
-  process.on('disconnect', () => process.exit(0));
+  // BMI is gone (killed, or stopped): so are the commands it started, which nobody would wait for now (a qemu-img
+  // still writing into an image that recovery is about to remove)
+  process.on('disconnect', () => {
+    for (const child of runningCommands) child.kill('SIGKILL');
+    process.exit(0);
+  });
 }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { CommandResult, EXIT_NOT_STARTED, EXIT_TIMED_OUT } from './command-runner';
 
@@ -16,6 +16,9 @@ export interface SpawnSpec {
  * SIGKILL after the time limit. Resolves with the exit code by the shell's conventions (127 not started, 124
  * timed out, 128 + n killed by signal n) and both outputs; never rejects.
  */
+/** The commands running now (their processes), for a launcher that must stop them when BMI goes away. */
+export const runningCommands = new Set<ChildProcess>();
+
 export function spawnCommand(argv: readonly string[], spec: SpawnSpec): Promise<CommandResult & { timedOut: boolean }> {
   return new Promise((resolve) => {
     const child = spawn(argv[0], argv.slice(1), {
@@ -23,6 +26,8 @@ export function spawnCommand(argv: readonly string[], spec: SpawnSpec): Promise<
       env: { ...spec.env, LC_ALL: 'C' },
       stdio: [spec.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    runningCommands.add(child);
+    child.once('close', () => runningCommands.delete(child));
     const out = new Collector(spec.maxOutputBytes);
     const err = new Collector(spec.maxOutputBytes);
     child.stdout?.on('data', (d: Buffer) => out.add(d));

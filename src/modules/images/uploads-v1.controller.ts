@@ -9,6 +9,7 @@ import { AccessInPath } from '../access/access.decorator';
 import type { ProjectScope } from '../access/access-level';
 import { OperationRowDto } from '../operations/dto/operations.dto';
 import { OperationRow } from '../operations/operation-journal.service';
+import { operationPath } from '../operations/operation-launcher';
 import { NewUploadDto, UploadDto } from './dto/images-v1.dto';
 import { UploadsService, UploadView } from './uploads.service';
 
@@ -33,7 +34,8 @@ export class UploadsV1Controller {
     @Res({ passthrough: true }) res: Response,
   ): Promise<OperationRow> {
     const op = await this.uploads.start(scope, dto);
-    setLocation(res, `/${V1}/projects/${scope.project.name}/images/${dto.name}/upload`);
+    // the operation, as every 202 says; the data goes to …/images/{name}/upload
+    setLocation(res, operationPath(op));
     return op;
   }
 

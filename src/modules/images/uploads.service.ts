@@ -1,5 +1,5 @@
 import { createHash, Hash } from 'node:crypto';
-import { FileHandle, mkdir, open, rm } from 'node:fs/promises';
+import { FileHandle, mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -8,7 +8,8 @@ import { exclusive, lockKey, OperationLocks, shared } from '../../common/concurr
 import { SagaActions } from '../../common/orchestration/actions';
 import { currentOperationId, progressReporter } from '../../common/orchestration/journal';
 import type { Saga } from '../../common/orchestration/saga';
-import { CommandFailedError, CommandRunner } from '../../common/process/command-runner';
+import { CommandFailedError, CommandRunner, EXIT_NOT_STARTED } from '../../common/process/command-runner';
+import { StorageFailedError } from './storage/storage.errors';
 import { AppConfig } from '../../config/app-config';
 import type { ProjectScope } from '../access/access-level';
 import { OperationLauncher } from '../operations/operation-launcher';
@@ -58,13 +59,18 @@ export const SHA256_KEY = 'bmi.sha256';
 class Upload {
   received = 0;
   lastActivity = Date.now();
-  /** a request is sending data now */
-  busy = false;
+  /** the request sending data now, if any: its end is awaited before the writer is closed */
+  sending: Promise<unknown> | null = null;
   writer?: ImageWriter;
   staged?: FileHandle;
+  /** set once the writer (or staging file) is closed: no more data is taken */
+  closed = false;
   digest?: string;
   readonly hash: Hash = createHash('sha256');
   readonly finished: Promise<void>;
+  /** the image (raw) or the staging file (qcow2) is there to write to */
+  readonly ready: Promise<void>;
+  markReady!: (error?: unknown) => void;
   private settle!: { resolve: () => void; reject: (e: unknown) => void };
 
   constructor(
@@ -74,8 +80,14 @@ class Upload {
     readonly report: (done: number, total: number) => void,
   ) {
     this.finished = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
-    // a failure nobody awaits yet (before the receive step) must not be an unhandled rejection
+    this.ready = new Promise((resolve, reject) => (this.markReady = (e) => (e ? reject(e) : resolve())));
+    // failures nobody awaits yet must not be unhandled rejections
     this.finished.catch(() => undefined);
+    this.ready.catch(() => undefined);
+  }
+
+  get busy(): boolean {
+    return this.sending !== null;
   }
 
   /** All the data is in: checks the checksum, then the receive step ends. */
@@ -115,6 +127,7 @@ class Upload {
 export class UploadsService implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly uploads = new Map<string, Upload>();
   private readonly timer: NodeJS.Timeout;
+  private staging?: Promise<string>;
 
   constructor(
     private readonly sagas: Sagas,
@@ -166,36 +179,19 @@ export class UploadsService implements BeforeApplicationShutdown, OnApplicationS
    */
   async receive(scope: ProjectScope, image: string, offset: number, body: Readable): Promise<UploadView> {
     const u = this.receiving(scope, image);
+    if (u.digest !== undefined) {
+      // all of it arrived already (a client that lost the last answer asks again): where it is, or no more
+      if (offset === u.request.size && (await isEmpty(body))) return u.view();
+      throw new UploadNotReceivingError(`All the data of ${image} has arrived; it is being made into an image`);
+    }
     if (u.busy) throw new UploadNotReceivingError(`Another request is sending the data of ${image}`);
     if (offset !== u.received) throw new UploadOffsetError(image, u.received);
-    u.busy = true;
+    const sending = this.take(u, image, body);
+    u.sending = sending;
     try {
-      let pieces: Buffer[] = [];
-      let length = 0;
-      const flush = async () => {
-        if (!length) return;
-        const data = pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, length);
-        pieces = [];
-        length = 0;
-        if (u.writer) await u.writer.write(u.received, data);
-        else await u.staged!.write(data);
-        // hashed once written: a piece that failed is sent again, and hashed then
-        u.hash.update(data);
-        u.received += data.length;
-        u.lastActivity = Date.now();
-        u.report(u.received, u.request.size);
-      };
-      for await (const chunk of body as AsyncIterable<Buffer>) {
-        if (u.received + length + chunk.length > u.request.size) {
-          throw new UploadTooLargeError(`The upload of ${image} announced ${u.request.size} bytes; more came`);
-        }
-        pieces.push(chunk);
-        length += chunk.length;
-        if (length >= PIECE) await flush();
-      }
-      await flush();
+      await sending;
     } finally {
-      u.busy = false;
+      u.sending = null;
       u.lastActivity = Date.now();
     }
     if (u.received === u.request.size) {
@@ -205,9 +201,43 @@ export class UploadsService implements BeforeApplicationShutdown, OnApplicationS
     return u.view();
   }
 
-  /** Stops the upload of `image`: it is rolled back. */
+  /** Writes the body where the upload is, in pieces; the hash and `received` follow what was written. */
+  private async take(u: Upload, image: string, body: Readable): Promise<void> {
+    await u.ready;
+    let pieces: Buffer[] = [];
+    let length = 0;
+    const flush = async () => {
+      if (!length) return;
+      const data = pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, length);
+      pieces = [];
+      length = 0;
+      if (u.closed) throw new UploadNotReceivingError(`The upload of ${image} has ended`);
+      if (u.writer) await u.writer.write(u.received, data);
+      else await writeAt(u.staged!, data, u.received);
+      // hashed once written: a piece that failed is sent again, and hashed then
+      u.hash.update(data);
+      u.received += data.length;
+      u.lastActivity = Date.now();
+      u.report(u.received, u.request.size);
+    };
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      if (u.received + length + chunk.length > u.request.size) {
+        throw new UploadTooLargeError(`The upload of ${image} announced ${u.request.size} bytes; more came`);
+      }
+      pieces.push(chunk);
+      length += chunk.length;
+      if (length >= PIECE) await flush();
+    }
+    await flush();
+  }
+
+  /** Stops the upload of `image` while it receives data: it is rolled back. */
   abort(scope: ProjectScope, image: string): void {
-    this.receiving(scope, image).fail(new BadImageFileError(`The upload of ${image} was cancelled`));
+    const u = this.receiving(scope, image);
+    if (u.digest !== undefined) {
+      throw new UploadNotReceivingError(`All the data of ${image} has arrived; it is being made into an image`);
+    }
+    u.fail(new BadImageFileError(`The upload of ${image} was cancelled`));
   }
 
   beforeApplicationShutdown(): void {
@@ -233,19 +263,22 @@ export class UploadsService implements BeforeApplicationShutdown, OnApplicationS
       );
       const ceph = this.catalog.cephName(row);
       const source = `upload of ${req.name}`;
-      const file = path.join(this.stagingDir(), `${u.operation}.qcow2`);
-      if (req.format === 'raw') {
-        await s.step(this.steps.createImage(ceph, req.size, source));
-        u.writer = await this.storage.openWriter(ceph);
-      } else {
-        await s.step({
-          name: `stage ${file}`,
-          run: async () => {
-            await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-            u.staged = await open(file, 'wx', 0o600);
-          },
-          undo: { type: 'upload.staging.remove', args: { file } },
-        });
+      const file = path.join(await this.stagingDir(), `${u.operation}.qcow2`);
+      try {
+        if (req.format === 'raw') {
+          await s.step(this.steps.createImage(ceph, req.size, source));
+          u.writer = await this.storage.openWriter(ceph);
+        } else {
+          await s.step({
+            name: `stage ${path.basename(file)}`,
+            run: async () => void (u.staged = await open(file, 'wx', 0o600)),
+            undo: { type: 'upload.staging.remove', args: { file } },
+          });
+        }
+        u.markReady();
+      } catch (e) {
+        u.markReady(e);
+        throw e;
       }
       await s.step({
         name: `receive ${req.size} bytes`,
@@ -279,12 +312,16 @@ export class UploadsService implements BeforeApplicationShutdown, OnApplicationS
       }
       await s.step(this.steps.protectedSnapshot(ceph));
     } finally {
+      u.markReady(new UploadNotReceivingError(`The upload of ${req.name} has ended`));
       this.uploads.delete(this.key(project.name, req.name));
       await this.closeTarget(u).catch(() => undefined);
     }
   }
 
+  /** Closes what the data went to, once the request writing to it (if any) has stopped. */
   private async closeTarget(u: Upload): Promise<void> {
+    u.closed = true;
+    await u.sending?.catch(() => undefined);
     const { writer, staged } = u;
     u.writer = undefined;
     u.staged = undefined;
@@ -295,29 +332,62 @@ export class UploadsService implements BeforeApplicationShutdown, OnApplicationS
   /** `qemu-img info`: a qcow2 file without a backing file (which could name any file of this host); its size. */
   private async virtualSize(file: string): Promise<number> {
     const { stdout } = await this.qemuImg(['info', '--output=json', '-f', 'qcow2', file]);
-    let info: { format?: string; 'virtual-size'?: number; 'backing-filename'?: string; 'data-file'?: string };
+    let info: {
+      format?: string;
+      'virtual-size'?: number;
+      'backing-filename'?: string;
+      'format-specific'?: { data?: { 'data-file'?: string } };
+    };
     try {
       info = JSON.parse(stdout) as typeof info;
     } catch {
       throw new BadImageFileError('qemu-img could not read the file as qcow2');
     }
     if (info.format !== 'qcow2') throw new BadImageFileError('The file is not a qcow2 image');
-    if (info['backing-filename'] || info['data-file']) {
+    if (info['backing-filename'] || info['format-specific']?.data?.['data-file']) {
       throw new BadImageFileError('A qcow2 image with a backing or external data file is refused');
     }
     const size = info['virtual-size'];
     if (typeof size !== 'number' || size <= 0) throw new BadImageFileError('The qcow2 image has no size');
+    if (size > this.config.upload.maxBytes) {
+      throw new UploadTooLargeError(`The qcow2 image is of ${size} bytes, more than an image may be uploaded of`);
+    }
     return size;
   }
 
   /** `qemu-img convert` into the RBD image made for it (-n: not created by qemu-img), with its progress. */
   private async convert(file: string, ceph: string, report: (done: number, total: number) => void): Promise<void> {
     const fs = this.config.fs;
+    // qemu-img's rbd: filename; its separators (":", "@", "\\", ",") must not appear in the values
+    const values = [fs.pool, ceph, fs.id, fs.confFile, fs.keyring];
+    if (values.some((v) => /[:@\\,]/.test(v))) {
+      throw new StorageFailedError('The Ceph settings ([fs] pool, id, conf_file, keyring) cannot be given to qemu-img');
+    }
     const target = [`rbd:${fs.pool}/${ceph}`, `id=${fs.id}`, `conf=${fs.confFile}`];
     if (fs.keyring) target.push(`keyring=${fs.keyring}`);
     report(0, 100);
-    // as long as a large image takes to convert
-    await this.qemuImg(['convert', '-n', '-f', 'qcow2', '-O', 'raw', file, target.join(':')], 6 * 3600_000);
+    try {
+      // -n: into the image made for it, which reads as zeros already; as long as a large image takes
+      await this.runner.run(
+        [
+          this.config.upload.qemuImg,
+          'convert',
+          '-n',
+          '--target-is-zero',
+          '-f',
+          'qcow2',
+          '-O',
+          'raw',
+          file,
+          target.join(':'),
+        ],
+        { timeoutMs: 6 * 3600_000 },
+      );
+    } catch (e) {
+      // the file was read fine by qemu-img info: a failure here is Ceph's or this host's, not the tenant's (and
+      // its message names the Ceph settings: not for a client)
+      throw new StorageFailedError(`qemu-img could not convert the upload into ${ceph}`, { cause: e });
+    }
     report(100, 100);
   }
 
@@ -325,7 +395,9 @@ export class UploadsService implements BeforeApplicationShutdown, OnApplicationS
     try {
       return await this.runner.run([this.config.upload.qemuImg, ...args], { timeoutMs });
     } catch (e) {
-      if (e instanceof CommandFailedError) throw new BadImageFileError(`qemu-img refused the file: ${e.message}`);
+      if (e instanceof CommandFailedError && e.exitCode !== EXIT_NOT_STARTED) {
+        throw new BadImageFileError(`qemu-img refused the file: ${e.message}`);
+      }
       throw e;
     }
   }
@@ -368,11 +440,36 @@ export class UploadsService implements BeforeApplicationShutdown, OnApplicationS
     }
   }
 
-  private stagingDir(): string {
-    return this.config.upload.stagingDir || path.join(tmpdir(), 'bmi-uploads');
+  /**
+   * `[upload] staging_dir` (made 0700 if missing), or else a directory of this process's own in the temp dir
+   * (mkdtemp: a name no other user can have taken beforehand).
+   */
+  private stagingDir(): Promise<string> {
+    this.staging ??= (async () => {
+      const configured = this.config.upload.stagingDir;
+      if (!configured) return mkdtemp(path.join(tmpdir(), 'bmi-uploads-'));
+      await mkdir(configured, { recursive: true, mode: 0o700 });
+      return configured;
+    })();
+    return this.staging;
   }
 
   private key(project: string, image: string): string {
     return `${project}/${image}`;
   }
+}
+
+/** Writes all of `data` at `position` of the file (a short write is continued, never taken for the whole). */
+async function writeAt(file: FileHandle, data: Buffer, position: number): Promise<void> {
+  for (let at = 0; at < data.length;) {
+    const { bytesWritten } = await file.write(data, at, data.length - at, position + at);
+    at += bytesWritten;
+  }
+}
+
+/** Whether a request body is empty (read to its end). */
+async function isEmpty(body: Readable): Promise<boolean> {
+  let empty = true;
+  for await (const chunk of body as AsyncIterable<Buffer>) if (chunk.length) empty = false;
+  return empty;
 }

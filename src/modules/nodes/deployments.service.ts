@@ -11,6 +11,7 @@ import { IscsiService } from '../iscsi/iscsi.service';
 import { NotProvisionedError } from '../tftp/tftp.errors';
 import { Sagas } from '../operations/sagas';
 import { NodeInUseError } from './nodes.errors';
+import { NicNotFoundError } from '../hil/hil.errors';
 import { NodesService } from './nodes.service';
 
 export interface DeployRequest {
@@ -60,6 +61,10 @@ export class DeploymentsService {
     const owned = await scope.ownedNode(node);
     const nic = req.nic ?? owned.nics.find((n) => isMac(n.macaddr))?.label;
     if (nic === undefined) throw new ValidationFailedError({ nic: `node ${node} has no NIC with a MAC` });
+    // what would only fail at the end, after the clone: a NIC it does not have, a power it cannot switch
+    // (no BMC, OBM off); asked before anything is made
+    if (!owned.nics.some((n) => n.label === nic)) throw new NicNotFoundError(node, nic);
+    await this.nodes.powerStatus(scope, node);
     const locks = [...this.disks.newDiskLocks(scope, req.image, diskName), exclusive(lockKey.node(node))];
     return this.locks.run(locks, async () => {
       const booted = await this.bootedDisk(scope, node);

@@ -152,7 +152,11 @@ export class NodesV1Controller {
   @Delete('deployment')
   @HttpCode(202)
   @ApiOperation({ summary: 'Release the node: power it off, remove its boot files, delete its disk' })
-  @ApiAcceptedResponse({ type: OperationRowDto, description: 'the operation, to poll until it ends' })
+  @ApiAcceptedResponse({
+    type: OperationRowDto,
+    description: 'the operation, to poll until it ends',
+    headers: { Location: { description: 'the operation', schema: { type: 'string' } } },
+  })
   @ApiErrors(403, 409, 502)
   async releaseNode(
     @AccessInPath('member') scope: ProjectScope,

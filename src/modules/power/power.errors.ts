@@ -4,7 +4,7 @@ import { BadGatewayError, ConflictError } from '../../common/errors/domain-error
 export class NoBmcError extends ConflictError {
   override readonly code = 'NO_BMC';
   constructor(node: string) {
-    super(`Node ${node} has no BMC: an admin records one with "bmi admin node bmc"`);
+    super(`Node ${node} has no BMC: an admin records one with "bmi node bmc"`);
   }
 }
 

@@ -96,7 +96,8 @@ export class HttpHilClient extends HilClient {
   }
 
   async power(c: Credentials, node: string, action: PowerAction): Promise<void> {
-    await this.powerCall(c, 'post', node, `power_${action}`);
+    // obmd reads a power cycle's body ({"force": false}: a soft reset where the BMC can), HIL passes it on
+    await this.powerCall(c, 'post', node, `power_${action}`, action === 'cycle' ? { force: false } : undefined);
   }
 
   async powerStatus(c: Credentials, node: string): Promise<PowerState> {
@@ -114,10 +115,16 @@ export class HttpHilClient extends HilClient {
    * credentials, which are HIL's business only (an older HIL that talks to the BMC itself answers 200 at once).
    * A POST is not tried again: a power cycle that may have reached HIL is not sent twice.
    */
-  private async powerCall(c: Credentials, method: 'get' | 'post', node: string, verb: string): Promise<unknown> {
+  private async powerCall(
+    c: Credentials,
+    method: 'get' | 'post',
+    node: string,
+    verb: string,
+    data?: Record<string, unknown>,
+  ): Promise<unknown> {
     const path = `node/${encodeURIComponent(node)}/${verb}`;
     return timed(this.observe, 'power', async () => {
-      const res = await this.send(path, c, method);
+      const res = await this.send(path, c, method, data);
       if (res.status !== 307 && res.status !== 308) {
         if (res.status >= 500) throw new PowerFailedError(`HIL failed ${verb} of ${node} (${res.status})`);
         if (res.status === 200) return parseJson(res.data) ?? null;
@@ -129,7 +136,7 @@ export class HttpHilClient extends HilClient {
       }
       let obmd: Answer;
       try {
-        obmd = await this.http.request<string>({ method, url: location });
+        obmd = await this.http.request<string>({ method, url: location, data });
       } catch (e) {
         throw new PowerFailedError(
           `obmd of ${node} is unreachable (${e instanceof AxiosError ? e.code : 'network error'})`,
@@ -158,12 +165,18 @@ export class HttpHilClient extends HilClient {
   }
 
   /** One request with the caller's credentials; a GET is tried again with backoff while HIL cannot be reached. */
-  private async send(path: string, c: Credentials, method: 'get' | 'post' = 'get'): Promise<Answer> {
+  private async send(
+    path: string,
+    c: Credentials,
+    method: 'get' | 'post' = 'get',
+    data?: Record<string, unknown>,
+  ): Promise<Answer> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.http.request<string>({
           method,
           url: path,
+          data,
           auth: { username: c.username, password: c.password },
         });
       } catch (e) {
