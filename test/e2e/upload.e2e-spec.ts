@@ -154,6 +154,13 @@ describe('an upload over /v1', () => {
     });
     expect(await captureState(t)).toEqual(before);
 
+    // given with the data instead (a client that hashed while sending): checked the same
+    const late = await announce({ name: 'up2', format: 'raw', size: data.length });
+    const wrongLate = await put('up2', 0, data).set('Upload-Sha256', sha(Buffer.from('other')));
+    expect([wrongLate.status, wrongLate.body.code]).toEqual([400, 'BAD_IMAGE_FILE']);
+    expect((await operation(late.body.id)).state).toBe('rolled_back');
+    expect(await captureState(t)).toEqual(before);
+
     const cancelled = await announce({ name: 'up2', format: 'raw', size: data.length });
     await put('up2', 0, data.subarray(0, 10));
     const del = await t

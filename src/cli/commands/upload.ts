@@ -50,13 +50,13 @@ export function addUploadCommands(program: Command, s: Session): void {
           const head = Buffer.alloc(4);
           await handle.read(head, 0, 4, 0);
           const kind = !o.format || o.format === 'auto' ? (head.equals(QCOW2_MAGIC) ? 'qcow2' : 'raw') : o.format;
-          const sha256 = await digest(file);
+          // the SHA-256 is made while the file is sent (one read of it), and given with the last part
           const op = await s.call((client) =>
-            uploadImage({ client, path: { project }, body: { name, format: kind, size, sha256 } }),
+            uploadImage({ client, path: { project }, body: { name, format: kind, size } }),
           );
           const bar = new BytesLine(s.stderr, size);
           try {
-            await sendAll(s, handle, project, name, size, (done) => bar.update(done));
+            await sendAll(s, handle, file, project, name, size, (done) => bar.update(done));
           } catch (e) {
             // nothing of it is kept: cancelled now rather than when BMI gives up on it
             await s.call((client) => cancelUpload({ client, path: { project, image: name } })).catch(() => undefined);
@@ -79,6 +79,7 @@ export function addUploadCommands(program: Command, s: Session): void {
 async function sendAll(
   s: Session,
   handle: FileHandle,
+  file: string,
   project: string,
   image: string,
   size: number,
@@ -87,19 +88,34 @@ async function sendAll(
   let offset = 0;
   let failures = 0;
   let part = 8 * 1024 * 1024;
+  // the bytes hashed so far, in order: a resume from further back (rare) makes the last part read the file again
+  const hash = createHash('sha256');
+  let hashed = 0;
   while (offset < size) {
-    const data = Buffer.alloc(Math.min(part, size - offset));
+    const data = Buffer.allocUnsafe(Math.min(part, size - offset));
     await handle.read(data, 0, data.length, offset);
+    const last = offset + data.length === size;
+    const inOrder = offset === hashed;
+    // the last part carries the SHA-256 (of a copy: the part may be sent again); the others are hashed while
+    // they are on their way
+    const sha256 = last ? (inOrder ? hash.copy().update(data).digest('hex') : await digest(file)) : undefined;
     const started = Date.now();
     try {
-      const at = await s.call((client) =>
+      const sending = s.call((client) =>
         sendUploadData({
           client,
           path: { project, image },
-          headers: { 'Upload-Offset': String(offset) },
-          body: new Blob([data]),
+          headers: { 'Upload-Offset': String(offset), ...(sha256 ? { 'Upload-Sha256': sha256 } : {}) },
+          // the bytes as they are: fetch sends a Uint8Array in one piece, where a Blob goes through a web stream
+          // (several times slower); the SDK's type says Blob, its serializer passes the body through
+          body: data as unknown as Blob,
         }),
       );
+      if (!last && inOrder) {
+        hash.update(data);
+        hashed += data.length;
+      }
+      const at = await sending;
       offset = at.received;
       failures = 0;
       const rate = data.length / Math.max(0.001, (Date.now() - started) / 1000);

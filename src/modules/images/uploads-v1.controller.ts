@@ -53,14 +53,23 @@ export class UploadsV1Controller {
   @ApiConsumes('application/octet-stream')
   @ApiBody({ schema: { type: 'string', format: 'binary' } })
   @ApiHeader({ name: 'Upload-Offset', required: true, description: 'where this data starts: the bytes received' })
+  @ApiHeader({
+    name: 'Upload-Sha256',
+    required: false,
+    description: "the file's SHA-256 (hex), when the announcement had none: at the latest with the last byte",
+  })
   @ApiOkResponse({ type: UploadDto, description: 'where the upload is now' })
   @ApiErrors(409, 413)
   sendUploadData(
     @AccessInPath('member') scope: ProjectScope,
     @PathName('image') image: string,
     @Headers('upload-offset') offset: string | undefined,
+    @Headers('upload-sha256') sha256: string | undefined,
     @Req() req: Request,
   ): Promise<UploadView> {
+    if (sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(sha256)) {
+      throw new ValidationFailedError({ 'Upload-Sha256': 'Upload-Sha256 must be a SHA-256 in hex (64 digits)' });
+    }
     if (!offset || !/^\d{1,16}$/.test(offset)) {
       throw new ValidationFailedError({ 'Upload-Offset': 'Upload-Offset must be the byte the data starts at' });
     }
@@ -68,7 +77,7 @@ export class UploadsV1Controller {
     if (type && !/^application\/octet-stream\b/i.test(type)) {
       throw new ValidationFailedError({ 'Content-Type': 'the data must be application/octet-stream' });
     }
-    return this.uploads.receive(scope, image, Number(offset), req);
+    return this.uploads.receive(scope, image, Number(offset), req, sha256);
   }
 
   @Delete(':image/upload')

@@ -52,6 +52,8 @@ export interface UploadView {
 
 /** Data is written to Ceph (or the staging file) in pieces of this size: an RBD object each by default. */
 const PIECE = 4 * 1024 * 1024;
+/** Pieces being written at once. */
+const WRITE_DEPTH = 4;
 /** The metadata key of an uploaded image's SHA-256 (of the file as it was sent). */
 export const SHA256_KEY = 'bmi.sha256';
 
@@ -90,10 +92,13 @@ class Upload {
     return this.sending !== null;
   }
 
+  /** the SHA-256 the client gave with its data (when it announced none: it hashed while it sent) */
+  lateSha256?: string;
+
   /** All the data is in: checks the checksum, then the receive step ends. */
   complete(): void {
     this.digest = this.hash.digest('hex');
-    const want = this.request.sha256?.toLowerCase();
+    const want = (this.request.sha256 ?? this.lateSha256)?.toLowerCase();
     if (want && want !== this.digest) {
       this.fail(new BadImageFileError(`The SHA-256 of the data is ${this.digest}, not ${want}`));
     } else {
@@ -175,10 +180,24 @@ export class UploadsService implements BeforeApplicationShutdown, OnApplicationS
   /**
    * Data of the upload of `image`, from `offset` (which must be where it is): written as it arrives. A transfer
    * that breaks keeps what was written; GET says from where to go on. The request that brings the last byte
-   * waits for the checksum: a wrong one is its error, and the upload is rolled back.
+   * waits for the checksum: a wrong one is its error, and the upload is rolled back. A client that hashed the
+   * file while sending it gives the SHA-256 with its data (`sha256`, at the latest with the last byte).
    */
-  async receive(scope: ProjectScope, image: string, offset: number, body: Readable): Promise<UploadView> {
+  async receive(
+    scope: ProjectScope,
+    image: string,
+    offset: number,
+    body: Readable,
+    sha256?: string,
+  ): Promise<UploadView> {
     const u = this.receiving(scope, image);
+    if (sha256 !== undefined) {
+      const announced = u.request.sha256?.toLowerCase();
+      if (announced && announced !== sha256.toLowerCase()) {
+        throw new BadImageFileError(`Upload-Sha256 ${sha256} is not the SHA-256 announced (${announced})`);
+      }
+      u.lateSha256 = sha256;
+    }
     if (u.digest !== undefined) {
       // all of it arrived already (a client that lost the last answer asks again): where it is, or no more
       if (offset === u.request.size && (await isEmpty(body))) return u.view();
@@ -201,34 +220,58 @@ export class UploadsService implements BeforeApplicationShutdown, OnApplicationS
     return u.view();
   }
 
-  /** Writes the body where the upload is, in pieces; the hash and `received` follow what was written. */
+  /**
+   * Writes the body where the upload is, in pieces, up to WRITE_DEPTH of them in flight (librbd spreads them
+   * over the OSDs); the hash and `received` follow what was written, in order. A piece that fails ends the
+   * request once the others in flight have settled: `received` is where a resume goes on from.
+   */
   private async take(u: Upload, image: string, body: Readable): Promise<void> {
     await u.ready;
+    const inflight: { data: Buffer; written: Promise<void> }[] = [];
+    let next = u.received;
     let pieces: Buffer[] = [];
     let length = 0;
+    const settleOldest = async () => {
+      const w = inflight.shift()!;
+      await w.written;
+      u.hash.update(w.data);
+      u.received += w.data.length;
+      u.lastActivity = Date.now();
+      u.report(u.received, u.request.size);
+    };
     const flush = async () => {
       if (!length) return;
       const data = pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, length);
       pieces = [];
       length = 0;
       if (u.closed) throw new UploadNotReceivingError(`The upload of ${image} has ended`);
-      if (u.writer) await u.writer.write(u.received, data);
-      else await writeAt(u.staged!, data, u.received);
-      // hashed once written: a piece that failed is sent again, and hashed then
-      u.hash.update(data);
-      u.received += data.length;
-      u.lastActivity = Date.now();
-      u.report(u.received, u.request.size);
+      const at = next;
+      next += data.length;
+      // zeros need no writing: the new image (and a hole of the staging file) reads as zeros already
+      const written = isZeros(data)
+        ? Promise.resolve()
+        : u.writer
+          ? u.writer.write(at, data)
+          : writeAt(u.staged!, data, at);
+      written.catch(() => undefined);
+      inflight.push({ data, written });
+      if (inflight.length >= WRITE_DEPTH) await settleOldest();
     };
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      if (u.received + length + chunk.length > u.request.size) {
-        throw new UploadTooLargeError(`The upload of ${image} announced ${u.request.size} bytes; more came`);
+    try {
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        if (next + length + chunk.length > u.request.size) {
+          throw new UploadTooLargeError(`The upload of ${image} announced ${u.request.size} bytes; more came`);
+        }
+        pieces.push(chunk);
+        length += chunk.length;
+        if (length >= PIECE) await flush();
       }
-      pieces.push(chunk);
-      length += chunk.length;
-      if (length >= PIECE) await flush();
+      await flush();
+      while (inflight.length) await settleOldest();
+    } finally {
+      // nothing left writing when the request ends (the writer may be closed next)
+      await Promise.allSettled(inflight.map((w) => w.written));
     }
-    await flush();
   }
 
   /** Stops the upload of `image` while it receives data: it is rolled back. */
@@ -457,6 +500,17 @@ export class UploadsService implements BeforeApplicationShutdown, OnApplicationS
   private key(project: string, image: string): string {
     return `${project}/${image}`;
   }
+}
+
+const ZEROS = Buffer.alloc(PIECE);
+
+/** Whether `data` holds zeros only (compared natively, a piece at a time). */
+function isZeros(data: Buffer): boolean {
+  for (let at = 0; at < data.length; at += PIECE) {
+    const part = data.subarray(at, at + PIECE);
+    if (part.compare(ZEROS, 0, part.length) !== 0) return false;
+  }
+  return true;
 }
 
 /** Writes all of `data` at `position` of the file (a short write is continued, never taken for the whole). */

@@ -3152,6 +3152,10 @@ export type SendUploadDataData = {
     body: Blob | File;
     headers: {
         /**
+         * the file's SHA-256 (hex), when the announcement had none: at the latest with the last byte
+         */
+        'Upload-Sha256'?: string;
+        /**
          * where this data starts: the bytes received
          */
         'Upload-Offset': string;
