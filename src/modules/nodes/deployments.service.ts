@@ -8,7 +8,6 @@ import { ImageCatalog } from '../images/image-catalog';
 import { ImageNotFoundError } from '../images/images.errors';
 import { withBmiNames } from '../images/name-rewrite';
 import { IscsiService } from '../iscsi/iscsi.service';
-import { NotProvisionedError } from '../tftp/tftp.errors';
 import { Sagas } from '../operations/sagas';
 import { NodeInUseError } from './nodes.errors';
 import { NicNotFoundError } from '../hil/hil.errors';
@@ -67,8 +66,8 @@ export class DeploymentsService {
     await this.nodes.powerStatus(scope, node);
     const locks = [...this.disks.newDiskLocks(scope, req.image, diskName), exclusive(lockKey.node(node))];
     return this.locks.run(locks, async () => {
-      const booted = await this.bootedDisk(scope, node);
-      if (booted !== null) throw new NodeInUseError(`Node ${node} boots from disk ${booted}: release it first`);
+      const booted = (await this.nodes.findBootState(scope, node))?.disk;
+      if (booted !== undefined) throw new NodeInUseError(`Node ${node} boots from disk ${booted}: release it first`);
       const source = await this.disks.newDiskSource(scope, req.image, diskName);
       await this.disks.withSourceName(source, req.image, () =>
         this.sagas.of(scope, { node, disk: diskName, image: req.image, nic }).run('deploy', async (s) => {
@@ -128,14 +127,5 @@ export class DeploymentsService {
       attached: (target?.sessions ?? 0) > 0,
       ip,
     };
-  }
-
-  private async bootedDisk(scope: ProjectScope, node: string): Promise<string | null> {
-    try {
-      return (await this.nodes.bootState(scope, node)).disk;
-    } catch (e) {
-      if (e instanceof NotProvisionedError) return null;
-      throw e;
-    }
   }
 }

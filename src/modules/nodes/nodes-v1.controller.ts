@@ -169,12 +169,7 @@ export class NodesV1Controller {
   }
 
   /** The boot state, or null when the node is not provisioned (the version If-Match compares with). */
-  private async current(scope: ProjectScope, node: string): Promise<BootState | null> {
-    try {
-      return await this.nodes.bootState(scope, node);
-    } catch (e) {
-      if (e instanceof NotProvisionedError) return null;
-      throw e;
-    }
+  private current(scope: ProjectScope, node: string): Promise<BootState | null> {
+    return this.nodes.findBootState(scope, node);
   }
 }

@@ -121,13 +121,20 @@ export class NodesService {
    * pxelinux file.
    */
   async bootState(scope: ProjectScope, node: string): Promise<BootState> {
+    const state = await this.findBootState(scope, node);
+    if (!state) throw new NotProvisionedError(`Node ${node} is not provisioned`);
+    return state;
+  }
+
+  /** The boot state, or null when the node is not provisioned. */
+  async findBootState(scope: ProjectScope, node: string): Promise<BootState | null> {
     const owned = await scope.ownedNode(node);
     const nics = owned.nics.filter((n) => isMac(n.macaddr));
     const found = await this.tftp.bootedFrom(
       node,
       nics.map((n) => n.macaddr.toLowerCase()),
     );
-    if (!found) throw new NotProvisionedError(`Node ${node} is not provisioned`);
+    if (!found) return null;
     const nic = nics.find((n) => n.macaddr.toLowerCase() === found.mac)?.label ?? '';
     return { node, nic, ...found };
   }
